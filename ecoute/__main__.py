@@ -1,0 +1,3 @@
+from ecoute.cli import main
+
+main()

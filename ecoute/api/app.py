@@ -1,0 +1,32 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ecoute import __version__
+from ecoute.api.errors import install_error_handlers
+from ecoute.api.routers import health, items, satisfaction, sources
+from ecoute.config.settings import Settings, get_settings
+from ecoute.store.db import make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """An app bound to one database; nothing happens at import time."""
+    settings = settings or get_settings()
+    engine = engine or make_engine(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+    app = FastAPI(
+        title="ecoute",
+        version=__version__,
+        description="Continuous listening to the users of a public service.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    for router in (health.router, satisfaction.router, items.router, sources.router):
+        app.include_router(router, prefix="/api/v1")
+    return app

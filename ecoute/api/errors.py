@@ -1,0 +1,29 @@
+"""One place that turns ecoute errors into JSON answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ecoute.errors import EcouteError
+
+
+def _body(name: str, detail: str, hint: str | None = None) -> dict[str, str]:
+    body = {"error": name, "detail": detail}
+    if hint:
+        body["hint"] = hint
+    return body
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EcouteError)
+    async def _ecoute_error(_request: Request, exc: EcouteError) -> JSONResponse:
+        return JSONResponse(_body(exc.name, exc.message, exc.hint), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse(_body("InvalidRequest", problems), status_code=422)

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from ecoute.api.deps import AuthorityDep, SessionDep
+from ecoute.api.schemas import ItemOut, ItemPage, Tag
+from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
+from ecoute.store.models import Channel, Item, Polarity
+from ecoute.store.taggings import effective_tags
+
+router = APIRouter(tags=["items"])
+
+
+def _views(session: Session, items: list[Item]) -> list[ItemOut]:
+    ids = [i.id for i in items]
+    tags, taggings = tags_for(session, ids), latest_taggings(session, ids)
+    out = []
+    for item in items:
+        tagging = taggings.get(item.id)
+        out.append(ItemOut(
+            id=item.id, source_id=item.source_id, external_id=item.external_id,
+            channel=item.channel, url=item.url, title=item.title, text=item.text, lang=item.lang,
+            published_at=item.published_at, collected_at=item.collected_at,
+            rating_value=item.rating_value, rating_scale=item.rating_scale,
+            rating_norm=item.rating_norm,
+            sentiment=tagging.sentiment if tagging else None,
+            sentiment_scores=({"negative": tagging.p_negative, "neutral": tagging.p_neutral,
+                               "positive": tagging.p_positive} if tagging else None),
+            determinants=[
+                Tag(determinant=t.determinant, polarity=t.polarity, confidence=t.confidence,
+                    provenance=t.provenance,
+                    span=(t.span_start, t.span_end) if t.span_start is not None
+                    and t.span_end is not None else None)
+                for t in effective_tags(tags[item.id])
+            ],
+            extra=item.extra,
+        ))
+    return out
+
+
+@router.get("/items", response_model=ItemPage)
+def get_items(
+    session: SessionDep,
+    authority: AuthorityDep,
+    source_id: Annotated[int | None, Query(description="Only items of this source")] = None,
+    channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
+    determinant: Annotated[str | None, Query(description="Only items tagged with it")] = None,
+    polarity: Annotated[Polarity | None, Query(description="With `determinant`: only this "
+                                               "polarity; alone: any determinant")] = None,
+    since: Annotated[datetime | None, Query(description="Published at or after (ISO 8601)")]
+    = None,
+    until: Annotated[datetime | None, Query(description="Published before (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> ItemPage:
+    """Items newest first, with their sentiment and determinant tags, one page at a time."""
+    filters = ItemFilters(
+        authority_id=authority.id, source_id=source_id,
+        channel=channel.value if channel else None, determinant=determinant,
+        polarity=polarity.value if polarity else None, since=since, until=until,
+    )
+    items, next_cursor = list_items(session, filters, limit=limit, cursor=cursor)
+    return ItemPage(items=_views(session, items), next_cursor=next_cursor)
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def get_one_item(item_id: int, session: SessionDep, authority: AuthorityDep) -> ItemOut:
+    return _views(session, [get_item(session, item_id, authority.id)])[0]

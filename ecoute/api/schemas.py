@@ -1,0 +1,87 @@
+"""Response schemas of the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    schema_revision: str | None
+
+
+class Figure(BaseModel):
+    determinant: str
+    positive: int
+    negative: int
+    neutral: int
+    n: int = Field(description="positive + negative mentions")
+    share_positive: float | None = Field(description="positive / n")
+    ci_low: float | None = Field(description="Wilson 95 % interval, lower bound")
+    ci_high: float | None = Field(description="Wilson 95 % interval, upper bound")
+    net_score: float | None = Field(description="share positive − share negative, all mentions")
+    sufficient: bool = Field(description="n reaches the minimum sample size")
+
+
+class Satisfaction(BaseModel):
+    authority: str
+    window: str
+    start: date
+    end: date
+    min_sample_size: int
+    overall: Figure
+    determinants: list[Figure]
+    rating_mean: float | None
+    rating_count: int
+
+
+class Tag(BaseModel):
+    determinant: str
+    polarity: str
+    confidence: float
+    provenance: str
+    span: tuple[int, int] | None
+
+
+class ItemOut(BaseModel):
+    id: int
+    source_id: int
+    external_id: str
+    channel: str
+    url: str | None
+    title: str | None
+    text: str
+    lang: str | None
+    published_at: datetime | None
+    collected_at: datetime
+    rating_value: float | None
+    rating_scale: str | None
+    rating_norm: float | None
+    sentiment: str | None
+    sentiment_scores: dict[str, float] | None
+    determinants: list[Tag]
+    extra: dict[str, Any]
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    next_cursor: str | None
+
+
+class SourceOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    enabled: bool
+    options: dict[str, Any]
+    schedule: str | None
+    items: int
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int

@@ -1,0 +1,90 @@
+"""Splitting feedback into the segments that carry one opinion each.
+
+Sentences first (multilingual end punctuation, abbreviations kept whole, line breaks in
+unpunctuated social posts), then clauses at contrastive conjunctions, so that "friendly staff
+but 40 minutes of waiting" gives two segments with opposite polarities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations after which a full stop does not end the sentence (lower-cased, no dot).
+ABBREVIATIONS = frozenset(
+    """
+    m mm mme mmes mlle dr pr st ste me mgr etc cf ex env av bd p pp vol n no nos tel tél
+    mr mrs ms prof sr jr vs approx dept inc ltd co e g i ie eg al fig
+    sra srta ud uds dña ee uu
+    hr fr frau herr bzw ca evtl ggf inkl usw z b vgl
+    sig dott ecc
+    dhr mevr mw bijv enz ca
+    esim jne ns ks klo
+    """.split()
+)
+
+_END = re.compile(r"(?:[.!?…。！？]+|\.{3})[\"'»”)\]]*\s+|\n\s*\n|\n(?=\s*[-•*\d])|\n")
+# Contrast markers that usually switch the opinion within a sentence.
+_CONTRAST = re.compile(
+    r"[,;]?\s+\b(?P<word>but|however|although|though|yet|mais|cependant|pourtant|toutefois|"
+    r"néanmoins|par contre|en revanche|pero|sin embargo|aunque|aber|jedoch|doch|allerdings|"
+    r"ma|però|tuttavia|invece|maar|echter|mas|porém|contudo|mutta|vaikka|kuitenkin|men)\b",
+    re.IGNORECASE,
+)
+_MIN_CLAUSE_CHARS = 12
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int
+    end: int
+    text: str
+
+
+def _sentence_bounds(text: str) -> list[tuple[int, int]]:
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for match in _END.finditer(text):
+        end = match.end()
+        before = text[start : match.start()]
+        last_word = re.findall(r"(\w+)$", before)
+        if (
+            match.group().startswith(".")
+            and last_word
+            and (last_word[0].lower() in ABBREVIATIONS or len(last_word[0]) == 1)
+            and "\n" not in match.group()
+        ):
+            continue  # "M. Dupont", "e.g. this", initials
+        if text[start:end].strip():
+            bounds.append((start, end))
+        start = end
+    if text[start:].strip():
+        bounds.append((start, len(text)))
+    return bounds
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces: list[tuple[int, int]] = []
+    cut = start
+    for match in _CONTRAST.finditer(text, start, end):
+        word = match.start("word")
+        if match.start() - cut >= _MIN_CLAUSE_CHARS and end - word >= _MIN_CLAUSE_CHARS:
+            pieces.append((cut, match.start()))
+            cut = word
+    pieces.append((cut, end))
+    return pieces
+
+
+def split_segments(text: str) -> list[Segment]:
+    """Opinion segments of ``text`` with their character spans (whitespace trimmed)."""
+    segments: list[Segment] = []
+    for s_start, s_end in _sentence_bounds(text):
+        for c_start, c_end in _clauses(text, s_start, s_end):
+            piece = text[c_start:c_end]
+            stripped = piece.strip()
+            if not stripped:
+                continue
+            lead = len(piece) - len(piece.lstrip())
+            begin = c_start + lead
+            segments.append(Segment(begin, begin + len(stripped), stripped))
+    return segments

@@ -1,0 +1,67 @@
+"""Classifies pending items in batches; each batch is one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoute.classifiers.base import Classifier
+from ecoute.store.db import session_scope
+from ecoute.store.items import pending_item_ids
+from ecoute.store.models import Item
+from ecoute.store.taggings import record_predictions
+
+log = logging.getLogger(__name__)
+
+
+def model_version(classifier: Classifier) -> str:
+    """What ``Item.classified_version`` and ``Tagging.model_version`` record."""
+    return f"{classifier.name}@{classifier.version}"[:128]
+
+
+@dataclass
+class ClassifyReport:
+    classified: int = 0
+    batches: int = 0
+
+
+def classify_pending(
+    factory: sessionmaker[Session],
+    classifier: Classifier,
+    *,
+    batch_size: int = 64,
+    authority_id: int | None = None,
+    max_items: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ClassifyReport:
+    """Classify every item not yet classified by this classifier's version."""
+    version = model_version(classifier)
+    report = ClassifyReport()
+    while max_items is None or report.classified < max_items:
+        size = batch_size if max_items is None else min(batch_size, max_items - report.classified)
+        with session_scope(factory) as session:
+            ids = pending_item_ids(session, version, limit=size, authority_id=authority_id)
+            if not ids:
+                break
+            items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
+            texts = [_text_of(item) for item in items]
+            predictions = classifier.predict(texts)
+            record_predictions(
+                session, items, predictions, model_name=classifier.name, model_version=version
+            )
+        report.classified += len(items)
+        report.batches += 1
+        if progress is not None:
+            progress(len(items))
+    return report
+
+
+def _text_of(item: Item) -> str:
+    # Titles of reviews and posts often carry the verdict ("Accueil minable !").
+    if item.title and item.title not in item.text:
+        return f"{item.title}. {item.text}"
+    return item.text

@@ -1,0 +1,288 @@
+"""The ``ecoute`` command line: thin, calls services, prints errors as one readable line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecoute.config.settings import Settings, get_settings
+from ecoute.errors import EcouteError
+
+app = typer.Typer(
+    help="ecoute: collect, classify and assess what users say about a public service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+sources_app = typer.Typer(help="Feedback sources: add, list, run, test.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sources_app, name="sources")
+
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+AuthorityOpt = Annotated[
+    str | None, typer.Option("--authority", "-a", help="Authority slug (default: the setting).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else getattr(logging, get_settings().log_level, 20),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _factory(settings: Settings, *, check: bool = True) -> Any:
+    from ecoute.store.db import check_schema, make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    if check:
+        check_schema(engine)
+    return make_session_factory(engine)
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the database schema (safe to run at every start)."""
+    from ecoute.store.db import current_revision, make_engine, upgrade
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    upgrade(engine)
+    out.print(f"database at revision {current_revision(engine)}: "
+              f"{engine.url.render_as_string(hide_password=True)}")
+
+
+@sources_app.command("add")
+def sources_add(
+    name: Annotated[str, typer.Argument(help="A name for the source, unique per authority.")],
+    kind: Annotated[str, typer.Option("--kind", "-k", help="Collector kind (`ecoute collectors`).")],
+    option: Annotated[
+        list[str] | None, typer.Option("--option", "-o", help="key=value, repeatable.")
+    ] = None,
+    schedule: Annotated[str | None, typer.Option(help="e.g. 'every 30 minutes'.")] = None,
+    site: Annotated[str | None, typer.Option(help="Site its items belong to.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department its items belong to.")]
+    = None,
+    authority: AuthorityOpt = None,
+) -> None:
+    """Register a source; its options are checked against its collector."""
+    from ecoute.collectors.sources import add_source, parse_option_pairs
+    from ecoute.store.db import session_scope
+
+    settings = get_settings()
+    with session_scope(_factory(settings)) as session:
+        source = add_source(
+            session, authority=authority or settings.default_authority, name=name, kind=kind,
+            options=parse_option_pairs(option or []), schedule=schedule, site=site,
+            department=department,
+        )
+        out.print(f"source {source.name!r} ({source.kind}) added, id {source.id}")
+
+
+@sources_app.command("list")
+def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
+    """Sources with their health: last success, last error, items collected."""
+    from ecoute.store.authorities import get_authority
+    from ecoute.store.db import session_scope
+    from ecoute.store.sources import list_sources
+
+    settings = get_settings()
+    with session_scope(_factory(settings)) as session:
+        owner = get_authority(session, authority or settings.default_authority)
+        rows = [
+            {"id": s.id, "name": s.name, "kind": s.kind, "enabled": s.enabled, "items": n,
+             "schedule": s.schedule, "last_run_at": s.last_run_at,
+             "last_success_at": s.last_success_at, "last_error": s.last_error,
+             "consecutive_failures": s.consecutive_failures}
+            for s, n in list_sources(session, owner.id)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("name", "kind", "items", "last success", "last error")
+    for r in rows:
+        when = r["last_success_at"]
+        table.add_row(r["name"], r["kind"], str(r["items"]),
+                      when.strftime("%Y-%m-%d %H:%M") if when else "never",
+                      r["last_error"] or "")
+    out.print(table)
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    data = asdict(report)
+    data["preview"] = [
+        {k: v for k, v in item.items() if v not in (None, {}, [])} for item in data["preview"]
+    ]
+    data["rejected"] = [
+        {"position": r["position"], "reason": r["reason"]} for r in data["rejected"]
+    ]
+    return data
+
+
+@sources_app.command("run")
+def sources_run(
+    name: Annotated[str, typer.Argument(help="Source name.")],
+    authority: AuthorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Collect a source now."""
+    from ecoute.collectors.sources import run_source, source_id_by_name
+
+    settings = get_settings()
+    factory = _factory(settings)
+    source_id = source_id_by_name(factory, authority or settings.default_authority, name)
+    report = run_source(factory, settings, source_id)
+    if as_json:
+        _print_json(_report_dict(report))
+    else:
+        out.print(f"{name}: {report.status} — {report.new} new, {report.duplicate} duplicate, "
+                  f"{report.updated} updated, {report.quarantined} quarantined")
+    if report.error:
+        raise EcouteError(f"{name}: {report.error}")
+
+
+@sources_app.command("test")
+def sources_test(
+    name: Annotated[str, typer.Argument(help="Source name.")],
+    limit: Annotated[int, typer.Option(help="How many items to show.")] = 5,
+    authority: AuthorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dry run: fetch and parse, print the first items or the error, store nothing."""
+    from ecoute.collectors.sources import run_source, source_id_by_name
+
+    settings = get_settings()
+    factory = _factory(settings)
+    source_id = source_id_by_name(factory, authority or settings.default_authority, name)
+    report = run_source(factory, settings, source_id, dry_run=True, limit=limit)
+    if as_json:
+        _print_json(_report_dict(report))
+    else:
+        for item in report.preview:
+            when = item.published_at.date().isoformat() if item.published_at else "no date"
+            out.print(f"[bold]{item.title or item.external_id}[/bold] ({when})")
+            out.print(f"  {item.text[:200]}")
+        for rej in report.rejected:
+            out.print(f"[red]would quarantine[/red] {rej.position}: {rej.reason}")
+        out.print(f"{len(report.preview)} item(s) shown, {report.duplicate} already stored")
+    if report.error:
+        raise EcouteError(f"{name}: {report.error}")
+
+
+@app.command("collectors")
+def collectors_cmd(as_json: JsonOpt = False) -> None:
+    """Registered collector kinds and their options."""
+    from ecoute.collectors.registry import collectors
+
+    data = [
+        {"kind": kind, "description": cls.describe(), "channel": str(cls.channel),
+         "default_schedule": cls.default_schedule,
+         "options": cls.Options.model_json_schema().get("properties", {}),
+         "required": cls.Options.model_json_schema().get("required", [])}
+        for kind, cls in collectors().items()
+    ]
+    if as_json:
+        _print_json(data)
+        return
+    for entry in data:
+        out.print(f"[bold]{entry['kind']}[/bold] — {entry['description']} "
+                  f"(channel {entry['channel']}, {entry['default_schedule']})")
+        for opt, spec in entry["options"].items():
+            flag = " (required)" if opt in entry["required"] else ""
+            out.print(f"  {opt}{flag}: {spec.get('description', '')}")
+
+
+@app.command("classify")
+def classify_cmd(
+    limit: Annotated[int | None, typer.Option(help="Stop after this many items.")] = None,
+) -> None:
+    """Classify every item not yet classified by the current model."""
+    from rich.progress import Progress
+
+    from ecoute.classifiers.loader import build_classifier
+    from ecoute.classifiers.worker import classify_pending
+
+    settings = get_settings()
+    factory = _factory(settings)
+    classifier = build_classifier(settings)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("classifying", total=None)
+        report = classify_pending(
+            factory, classifier, batch_size=settings.classify_batch_size, max_items=limit,
+            progress=lambda n: progress.advance(task, n),
+        )
+    out.print(f"{report.classified} item(s) classified with {classifier.name}@"
+              f"{classifier.version}")
+
+
+@app.command("serve")
+def serve_cmd(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """Serve the API (and its documentation at /docs)."""
+    import uvicorn
+
+    from ecoute.api.app import create_app
+
+    settings = get_settings()
+    _factory(settings)  # refuse to start on an unmigrated database
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command("demo")
+def demo_cmd(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    serve: Annotated[bool, typer.Option(help="Serve the API once the data is ready.")] = True,
+) -> None:
+    """Fresh SQLite database with the shipped sample sources, collected, classified, served."""
+    from ecoute.demo import prepare_demo
+
+    settings = prepare_demo(out)
+    if serve:
+        import uvicorn
+
+        from ecoute.api.app import create_app
+
+        out.print(f"\nOpen http://{host}:{port}/api/v1/satisfaction?window=90d "
+                  f"or http://{host}:{port}/docs — Ctrl+C to stop.")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    """Console-script entry point: ecoute errors become one line on stderr and exit 1."""
+    try:
+        app(standalone_mode=False)
+    except EcouteError as exc:
+        if _state["debug"]:
+            raise
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,300 @@
+"""Runs one source: collect, dedupe, redact, persist, record health.
+
+A run writes in batches, each batch one transaction holding its items, its quarantine rows,
+the run's counters and the source's cursor as it stood after the batch's last item; so a crash
+loses at most the batch being written and a rerun duplicates nothing. A dry run does all the
+reading and deduping but writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoute.collectors.base import CollectContext, RawItem, Rejected
+from ecoute.collectors.http import HttpFetcher
+from ecoute.collectors.registry import get_collector, validate_options
+from ecoute.config.settings import Settings
+from ecoute.errors import EcouteError
+from ecoute.privacy import pseudonym, redact
+from ecoute.store import items as item_repo
+from ecoute.store import sources as source_repo
+from ecoute.store.authorities import ensure_department, ensure_site
+from ecoute.store.db import session_scope
+from ecoute.store.taggings import forget_classification
+from ecoute.store.models import CollectionRun, Item, RunStatus, Source, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    source: str
+    status: RunStatus
+    run_id: int | None = None
+    fetched: int = 0
+    new: int = 0
+    duplicate: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    error: str | None = None
+    #: Dry runs only: what would have been stored, and what would have gone to quarantine.
+    preview: list[RawItem] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def content_hash(raw: RawItem) -> str:
+    """Hash of what makes two items the same feedback, whatever their external ids."""
+    published = raw.published_at.date().isoformat() if raw.published_at else ""
+    basis = "\x1f".join(
+        [" ".join((raw.title or "").lower().split()), " ".join(raw.text.lower().split()),
+         (raw.author or "").lower().strip(), published]
+    )
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def normalized_rating(raw: RawItem) -> float | None:
+    if raw.rating_norm is not None:
+        return max(0.0, min(1.0, raw.rating_norm))
+    if raw.rating_value is None or not raw.rating_scale:
+        return None
+    low, sep, high = raw.rating_scale.partition("-")
+    try:
+        lo, hi = float(low), float(high)
+    except ValueError:
+        return None
+    if not sep or hi <= lo:
+        return None
+    return max(0.0, min(1.0, (raw.rating_value - lo) / (hi - lo)))
+
+
+class SourceRunner:
+    """Collects one source into the store (or, in a dry run, into a report)."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.transport = transport
+
+    def _fetcher(self) -> HttpFetcher:
+        s = self.settings
+        return HttpFetcher(
+            timeout=s.http_timeout, max_bytes=s.http_max_bytes, user_agent=s.user_agent,
+            allow_private=s.http_allow_private, transport=self.transport,
+        )
+
+    def run(self, source_id: int, *, dry_run: bool = False, limit: int | None = None) -> RunReport:
+        with session_scope(self.factory) as session:
+            source = source_repo.get_source(session, source_id)
+            name, kind, options = source.name, source.kind, dict(source.options)
+            cursor, etag, last_modified = dict(source.cursor), source.etag, source.last_modified
+            run_id = None if dry_run else source_repo.start_run(session, source_id).id
+        report = RunReport(source=name, status=RunStatus.RUNNING, run_id=run_id)
+        try:
+            collector = get_collector(kind)(validate_options(kind, options))
+        except EcouteError as exc:
+            return self._finish(source_id, report, error=exc)
+        with self._fetcher() as http:
+            ctx = CollectContext(
+                source_name=name, options=collector.options, settings=self.settings, http=http,
+                cursor=cursor, etag=etag, last_modified=last_modified,
+                logger=logging.getLogger(f"ecoute.collect.{kind}"),
+            )
+            failure: BaseException | None = None
+            try:
+                for batch in _batches(collector.collect(ctx), self.settings.collect_batch_size):
+                    if dry_run:
+                        self._preview(source_id, batch, report, collector.dedupe_by_content)
+                        if limit is not None and len(report.preview) >= limit:
+                            del report.preview[limit:]
+                            break
+                    else:
+                        self._persist(source_id, batch, report, ctx.cursor,
+                                      collector.dedupe_by_content)
+            except EcouteError as exc:
+                failure = exc
+            except Exception as exc:  # a collector bug must not stop the other sources
+                log.exception("collector %s crashed on source %s", kind, name)
+                failure = exc
+        if not dry_run and failure is None:
+            with session_scope(self.factory) as session:
+                src = source_repo.get_source(session, source_id)
+                src.etag = ctx.new_etag or src.etag
+                src.last_modified = ctx.new_last_modified or src.last_modified
+                src.cursor = dict(ctx.cursor)
+        return self._finish(source_id, report, error=failure, dry_run=dry_run)
+
+    def _preview(
+        self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool
+    ) -> None:
+        with session_scope(self.factory) as session:
+            new, _updates, dupes, rejected = self._classify_batch(session, source_id, batch,
+                                                                  by_content)
+        report.fetched += len(batch) - len(rejected)
+        report.duplicate += dupes
+        report.preview.extend(raw for raw, _hash in new)
+        report.rejected.extend(rejected)
+        report.quarantined += len(rejected)
+
+    def _classify_batch(
+        self, session: Session, source_id: int, batch: list[RawItem | Rejected], by_content: bool
+    ) -> tuple[list[tuple[RawItem, str]], list[tuple[Item, RawItem, str]], int, list[Rejected]]:
+        raws = [r for r in batch if isinstance(r, RawItem)]
+        rejected = [r for r in batch if isinstance(r, Rejected)]
+        hashes = {id(r): content_hash(r) for r in raws}
+        existing = item_repo.known_external_ids(session, source_id, (r.external_id for r in raws))
+        known_hashes = (
+            item_repo.known_content_hashes(session, source_id, hashes.values())
+            if by_content else set()
+        )
+        new: list[tuple[RawItem, str]] = []
+        updates: list[tuple[Item, RawItem, str]] = []
+        seen_ids: set[str] = set()
+        dupes = 0
+        for raw in raws:
+            digest = hashes[id(raw)]
+            item = existing.get(raw.external_id)
+            if raw.external_id in seen_ids:
+                dupes += 1
+            elif item is not None:
+                if item.content_hash == digest:
+                    dupes += 1
+                else:
+                    updates.append((item, raw, digest))
+            elif digest in known_hashes:
+                dupes += 1
+            else:
+                new.append((raw, digest))
+                if by_content:
+                    known_hashes.add(digest)
+            seen_ids.add(raw.external_id)
+        return new, updates, dupes, rejected
+
+    def _persist(
+        self, source_id: int, batch: list[RawItem | Rejected], report: RunReport,
+        cursor: dict[str, Any], by_content: bool,
+    ) -> None:
+        with session_scope(self.factory) as session:
+            source = source_repo.get_source(session, source_id)
+            new, updates, dupes, rejected = self._classify_batch(session, source_id, batch,
+                                                                 by_content)
+            collector_cls = get_collector(source.kind)
+            for raw, digest in new:
+                session.add(self._new_item(session, source, raw, digest, collector_cls.channel))
+            if updates:
+                forget_classification(session, [item for item, _raw, _digest in updates])
+            for item, raw, digest in updates:
+                self._update_item(item, raw, digest)
+            for rej in rejected:
+                source_repo.add_quarantine(
+                    session, source_id=source_id, run_id=report.run_id, payload=rej.payload,
+                    position=rej.position, error_class=rej.error_class, message=rej.reason,
+                )
+            report.fetched += len(batch) - len(rejected)
+            report.new += len(new)
+            report.updated += len(updates)
+            report.duplicate += dupes
+            report.quarantined += len(rejected)
+            if report.run_id is not None:
+                run = session.get(CollectionRun, report.run_id)
+                assert run is not None
+                run.fetched, run.new, run.duplicate = report.fetched, report.new, report.duplicate
+                run.updated, run.quarantined = report.updated, report.quarantined
+            source.cursor = dict(cursor)
+
+    def _new_item(
+        self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str
+    ) -> Item:
+        site_id = source.site_id
+        if raw.site:
+            site_id = ensure_site(session, source.authority_id, raw.site).id
+        department_id = source.department_id
+        if raw.department:
+            department_id = ensure_department(session, source.authority_id, raw.department).id
+        return Item(
+            authority_id=source.authority_id, source_id=source.id,
+            external_id=raw.external_id[:512], content_hash=digest,
+            channel=str(raw.channel or default_channel), url=raw.url,
+            title=redact(raw.title) if raw.title else None, text=redact(raw.text),
+            lang=raw.lang, author_hash=pseudonym(raw.author, self.settings.pseudonym_key),
+            published_at=raw.published_at, collected_at=utcnow(),
+            rating_value=raw.rating_value, rating_scale=raw.rating_scale,
+            rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
+            extra=raw.extra,
+        )
+
+    def _update_item(self, item: Item, raw: RawItem, digest: str) -> None:
+        """A changed item (a service request whose status moved): keep one row, log versions."""
+        history = list(item.extra.get("versions", []))
+        history.append({"content_hash": item.content_hash, "replaced_at": utcnow().isoformat()})
+        item.extra = {**raw.extra, "versions": history[-20:]}
+        item.content_hash = digest
+        item.title = redact(raw.title) if raw.title else None
+        item.text = redact(raw.text)
+        item.published_at = raw.published_at or item.published_at
+        item.rating_value, item.rating_scale = raw.rating_value, raw.rating_scale
+        item.rating_norm = normalized_rating(raw)
+
+    def _finish(
+        self, source_id: int, report: RunReport, *, error: BaseException | None,
+        dry_run: bool = False,
+    ) -> RunReport:
+        if error is not None:
+            report.status = RunStatus.FAILED
+            report.error = str(error) if isinstance(error, EcouteError) else (
+                f"unexpected {type(error).__name__} in the collector: {error}"
+            )
+        else:
+            report.status = RunStatus.PARTIAL if report.quarantined else RunStatus.SUCCESS
+        if dry_run:
+            return report
+        with session_scope(self.factory) as session:
+            source = source_repo.get_source(session, source_id)
+            now = utcnow()
+            source.last_run_at = now
+            if error is None:
+                source.last_success_at = now
+                source.last_error = None
+                source.consecutive_failures = 0
+            else:
+                source.last_error = report.error
+                source.consecutive_failures += 1
+            if report.run_id is not None:
+                run = session.get(CollectionRun, report.run_id)
+                assert run is not None
+                run.status = report.status
+                run.finished_at = now
+                run.error = report.error
+        return report
+
+
+def _batches(
+    stream: Iterator[RawItem | Rejected], size: int
+) -> Iterator[list[RawItem | Rejected]]:
+    """Groups of ``size``; when the collector fails midway, what it yielded is still handed
+    over before the error propagates, so nothing already read is lost."""
+    batch: list[RawItem | Rejected] = []
+    try:
+        for entry in stream:
+            batch.append(entry)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except BaseException:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch

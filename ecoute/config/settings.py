@@ -1,0 +1,175 @@
+"""All settings of ecoute, in one documented class.
+
+Values come, highest priority first, from keyword arguments, ``ECOUTE_*`` environment
+variables, a ``.env`` file, and the TOML file named by ``ECOUTE_CONFIG_FILE`` (default
+``ecoute.toml`` in the working directory, when it exists). Every field is listed in
+``docs/configuration.md``; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_cache_dir, user_data_dir
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ecoute.errors import ConfigError
+
+#: Used only in ``env = "dev"``; production refuses it so that pseudonyms cannot be reversed
+#: by anyone who read this source file.
+DEV_PSEUDONYM_KEY = "ecoute-dev-pseudonym-key-change-me"
+
+
+def _default_database_url() -> str:
+    path = Path(user_data_dir("ecoute", appauthor=False)) / "ecoute.db"
+    return f"sqlite:///{path}"
+
+
+def _default_cache_dir() -> Path:
+    return Path(user_cache_dir("ecoute", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Settings of an ecoute installation (environment prefix ``ECOUTE_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ECOUTE_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    env: Literal["dev", "prod"] = Field(
+        "dev",
+        description="`dev` accepts convenient defaults; `prod` refuses unsafe ones "
+        "(the development pseudonym key).",
+    )
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        description="SQLAlchemy URL of the store: `sqlite:///path/ecoute.db` (default, in the "
+        "user's data directory) or `postgresql+psycopg://user@host/db`.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        5000, ge=0, description="How long SQLite waits for a lock held by another process."
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where converted models and other rebuildable files are kept.",
+    )
+    model_dir: Path | None = Field(
+        None,
+        description="A transformers model folder to classify with instead of the default "
+        "bundled encoder (a fine-tuned sentiment model, for instance).",
+    )
+    model_labels: str | None = Field(
+        None,
+        description="Comma-separated mapping of the model's output labels to "
+        "negative/neutral/positive, in output order, e.g. `negative,positive` or "
+        "`1 star,2 stars,3 stars,4 stars,5 stars` mapped by position (2, 3 or 5 classes). "
+        "Empty: read from the model's config.",
+    )
+    classify_batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
+    classify_max_length: int = Field(
+        256, ge=8, description="Tokens kept per text; longer texts are truncated."
+    )
+    torch_threads: int = Field(
+        0, ge=0, description="CPU threads for the model; 0 lets torch choose."
+    )
+    determinants_file: Path | None = Field(
+        None,
+        description="A determinants lexicon (TOML) replacing the shipped "
+        "`ecoute/config/determinants.toml`.",
+    )
+    min_sample_size: int = Field(
+        30,
+        ge=1,
+        description="Mentions needed before a satisfaction figure is called sufficient.",
+    )
+    collect_batch_size: int = Field(
+        200, ge=1, description="Items written per transaction by the collection runner."
+    )
+    http_timeout: float = Field(20.0, gt=0, description="Seconds to connect or read.")
+    http_max_bytes: int = Field(
+        50_000_000, ge=1024, description="Largest response body a collector downloads."
+    )
+    http_allow_private: bool = Field(
+        False,
+        description="Allow collectors to fetch loopback and private addresses (tests, demo, "
+        "intranet sources). Off by default to refuse server-side request forgery.",
+    )
+    user_agent: str = Field(
+        "ecoute/0.1 (+https://github.com/ecoute; public service feedback collector)",
+        description="User-Agent header sent by collectors.",
+    )
+    pseudonym_key: str = Field(
+        DEV_PSEUDONYM_KEY,
+        description="Secret key of the HMAC that turns authors into pseudonyms. Required "
+        "(and kept secret) when `env = prod`.",
+    )
+    default_authority: str = Field(
+        "demo", description="Slug of the authority used when a command names none."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("ECOUTE_CONFIG_FILE", "ecoute.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if toml_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        elif "ECOUTE_CONFIG_FILE" in os.environ:
+            raise ConfigError(
+                f"configuration file {toml_file} does not exist",
+                hint="fix ECOUTE_CONFIG_FILE or create the file",
+            )
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.env == "prod" and self.pseudonym_key == DEV_PSEUDONYM_KEY:
+            raise ValueError(
+                "ECOUTE_PSEUDONYM_KEY must be set to a secret of your own when ECOUTE_ENV=prod"
+            )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"invalid setting {field}: {first['msg']}",
+            hint="see docs/configuration.md",
+        ) from exc

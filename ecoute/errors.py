@@ -1,0 +1,128 @@
+"""The one exception tree of ecoute.
+
+Library errors (httpx, SQLAlchemy, feedparser, transformers, ...) are translated at the
+boundary with ``raise SomeEcouteError(...) from exc`` so that callers, the API and the CLI only
+ever deal with this tree::
+
+    EcouteError                      every error ecoute raises on purpose
+    ├── ConfigError                  a setting, a file or an option is wrong
+    │   ├── UnknownCollector         a source kind no collector is registered for
+    │   └── InvalidOptions           a source's options do not validate
+    ├── NotFound                     something named does not exist
+    │   ├── AuthorityNotFound
+    │   ├── SourceNotFound
+    │   └── ItemNotFound
+    ├── Conflict                     the request clashes with what is stored
+    │   └── SourceExists
+    ├── InvalidRequest               a query parameter or body the API cannot use
+    ├── CollectError                 a whole source could not be read
+    │   ├── FetchError               network or HTTP failure
+    │   │   └── BlockedURL           refused by the SSRF guard
+    │   ├── ResponseTooLarge         body over the size limit
+    │   └── ParseError               the payload is not what the collector reads
+    ├── StoreError                   the database is unreachable or not migrated
+    │   └── SchemaOutOfDate
+    └── ModelError                   the classifier model cannot be found or loaded
+        └── ModelChecksumMismatch
+
+Every error carries a message saying what went wrong and, where useful, a ``hint`` saying what
+to do; ``http_status`` is the status the API answers with.
+"""
+
+from __future__ import annotations
+
+
+class EcouteError(Exception):
+    """Base of every error ecoute raises on purpose."""
+
+    http_status: int = 500
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(EcouteError):
+    http_status = 422
+
+
+class UnknownCollector(ConfigError):
+    pass
+
+
+class InvalidOptions(ConfigError):
+    pass
+
+
+class NotFound(EcouteError):
+    http_status = 404
+
+
+class AuthorityNotFound(NotFound):
+    pass
+
+
+class SourceNotFound(NotFound):
+    pass
+
+
+class ItemNotFound(NotFound):
+    pass
+
+
+class Conflict(EcouteError):
+    http_status = 409
+
+
+class SourceExists(Conflict):
+    pass
+
+
+class InvalidRequest(EcouteError):
+    http_status = 400
+
+
+class CollectError(EcouteError):
+    http_status = 502
+
+
+class FetchError(CollectError):
+    pass
+
+
+class BlockedURL(FetchError):
+    http_status = 422
+
+
+class ResponseTooLarge(CollectError):
+    pass
+
+
+class ParseError(CollectError):
+    http_status = 422
+
+
+class StoreError(EcouteError):
+    http_status = 503
+
+
+class SchemaOutOfDate(StoreError):
+    pass
+
+
+class ModelError(EcouteError):
+    http_status = 503
+
+
+class ModelChecksumMismatch(ModelError):
+    pass

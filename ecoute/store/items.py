@@ -1,0 +1,163 @@
+"""Repository functions for items: dedupe look-ups, listing with filters, classify queue."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from ecoute.errors import InvalidRequest, ItemNotFound
+from ecoute.store.models import DeterminantTag, Item, Tagging
+
+
+def known_external_ids(
+    session: Session, source_id: int, external_ids: Iterable[str]
+) -> dict[str, Item]:
+    ids = list(set(external_ids))
+    found: dict[str, Item] = {}
+    # Chunks keep the IN list under SQLite's variable limit.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for item in session.scalars(
+            select(Item).where(Item.source_id == source_id, Item.external_id.in_(chunk))
+        ):
+            found[item.external_id] = item
+    return found
+
+
+def known_content_hashes(session: Session, source_id: int, hashes: Iterable[str]) -> set[str]:
+    values = list(set(hashes))
+    found: set[str] = set()
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        found.update(
+            session.scalars(
+                select(Item.content_hash).where(
+                    Item.source_id == source_id, Item.content_hash.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def get_item(session: Session, item_id: int, authority_id: int | None = None) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or (authority_id is not None and item.authority_id != authority_id):
+        raise ItemNotFound(f"no item with id {item_id}")
+    return item
+
+
+@dataclass
+class ItemFilters:
+    authority_id: int
+    source_id: int | None = None
+    channel: str | None = None
+    determinant: str | None = None
+    polarity: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _encode_cursor(item: Item) -> str:
+    key = [item.published_at.isoformat() if item.published_at else None, item.id]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
+    try:
+        when, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return (datetime.fromisoformat(when) if when else None, int(item_id))
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(
+            "the cursor is not one this API returned", hint="start again without a cursor"
+        ) from exc
+
+
+def _filtered(filters: ItemFilters) -> Select[tuple[Item]]:
+    query = select(Item).where(Item.authority_id == filters.authority_id)
+    if filters.source_id is not None:
+        query = query.where(Item.source_id == filters.source_id)
+    if filters.channel:
+        query = query.where(Item.channel == filters.channel)
+    if filters.since:
+        query = query.where(Item.published_at >= filters.since)
+    if filters.until:
+        query = query.where(Item.published_at < filters.until)
+    if filters.determinant or filters.polarity:
+        tag = select(DeterminantTag.id).where(DeterminantTag.item_id == Item.id)
+        if filters.determinant:
+            tag = tag.where(DeterminantTag.determinant == filters.determinant)
+        if filters.polarity:
+            tag = tag.where(DeterminantTag.polarity == filters.polarity)
+        query = query.where(tag.exists())
+    return query
+
+
+def list_items(
+    session: Session, filters: ItemFilters, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[Item], str | None]:
+    """Items newest first (items without a date last), and the cursor of the next page.
+
+    Keyset pagination on (published_at, id) so pages stay stable while items arrive.
+    """
+    query = _filtered(filters)
+    if cursor:
+        when, last_id = _decode_cursor(cursor)
+        if when is None:
+            query = query.where(Item.published_at.is_(None), Item.id < last_id)
+        else:
+            query = query.where(
+                or_(
+                    Item.published_at < when,
+                    and_(Item.published_at == when, Item.id < last_id),
+                    Item.published_at.is_(None),
+                )
+            )
+    query = query.order_by(Item.published_at.desc().nulls_last(), Item.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(query))
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def tags_for(session: Session, item_ids: Sequence[int]) -> dict[int, list[DeterminantTag]]:
+    out: dict[int, list[DeterminantTag]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return out
+    for tag in session.scalars(
+        select(DeterminantTag)
+        .where(DeterminantTag.item_id.in_(item_ids))
+        .order_by(DeterminantTag.item_id, DeterminantTag.span_start)
+    ):
+        out[tag.item_id].append(tag)
+    return out
+
+
+def latest_taggings(session: Session, item_ids: Sequence[int]) -> dict[int, Tagging]:
+    out: dict[int, Tagging] = {}
+    if not item_ids:
+        return out
+    for tagging in session.scalars(
+        select(Tagging).where(Tagging.item_id.in_(item_ids)).order_by(Tagging.id)
+    ):
+        out[tagging.item_id] = tagging
+    return out
+
+
+def pending_item_ids(
+    session: Session, model_version: str, *, limit: int, authority_id: int | None = None
+) -> list[int]:
+    """Items not yet classified by ``model_version`` (oldest first)."""
+    query = select(Item.id).where(
+        or_(Item.classified_version.is_(None), Item.classified_version != model_version)
+    )
+    if authority_id is not None:
+        query = query.where(Item.authority_id == authority_id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Concurrent workers skip each other's rows instead of waiting or double-classifying.
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query.order_by(Item.id).limit(limit)))

@@ -1,0 +1,308 @@
+"""Typed SQLAlchemy 2 models of the store.
+
+The schema itself is created and changed only by the Alembic migrations in
+``ecoute/store/migrations``; these classes describe it for queries.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which stores naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Channel(enum.StrEnum):
+    REVIEW = "review"
+    SOCIAL = "social"
+    COMPLAINT = "complaint"
+    SURVEY = "survey"
+    SERVICE_REQUEST = "service_request"
+    MINUTES = "minutes"
+    EMAIL = "email"
+    ELECTED_FEEDBACK = "elected_feedback"
+    PHONE = "phone"
+    AUDIT = "audit"
+
+
+class Sentiment(enum.StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class Polarity(enum.StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    #: A human said the item does not talk about this determinant; counts nowhere.
+    NONE = "none"
+
+
+class Provenance(enum.StrEnum):
+    MODEL = "model"
+    HUMAN = "human"
+    RULE = "rule"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    PARTIAL = "partial"  # finished, but some entries went to quarantine
+    FAILED = "failed"
+
+
+# Stable constraint names so that migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+def _enum(cls: type[enum.StrEnum], length: int = 24) -> String:
+    # Enums are stored as plain strings: adding a member needs no migration on PostgreSQL.
+    return String(length)
+
+
+class Authority(Base):
+    __tablename__ = "authority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    locale: Mapped[str] = mapped_column(String(16), default="fr")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Department(Base):
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("authority_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Site(Base):
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("authority_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(400))
+
+
+class Source(Base):
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("authority_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    etag: Mapped[str | None] = mapped_column(String(400))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_run_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    authority: Mapped[Authority] = relationship()
+
+
+class Item(Base):
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_item_source_content_hash", "source_id", "content_hash"),
+        Index("ix_item_authority_published", "authority_id", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(512))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(_enum(Channel))
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    author_hash: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None]
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rating_value: Mapped[float | None] = mapped_column(Float)
+    rating_scale: Mapped[str | None] = mapped_column(String(32))
+    rating_norm: Mapped[float | None] = mapped_column(Float)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when the item has been classified by the current model version; lets the worker
+    # find pending items with an index instead of an anti-join.
+    classified_version: Mapped[str | None] = mapped_column(String(128), index=True)
+
+    source: Mapped[Source] = relationship()
+
+
+class Tagging(Base):
+    __tablename__ = "tagging"
+    __table_args__ = (UniqueConstraint("item_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(128))
+    sentiment: Mapped[str] = mapped_column(_enum(Sentiment))
+    p_negative: Mapped[float] = mapped_column(Float)
+    p_neutral: Mapped[float] = mapped_column(Float)
+    p_positive: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeterminantTag(Base):
+    __tablename__ = "determinant_tag"
+    __table_args__ = (Index("ix_determinant_tag_item", "item_id", "determinant"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
+    span_start: Mapped[int | None] = mapped_column(Integer)
+    span_end: Mapped[int | None] = mapped_column(Integer)
+    determinant: Mapped[str] = mapped_column(String(64))
+    polarity: Mapped[str] = mapped_column(_enum(Polarity))
+    confidence: Mapped[float] = mapped_column(Float)
+    provenance: Mapped[str] = mapped_column(_enum(Provenance))
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    corrected_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CollectionRun(Base):
+    __tablename__ = "collection_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(_enum(RunStatus), default=RunStatus.RUNNING)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Quarantine(Base):
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collection_run.id", ondelete="SET NULL")
+    )
+    payload_text: Mapped[str | None] = mapped_column(Text)
+    payload_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    position: Mapped[str | None] = mapped_column(String(200))
+    error_class: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class DailyRollup(Base):
+    """Mention counts per day and dimension, kept current as taggings are written.
+
+    ``site_id``/``department_id`` use 0 for "none" so that the unique key also holds on
+    databases where NULLs are distinct.
+    """
+
+    __tablename__ = "daily_rollup"
+    __table_args__ = (
+        UniqueConstraint(
+            "authority_id", "day", "determinant", "channel", "site_id", "department_id",
+            name="uq_daily_rollup_key",
+        ),
+        Index("ix_daily_rollup_authority_day", "authority_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    determinant: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(_enum(Channel))
+    site_id: Mapped[int] = mapped_column(Integer, default=0)
+    department_id: Mapped[int] = mapped_column(Integer, default=0)
+    pos: Mapped[int] = mapped_column(Integer, default=0)
+    neg: Mapped[int] = mapped_column(Integer, default=0)
+    neu: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: Determinant name used in DailyRollup for item-level sentiment (all mentions of an item).
+OVERALL = "_overall"

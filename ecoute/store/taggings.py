@@ -1,0 +1,227 @@
+"""Writing classifications and keeping ``DailyRollup`` equal to what they say.
+
+Invariant: the rollup is the sum, over items whose ``classified_version`` is set, of the
+contributions of that version's tagging and of the item's effective determinant tags (human
+tags of a determinant replace the model's). Every change goes retract → modify → apply, so
+KPI queries never have to scan items.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ecoute.classifiers.base import Prediction
+from ecoute.store.models import (
+    OVERALL,
+    Authority,
+    Polarity,
+    DailyRollup,
+    DeterminantTag,
+    Item,
+    Provenance,
+    Tagging,
+)
+
+RollupKey = tuple[int, date, str, str, int, int]  # authority, day, determinant, channel, site, dept
+
+
+@dataclass
+class Counts:
+    pos: int = 0
+    neg: int = 0
+    neu: int = 0
+    rating_sum: float = 0.0
+    rating_count: int = 0
+
+    def add(self, polarity: str, sign: int) -> None:
+        if polarity == "positive":
+            self.pos += sign
+        elif polarity == "negative":
+            self.neg += sign
+        else:
+            self.neu += sign
+
+
+def effective_tags(tags: Iterable[DeterminantTag]) -> list[DeterminantTag]:
+    """Human tags of a determinant replace every model or rule tag of that determinant."""
+    tags = list(tags)
+    human = {t.determinant for t in tags if t.provenance == Provenance.HUMAN}
+    return [t for t in tags if t.provenance == Provenance.HUMAN or t.determinant not in human]
+
+
+def item_polarities(tags: Iterable[DeterminantTag]) -> dict[str, str]:
+    """One polarity per determinant per item: the one with the most confidence behind it."""
+    weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for tag in effective_tags(tags):
+        if tag.polarity == Polarity.NONE:
+            continue
+        weight[tag.determinant][tag.polarity] += max(tag.confidence, 1e-6)
+    return {det: max(w, key=w.__getitem__) for det, w in weight.items()}
+
+
+def _day(item: Item, zone: ZoneInfo) -> date:
+    when = item.published_at or item.collected_at
+    return when.astimezone(zone).date()
+
+
+def _contributions(
+    session: Session, items: Sequence[Item], sign: int, into: dict[RollupKey, Counts]
+) -> None:
+    counted = [i for i in items if i.classified_version is not None]
+    if not counted:
+        return
+    ids = [i.id for i in counted]
+    zones = {
+        a.id: ZoneInfo(a.timezone)
+        for a in session.scalars(select(Authority).where(
+            Authority.id.in_({i.authority_id for i in counted})))
+    }
+    taggings = {
+        (t.item_id, t.model_version): t
+        for t in session.scalars(select(Tagging).where(Tagging.item_id.in_(ids)))
+    }
+    tags: dict[int, list[DeterminantTag]] = defaultdict(list)
+    for tag in session.scalars(select(DeterminantTag).where(DeterminantTag.item_id.in_(ids))):
+        tags[tag.item_id].append(tag)
+    for item in counted:
+        tagging = taggings.get((item.id, item.classified_version or ""))
+        if tagging is None:
+            continue
+        base = (item.authority_id, _day(item, zones[item.authority_id]))
+        rest = (item.channel, item.site_id or 0, item.department_id or 0)
+        overall = into.setdefault((*base, OVERALL, *rest), Counts())
+        overall.add(tagging.sentiment, sign)
+        if item.rating_norm is not None:
+            overall.rating_sum += sign * item.rating_norm
+            overall.rating_count += sign
+        for determinant, polarity in item_polarities(tags[item.id]).items():
+            into.setdefault((*base, determinant, *rest), Counts()).add(polarity, sign)
+
+
+def _apply(session: Session, delta: dict[RollupKey, Counts]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for (authority_id, day, determinant, channel, site_id, department_id), c in sorted(
+        delta.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3], kv[0][4], kv[0][5])
+    ):
+        if not (c.pos or c.neg or c.neu or c.rating_count):
+            continue
+        stmt = insert(DailyRollup).values(
+            authority_id=authority_id, day=day, determinant=determinant, channel=channel,
+            site_id=site_id, department_id=department_id, pos=c.pos, neg=c.neg, neu=c.neu,
+            rating_sum=c.rating_sum, rating_count=c.rating_count,
+        )
+        # Increments in the database, so concurrent workers never lose each other's counts.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["authority_id", "day", "determinant", "channel", "site_id",
+                            "department_id"],
+            set_={
+                "pos": DailyRollup.pos + c.pos,
+                "neg": DailyRollup.neg + c.neg,
+                "neu": DailyRollup.neu + c.neu,
+                "rating_sum": DailyRollup.rating_sum + c.rating_sum,
+                "rating_count": DailyRollup.rating_count + c.rating_count,
+            },
+        )
+        session.execute(stmt)
+
+
+def retract(session: Session, items: Sequence[Item]) -> dict[RollupKey, Counts]:
+    """The rollup delta that removes ``items``' current contributions (not yet applied)."""
+    delta: dict[RollupKey, Counts] = {}
+    _contributions(session, items, -1, delta)
+    return delta
+
+
+def record_predictions(
+    session: Session,
+    items: Sequence[Item],
+    predictions: Sequence[Prediction],
+    *,
+    model_name: str,
+    model_version: str,
+) -> None:
+    """Store one classification per item, replacing model tags but never human ones."""
+    delta = retract(session, items)
+    ids = [i.id for i in items]
+    session.execute(
+        delete(DeterminantTag)
+        .where(DeterminantTag.item_id.in_(ids), DeterminantTag.provenance != Provenance.HUMAN)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(Tagging)
+        .where(Tagging.item_id.in_(ids), Tagging.model_version == model_version)
+        .execution_options(synchronize_session=False)
+    )
+    for item, prediction in zip(items, predictions, strict=True):
+        s = prediction.sentiment
+        session.add(
+            Tagging(
+                item_id=item.id, model_name=model_name, model_version=model_version,
+                sentiment=s.label, p_negative=s.negative, p_neutral=s.neutral,
+                p_positive=s.positive,
+            )
+        )
+        for m in prediction.determinants:
+            session.add(
+                DeterminantTag(
+                    item_id=item.id, span_start=m.start, span_end=m.end,
+                    determinant=m.determinant, polarity=m.polarity, confidence=m.confidence,
+                    provenance=m.provenance, model_version=model_version,
+                )
+            )
+        if prediction.lang and not item.lang:
+            item.lang = prediction.lang
+        item.classified_version = model_version
+    session.flush()
+    _contributions(session, items, +1, delta)
+    _apply(session, delta)
+
+
+def correct_determinant(
+    session: Session, item: Item, *, determinant: str, polarity: str | None, user: str
+) -> None:
+    """A human says ``item`` talks about ``determinant`` with ``polarity`` (None: it does not).
+
+    Stored as a human tag, which wins over the model's tags and survives re-classification.
+    """
+    delta = retract(session, [item])
+    session.execute(
+        delete(DeterminantTag)
+        .where(DeterminantTag.item_id == item.id, DeterminantTag.determinant == determinant,
+               DeterminantTag.provenance == Provenance.HUMAN)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        DeterminantTag(
+            item_id=item.id, span_start=None, span_end=None, determinant=determinant,
+            polarity=polarity or Polarity.NONE, confidence=1.0, provenance=Provenance.HUMAN,
+            corrected_by=user,
+        )
+    )
+    session.flush()
+    _contributions(session, [item], +1, delta)
+    _apply(session, delta)
+
+
+def forget_classification(session: Session, items: Sequence[Item]) -> None:
+    """Take ``items`` out of the rollups and drop their model tags (their text changed)."""
+    _apply(session, retract(session, items))
+    session.execute(
+        delete(DeterminantTag)
+        .where(DeterminantTag.item_id.in_([i.id for i in items]),
+               DeterminantTag.provenance != Provenance.HUMAN)
+        .execution_options(synchronize_session=False)
+    )
+    for item in items:
+        item.classified_version = None

@@ -1,0 +1,93 @@
+"""Shared fixtures: databases built by the real migrations, a tiny model, local servers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoute.config.settings import Settings
+from ecoute.store.db import make_engine, make_session_factory, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+pytest_plugins = ["tests.helpers.tiny_model", "tests.helpers.servers"]
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("ECOUTE_TEST_POSTGRES_URL")
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _sqlite_engine(tmp_path: Path) -> Engine:
+    return make_engine(f"sqlite:///{tmp_path / 'ecoute-test.db'}")
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL schema of its own, dropped after the test."""
+    url = postgres_url()
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("ECOUTE_TEST_POSTGRES_URL must be set in CI: store tests run on both")
+        pytest.skip("ECOUTE_TEST_POSTGRES_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database: every store test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        eng = _sqlite_engine(tmp_path)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+    else:
+        eng = request.getfixturevalue("pg_engine")
+        upgrade(eng)
+        yield eng
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database, for tests about something other than the store."""
+    eng = _sqlite_engine(tmp_path)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine: Engine) -> Settings:
+    """Settings pointing at the test database, with loopback fetching allowed."""
+    return Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        cache_dir=tmp_path / "cache",
+        http_allow_private=True,
+        collect_batch_size=3,
+    )
