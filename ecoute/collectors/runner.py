@@ -114,11 +114,13 @@ class SourceRunner:
             )
             failure: BaseException | None = None
             try:
-                for batch in _batches(collector.collect(ctx), self.settings.collect_batch_size):
+                batches = _batches(collector.collect(ctx), self.settings.collect_batch_size)
+                for batch in batches:
                     if dry_run:
                         self._preview(source_id, batch, report, collector.dedupe_by_content)
                         if limit is not None and len(report.preview) >= limit:
                             del report.preview[limit:]
+                            batches.close()
                             break
                     else:
                         self._persist(source_id, batch, report, ctx.cursor,
@@ -292,7 +294,7 @@ def _batches(
             if len(batch) >= size:
                 yield batch
                 batch = []
-    except BaseException:
+    except Exception:  # not GeneratorExit: a dry run that stops early just closes us
         if batch:
             yield batch
         raise

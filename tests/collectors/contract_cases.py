@@ -1,0 +1,43 @@
+"""For every registered collector kind: options of a working source and of a failing one.
+
+The contract test in ``test_contract.py`` runs each case; a kind registered without a case
+here makes that test fail, so no collector ships untested.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import SHARED_DATA
+from tests.helpers.servers import FileServer
+
+Options = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ContractCase:
+    #: Options of a source that yields at least one item (files may be written to tmp/www).
+    working: Callable[[Path, FileServer], Options]
+    #: Options of the same kind whose whole fetch fails (missing file, HTTP 500...).
+    failing: Callable[[Path, FileServer], Options]
+    #: Options that must be refused when the source is added.
+    invalid: Options
+
+
+def _rss_working(tmp: Path, server: FileServer) -> Options:
+    shutil.copy(SHARED_DATA / "feeds/feedparser/wellformed/rss/item_description.xml",
+                server.root / "feed.xml")
+    return {"url": server.url("feed.xml")}
+
+
+CASES: dict[str, ContractCase] = {
+    "rss": ContractCase(
+        working=_rss_working,
+        failing=lambda tmp, server: {"url": server.url("missing.xml")},
+        invalid={"url": "", "unknown_option": 1},
+    ),
+}

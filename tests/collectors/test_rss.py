@@ -1,0 +1,145 @@
+"""The rss collector through the real runner, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoute.collectors.sources import add_source, run_source
+from ecoute.config.settings import Settings
+from ecoute.store.db import session_scope
+from ecoute.store.models import CollectionRun, Item, Quarantine, RunStatus, Source
+from tests.conftest import SHARED_DATA
+from tests.helpers.servers import FileServer
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Avis</title><language>fr</language>
+{items}
+</channel></rss>"""
+ITEM = """<item><title>Avis {n}</title><guid>avis-{n}</guid>
+<description>&lt;p&gt;Accueil numéro {n} très &lt;b&gt;aimable&lt;/b&gt;, appelez le 06 12 34 56 78&lt;/p&gt;</description>
+<author>Jean {n}</author><pubDate>Mon, 0{d} Nov 2026 10:00:00 +0100</pubDate></item>"""
+
+
+def feed(n: int) -> str:
+    return FEED.format(items="\n".join(ITEM.format(n=i, d=1 + i % 9) for i in range(1, n + 1)))
+
+
+def add(factory: sessionmaker[Session], url: str, name: str = "avis") -> int:
+    with session_scope(factory) as session:
+        return add_source(session, authority="demo", name=name, kind="rss",
+                          options={"url": url}).id
+
+
+def count(factory: sessionmaker[Session], model: type, **where: object) -> int:
+    with session_scope(factory) as session:
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return int(session.scalar(query) or 0)
+
+
+def test_local_feed_lands_once(factory: sessionmaker[Session], settings: Settings,
+                               tmp_path: Path) -> None:
+    path = tmp_path / "avis.rss"
+    path.write_text(feed(7), encoding="utf-8")
+    source_id = add(factory, str(path))
+    first = run_source(factory, settings, source_id)
+    assert (first.status, first.new, first.duplicate, first.quarantined) == ("success", 7, 0, 0)
+    second = run_source(factory, settings, source_id)
+    assert (second.new, second.duplicate) == (0, 7)
+    assert count(factory, Item) == 7
+    with session_scope(factory) as session:
+        item = session.scalar(select(Item).where(Item.external_id == "avis-3"))
+        assert item is not None
+        assert item.text == "Accueil numéro 3 très aimable , appelez le [téléphone]"
+        assert item.lang == "fr" and item.title == "Avis 3"
+        assert item.author_hash and "Jean" not in item.author_hash
+        assert item.published_at is not None and item.published_at.utcoffset() is not None
+        assert item.published_at.hour == 9  # 10:00 +01:00 stored as UTC
+        runs = session.scalars(select(CollectionRun).order_by(CollectionRun.id)).all()
+        assert [r.status for r in runs] == [RunStatus.SUCCESS, RunStatus.SUCCESS]
+        assert runs[0].finished_at is not None
+
+
+def test_truncated_feed_quarantines_the_rest_and_keeps_entries(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    text = feed(5)
+    cut = text.index("<item><title>Avis 5") + 40  # inside the fifth entry
+    path = tmp_path / "cut.rss"
+    path.write_text(text[:cut], encoding="utf-8")
+    source_id = add(factory, path.as_uri())
+    report = run_source(factory, settings, source_id)
+    assert report.status == RunStatus.PARTIAL
+    assert report.quarantined == 1
+    stored = count(factory, Item)
+    assert stored >= 4  # the entries before the cut
+    with session_scope(factory) as session:
+        row = session.scalars(select(Quarantine)).one()
+        assert "malformed feed" in row.message and str(path.as_uri()) in row.message
+        assert row.position.startswith("line ")
+        assert row.payload_bytes is not None and row.payload_bytes.startswith(b"<?xml")
+        assert session.get(Source, source_id).last_error is None  # type: ignore[union-attr]
+    again = run_source(factory, settings, source_id)
+    assert again.new == 0 and count(factory, Item) == stored
+
+
+def test_garbage_file_is_quarantined_with_a_readable_reason(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "garbage.rss"
+    path.write_bytes(b"\x00\xff this is not a feed \x89PNG")
+    report = run_source(factory, settings, add(factory, str(path)))
+    assert report.new == 0 and report.quarantined == 1
+    with session_scope(factory) as session:
+        row = session.scalars(select(Quarantine)).one()
+        assert str(path) in row.message
+
+
+def test_missing_file_fails_the_run_and_records_health(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    source_id = add(factory, str(tmp_path / "nope.rss"))
+    report = run_source(factory, settings, source_id)
+    assert report.status == RunStatus.FAILED
+    assert "cannot read the file" in (report.error or "")
+    with session_scope(factory) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        assert source.consecutive_failures == 1 and "nope.rss" in (source.last_error or "")
+
+
+def test_http_feed_uses_conditional_get(
+    factory: sessionmaker[Session], settings: Settings, file_server: FileServer
+) -> None:
+    (file_server.root / "feed.xml").write_text(feed(3), encoding="utf-8")
+    source_id = add(factory, file_server.url("feed.xml"))
+    assert run_source(factory, settings, source_id).new == 3
+    with session_scope(factory) as session:
+        etag = session.get(Source, source_id).etag  # type: ignore[union-attr]
+    assert etag
+    report = run_source(factory, settings, source_id)
+    assert report.status == RunStatus.SUCCESS and report.fetched == 0
+    assert file_server.requests[-1][1].get("If-None-Match") == etag
+
+
+def test_dry_run_writes_nothing(factory: sessionmaker[Session], settings: Settings,
+                                tmp_path: Path) -> None:
+    path = tmp_path / "avis.rss"
+    path.write_text(feed(4), encoding="utf-8")
+    source_id = add(factory, str(path))
+    report = run_source(factory, settings, source_id, dry_run=True, limit=2)
+    assert [i.external_id for i in report.preview] == ["avis-1", "avis-2"]
+    assert count(factory, Item) == 0 and count(factory, CollectionRun) == 0
+    with session_scope(factory) as session:
+        assert session.get(Source, source_id).last_run_at is None  # type: ignore[union-attr]
+
+
+def test_real_feedparser_sample(factory: sessionmaker[Session], settings: Settings) -> None:
+    sample = SHARED_DATA / "feeds/feedparser/wellformed/rss/item_guid.xml"
+    report = run_source(factory, settings, add(factory, str(sample)))
+    assert report.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
+    assert report.new + report.quarantined >= 1
