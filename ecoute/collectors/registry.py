@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ecoute.collectors"
 
-BUILTIN: tuple[str, ...] = ("ecoute.collectors.rss:RssCollector",)
+BUILTIN: tuple[str, ...] = (
+    "ecoute.collectors.rss:RssCollector",
+    "ecoute.collectors.documents:DocumentsCollector",
+)
 
 
 def _load(ref: str) -> type[Collector]:

@@ -34,10 +34,24 @@ def _rss_working(tmp: Path, server: FileServer) -> Options:
     return {"url": server.url("feed.xml")}
 
 
+def _documents_working(tmp: Path, server: FileServer) -> Options:
+    from tests.helpers.documents import write_docx
+
+    folder = tmp / "minutes"
+    folder.mkdir()
+    write_docx(folder / "conseil-ecole-2026-03-12.docx")
+    return {"path": str(folder), "body": "school council"}
+
+
 CASES: dict[str, ContractCase] = {
     "rss": ContractCase(
         working=_rss_working,
         failing=lambda tmp, server: {"url": server.url("missing.xml")},
         invalid={"url": "", "unknown_option": 1},
+    ),
+    "documents": ContractCase(
+        working=_documents_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-folder")},
+        invalid={"path": "", "min_words": 0},
     ),
 }
