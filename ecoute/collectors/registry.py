@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "ecoute.collectors"
 
 BUILTIN: tuple[str, ...] = (
     "ecoute.collectors.rss:RssCollector",
+    "ecoute.collectors.html_reviews:HtmlReviewsCollector",
     "ecoute.collectors.documents:DocumentsCollector",
 )
 

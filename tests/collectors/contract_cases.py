@@ -34,6 +34,12 @@ def _rss_working(tmp: Path, server: FileServer) -> Options:
     return {"url": server.url("feed.xml")}
 
 
+def _html_reviews_working(tmp: Path, server: FileServer) -> Options:
+    shutil.copy(SHARED_DATA / "html/recipe_scrapers/recept.se/recept.html",
+                server.root / "recept.html")
+    return {"url": server.url("recept.html")}
+
+
 def _documents_working(tmp: Path, server: FileServer) -> Options:
     from tests.helpers.documents import write_docx
 
@@ -48,6 +54,11 @@ CASES: dict[str, ContractCase] = {
         working=_rss_working,
         failing=lambda tmp, server: {"url": server.url("missing.xml")},
         invalid={"url": "", "unknown_option": 1},
+    ),
+    "html_reviews": ContractCase(
+        working=_html_reviews_working,
+        failing=lambda tmp, server: {"url": server.url("missing.html")},
+        invalid={"url": "https://example.org/avis", "selectors": {"container": "li["}},
     ),
     "documents": ContractCase(
         working=_documents_working,

@@ -1,0 +1,24 @@
+"""Runs a collector outside the runner, against real local servers, to inspect what it yields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected
+from ecoute.collectors.http import HttpFetcher
+from ecoute.config.settings import Settings
+
+
+def collect_all(
+    collector: Collector, *, cursor: dict[str, Any] | None = None, tmp: Path | None = None
+) -> tuple[list[RawItem], list[Rejected], CollectContext]:
+    """Everything ``collector`` yields in one run, split into items and rejections, with the
+    context (whose cursor the collector advanced)."""
+    settings = Settings(database_url=f"sqlite:///{tmp or '.'}/unused.db", http_allow_private=True)
+    with HttpFetcher(allow_private=True, retries=0) as http:
+        ctx = CollectContext(source_name="test", options=collector.options, settings=settings,
+                             http=http, cursor=dict(cursor or {}))
+        out = list(collector.collect(ctx))
+    return ([o for o in out if isinstance(o, RawItem)],
+            [o for o in out if isinstance(o, Rejected)], ctx)
