@@ -49,6 +49,13 @@ def _documents_working(tmp: Path, server: FileServer) -> Options:
     return {"path": str(folder), "body": "school council"}
 
 
+def _survey_file_working(tmp: Path, server: FileServer) -> Options:
+    folder = tmp / "surveys"
+    folder.mkdir()
+    shutil.copy(SHARED_DATA / "surveys/qualtrics_qualtRics/sample.csv", folder / "export.csv")
+    return {"path": str(folder), "pattern": "*.csv"}
+
+
 CASES: dict[str, ContractCase] = {
     "rss": ContractCase(
         working=_rss_working,
@@ -64,5 +71,10 @@ CASES: dict[str, ContractCase] = {
         working=_documents_working,
         failing=lambda tmp, server: {"path": str(tmp / "no-such-folder")},
         invalid={"path": "", "min_words": 0},
+    ),
+    "survey_file": ContractCase(
+        working=_survey_file_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-export.csv")},
+        invalid={"path": "export.csv", "ratings": {"Q1": "1-12"}},
     ),
 }
