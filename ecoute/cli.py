@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -43,10 +42,14 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     _state["debug"] = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else getattr(logging, get_settings().log_level, 20),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    from ecoute.observability import configure_logging
+
+    configure_logging(get_settings(), debug=debug)
+    if not debug:
+        import logging
+
+        # Alembic narrates every migration step at INFO; users only need the outcome.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _factory(settings: Settings, *, check: bool = True) -> Any:
@@ -65,11 +68,21 @@ def _print_json(data: Any) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or update the database schema (safe to run at every start)."""
-    from ecoute.store.db import current_revision, make_engine, upgrade
+    from ecoute.store.authorities import ensure_authority
+    from ecoute.store.db import (
+        current_revision,
+        make_engine,
+        make_session_factory,
+        session_scope,
+        upgrade,
+    )
 
     settings = get_settings()
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     upgrade(engine)
+    # The default authority exists from the start, so that commands naming none just work.
+    with session_scope(make_session_factory(engine)) as session:
+        ensure_authority(session, settings.default_authority)
     out.print(f"database at revision {current_revision(engine)}: "
               f"{engine.url.render_as_string(hide_password=True)}")
 
@@ -191,10 +204,34 @@ def sources_test(
         raise EcouteError(f"{name}: {report.error}")
 
 
+@app.command("settings")
+def settings_cmd(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The reference table.")] = False,
+) -> None:
+    """The settings in force (secrets hidden), or their reference table."""
+    if markdown:
+        from ecoute.config.reference import settings_markdown
+
+        sys.stdout.write(settings_markdown())
+        return
+    shown = get_settings().model_dump(mode="json")
+    shown["pseudonym_key"] = "(hidden)"
+    _print_json(shown)
+
+
 @app.command("collectors")
-def collectors_cmd(as_json: JsonOpt = False) -> None:
+def collectors_cmd(
+    as_json: JsonOpt = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="The reference page.")] = False,
+) -> None:
     """Registered collector kinds and their options."""
     from ecoute.collectors.registry import collectors
+
+    if markdown:
+        from ecoute.config.reference import collectors_markdown
+
+        sys.stdout.write(collectors_markdown())
+        return
 
     data = [
         {"kind": kind, "description": cls.describe(), "channel": str(cls.channel),
@@ -235,6 +272,35 @@ def classify_cmd(
         )
     out.print(f"{report.classified} item(s) classified with {classifier.name}@"
               f"{classifier.version}")
+
+
+@app.command("run")
+def run_cmd(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    api: Annotated[bool, typer.Option(help="Serve the API and /metrics.")] = True,
+) -> None:
+    """Everything in one process: API, scheduler and a collect + classify worker.
+
+    Runs until SIGTERM or Ctrl+C, then finishes the batch in hand and exits."""
+    from ecoute.daemon import RunOptions, run_process
+
+    run_process(get_settings(), RunOptions(host=host, port=port, api=api))
+
+
+@app.command("worker")
+def worker_cmd(
+    collect: Annotated[bool, typer.Option(help="Collect due sources.")] = True,
+    classify: Annotated[bool, typer.Option(help="Classify new items.")] = True,
+    scheduler: Annotated[
+        bool, typer.Option(help="Also stand by as scheduler (one leads per database).")
+    ] = False,
+) -> None:
+    """An extra worker against the shared PostgreSQL database (start as many as you like)."""
+    from ecoute.daemon import RunOptions, run_process
+
+    run_process(get_settings(), RunOptions(api=False, scheduler=scheduler, collect=collect,
+                                           classify=classify))
 
 
 @app.command("serve")

@@ -1,0 +1,101 @@
+"""The ``ecoute`` command as a user runs it (a real process, a real SQLite file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.seed import write_feed
+
+
+def ecoute(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ECOUTE_")}
+    full_env.update({"ECOUTE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+                     "ECOUTE_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1",
+                     "COLUMNS": "200"})
+    full_env.update(env or {})
+    result = subprocess.run([sys.executable, "-m", "ecoute", *args], capture_output=True,
+                            text=True, env=full_env, cwd=tmp_path, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"ecoute {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Path:
+    ecoute(tmp_path, "db", "upgrade")
+    return tmp_path
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    first = ecoute(tmp_path, "db", "upgrade")
+    assert "revision" in first.stdout
+    assert ecoute(tmp_path, "db", "upgrade").stdout == first.stdout
+
+
+def test_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    result = ecoute(tmp_path, "sources", "list", check=False)
+    assert result.returncode == 1
+    assert "ecoute db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_add_list_test_run_a_source(migrated: Path, tiny_model_dir: Path) -> None:
+    feed = write_feed(migrated / "avis.rss", ["Accueil chaleureux merci", "Attente interminable"])
+    ecoute(migrated, "sources", "add", "avis", "--kind", "rss", "--option", f"url={feed}",
+           "--option", "channel=review")
+    listed = json.loads(ecoute(migrated, "sources", "list", "--json").stdout)
+    assert listed[0]["name"] == "avis" and listed[0]["items"] == 0
+    assert listed[0]["schedule"] == "every 30 minutes"
+
+    dry = ecoute(migrated, "sources", "test", "avis")
+    assert "Accueil chaleureux merci" in dry.stdout
+    assert json.loads(ecoute(migrated, "sources", "list", "--json").stdout)[0]["items"] == 0
+
+    run = json.loads(ecoute(migrated, "sources", "run", "avis", "--json").stdout)
+    assert (run["status"], run["new"]) == ("success", 2)
+    assert "0 new, 2 duplicate" in ecoute(migrated, "sources", "run", "avis").stdout
+
+    classified = ecoute(migrated, "classify", env={"ECOUTE_MODEL_DIR": str(tiny_model_dir)})
+    assert "2 item(s) classified" in classified.stdout
+
+
+def test_errors_are_one_readable_line(migrated: Path) -> None:
+    result = ecoute(migrated, "sources", "add", "x", "--kind", "nope", check=False)
+    assert result.returncode == 1
+    assert "no collector for source kind 'nope'" in result.stderr and "rss" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = ecoute(migrated, "sources", "add", "x", "--kind", "rss", "--option", "colour=red",
+                    check=False)
+    assert "invalid options for a rss source" in result.stderr and "url" in result.stderr
+    result = ecoute(migrated, "sources", "run", "missing", check=False)
+    assert result.returncode == 1 and "no source named 'missing'" in result.stderr
+    debug = ecoute(migrated, "--debug", "sources", "run", "missing", check=False)
+    assert "Traceback" in debug.stderr
+
+
+def test_failing_source_run_exits_non_zero(migrated: Path) -> None:
+    ecoute(migrated, "sources", "add", "gone", "--kind", "rss", "--option",
+           f"url={migrated / 'nope.xml'}")
+    result = ecoute(migrated, "sources", "run", "gone", check=False)
+    assert result.returncode == 1 and "cannot read the file" in result.stderr
+    listed = json.loads(ecoute(migrated, "sources", "list", "--json").stdout)
+    assert listed[0]["consecutive_failures"] == 1
+
+
+def test_bad_setting_is_reported(tmp_path: Path) -> None:
+    result = ecoute(tmp_path, "db", "upgrade", env={"ECOUTE_MIN_SAMPLE_SIZE": "lots"},
+                    check=False)
+    assert result.returncode == 1 and "min_sample_size" in result.stderr
+
+
+def test_collectors_lists_kinds_and_options(tmp_path: Path) -> None:
+    data = json.loads(ecoute(tmp_path, "collectors", "--json").stdout)
+    rss = next(c for c in data if c["kind"] == "rss")
+    assert "url" in rss["options"] and rss["required"] == ["url"]
