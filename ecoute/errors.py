@@ -17,7 +17,8 @@ ever deal with this tree::
     ├── InvalidRequest               a query parameter or body the API cannot use
     ├── CollectError                 a whole source could not be read
     │   ├── FetchError               network or HTTP failure
-    │   │   └── BlockedURL           refused by the SSRF guard
+    │   │   ├── BlockedURL           refused by the SSRF guard
+    │   │   └── RobotsDisallowed     a crawled page the site's robots.txt forbids
     │   ├── ResponseTooLarge         body over the size limit
     │   └── ParseError               the payload is not what the collector reads
     ├── StoreError                   the database is unreachable or not migrated
@@ -101,6 +102,10 @@ class FetchError(CollectError):
 
 
 class BlockedURL(FetchError):
+    http_status = 422
+
+
+class RobotsDisallowed(FetchError):
     http_status = 422
 
 

@@ -89,5 +89,6 @@ def settings(tmp_path: Path, engine: Engine) -> Settings:
         database_url=engine.url.render_as_string(hide_password=False),
         cache_dir=tmp_path / "cache",
         http_allow_private=True,
+        http_host_interval=0.0,  # local test servers need no politeness pause
         collect_batch_size=3,
     )

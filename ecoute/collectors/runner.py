@@ -91,8 +91,12 @@ class SourceRunner:
     def _fetcher(self) -> HttpFetcher:
         s = self.settings
         return HttpFetcher(
-            timeout=s.http_timeout, max_bytes=s.http_max_bytes, user_agent=s.user_agent,
-            allow_private=s.http_allow_private, transport=self.transport,
+            timeout=s.http_timeout, connect_timeout=s.http_connect_timeout,
+            max_bytes=s.http_max_bytes, user_agent=s.user_agent,
+            allow_private=s.http_allow_private, max_redirects=s.http_max_redirects,
+            retries=s.http_retries, backoff=s.http_backoff_seconds,
+            max_retry_wait=s.http_max_retry_wait, host_interval=s.http_host_interval,
+            transport=self.transport,
         )
 
     def run(self, source_id: int, *, dry_run: bool = False, limit: int | None = None) -> RunReport:

@@ -97,7 +97,30 @@ class Settings(BaseSettings):
     collect_batch_size: int = Field(
         200, ge=1, description="Items written per transaction by the collection runner."
     )
-    http_timeout: float = Field(20.0, gt=0, description="Seconds to connect or read.")
+    http_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for each read of a response (and to connect, "
+        "unless `http_connect_timeout` is set)."
+    )
+    http_connect_timeout: float | None = Field(
+        10.0, gt=0, description="Seconds to wait for a connection to a server."
+    )
+    http_retries: int = Field(
+        3, ge=0, description="Retries of a request that timed out or got HTTP 429/5xx, with "
+        "exponential backoff and jitter (Retry-After is honoured)."
+    )
+    http_backoff_seconds: float = Field(
+        0.5, ge=0, description="First retry delay of a failed request; doubled at each retry "
+        "(randomised, capped at 30 s)."
+    )
+    http_max_retry_wait: float = Field(
+        120.0, ge=0, description="Longest Retry-After a run waits for; a server asking for "
+        "more fails the run, which the next scheduled run retries."
+    )
+    http_max_redirects: int = Field(5, ge=0, description="Redirects followed per request.")
+    http_host_interval: float = Field(
+        1.0, ge=0, description="Minimum seconds between two requests to the same host, across "
+        "all sources of the process (a robots.txt Crawl-delay can lengthen it)."
+    )
     http_max_bytes: int = Field(
         50_000_000, ge=1024, description="Largest response body a collector downloads."
     )
