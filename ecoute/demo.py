@@ -80,8 +80,19 @@ def demo_settings(base: Settings, folder: Path, *, fresh_url: bool) -> Settings:
     return base.model_copy(update={"database_url": f"sqlite:///{folder / 'ecoute-demo.db'}"})
 
 
-def prepare_demo(console: Console, folder: Path | None = None) -> Settings:
-    """Migrate, register the sample sources, collect and classify; return the settings used."""
+def default_folder() -> Path:
+    return Path(user_data_dir("ecoute", appauthor=False)) / "demo"
+
+
+def prepare_demo(
+    console: Console, *, base: Settings | None = None, folder: Path | None = None,
+    own_database: bool | None = None,
+) -> Settings:
+    """Migrate, register the sample sources, collect and classify; return the settings used.
+
+    Unless ``ECOUTE_DATABASE_URL`` names a database (``own_database`` False), the demo starts
+    from a fresh SQLite file in ``folder``.
+    """
     import os
 
     from ecoute.classifiers.loader import build_classifier
@@ -91,9 +102,10 @@ def prepare_demo(console: Console, folder: Path | None = None) -> Settings:
     from ecoute.store.authorities import ensure_authority
     from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade
 
-    folder = folder or Path(user_data_dir("ecoute", appauthor=False)) / "demo"
-    own_database = "ECOUTE_DATABASE_URL" not in os.environ
-    settings = demo_settings(get_settings(), folder, fresh_url=own_database)
+    folder = folder or default_folder()
+    if own_database is None:
+        own_database = "ECOUTE_DATABASE_URL" not in os.environ
+    settings = demo_settings(base or get_settings(), folder, fresh_url=own_database)
     if own_database:
         for suffix in ("", "-wal", "-shm"):
             (folder / f"ecoute-demo.db{suffix}").unlink(missing_ok=True)

@@ -106,7 +106,7 @@ class TransformerSentiment:
         ]
         self._weights = torch.tensor(label_mapping(labels or config_labels))
         self.batch_size = batch_size
-        self.max_length = max_length
+        self.max_length = min(max_length, _position_limit(self.tokenizer, self.model.config))
         self.name = getattr(self.model.config, "_name_or_path", "") or folder.name
         self.name = Path(self.name).name or folder.name
         self.version = folder_version(folder)
@@ -129,3 +129,17 @@ class TransformerSentiment:
                     results[i] = SentimentScores.from_list(row)
         return [r for r in results if r is not None]
 
+
+
+def _position_limit(tokenizer: object, config: object) -> int:
+    """Longest input the model accepts: its position table, less RoBERTa's padding offset."""
+    limits = []
+    declared = getattr(tokenizer, "model_max_length", None)
+    if isinstance(declared, int) and declared < 100_000:  # "unset" is a huge sentinel
+        limits.append(declared)
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int):
+        offset = 2 if getattr(config, "model_type", "") in {"roberta", "xlm-roberta",
+                                                            "camembert"} else 0
+        limits.append(positions - offset)
+    return min(limits) if limits else 512

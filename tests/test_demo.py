@@ -1,0 +1,94 @@
+"""``ecoute demo``: the shipped samples collected, classified and served."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from rich.console import Console
+from sqlalchemy import func, select
+
+from ecoute.api.app import create_app
+from ecoute.config.settings import Settings
+from ecoute.demo import copy_samples, prepare_demo, shift_dates
+from ecoute.store.db import make_engine, make_session_factory, session_scope
+from ecoute.store.models import Item, Quarantine
+
+
+def test_dates_move_to_end_today(tmp_path: Path) -> None:
+    paths = copy_samples(tmp_path, date(2030, 1, 15))
+    rss = paths["avis-mairie"].read_text(encoding="utf-8")
+    assert "15 Jan 2030" in rss and "2026" not in rss.split("<item>", 1)[1]
+    assert shift_dates("<pubDate>Mon, 23 Nov 2026 09:14:00 +0100</pubDate>", 2) == \
+        "<pubDate>Wed, 25 Nov 2026 09:14:00 +0100</pubDate>"
+    assert shift_dates("<updated>2026-11-28T10:00:00Z</updated>", -1) == \
+        "<updated>2026-11-27T10:00:00Z</updated>"
+
+
+def test_demo_fills_a_fresh_database(tmp_path: Path, tiny_model_dir: Path) -> None:
+    base = Settings(model_dir=tiny_model_dir, cache_dir=tmp_path / "cache")
+    console = Console(file=io.StringIO())
+    settings = prepare_demo(console, base=base, folder=tmp_path / "demo", own_database=True)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'demo' / 'ecoute-demo.db'}"
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        items = session.scalar(select(func.count()).select_from(Item))
+        quarantined = session.scalars(select(Quarantine)).all()
+    assert items and items >= 100
+    assert len(quarantined) == 1 and "malformed feed" in quarantined[0].message
+    body = TestClient(create_app(settings, engine)).get(
+        "/api/v1/satisfaction", params={"window": "90d"}).json()
+    assert sum(f["n"] for f in body["determinants"]) > 50
+    assert all(f["n"] > 0 for f in body["determinants"])
+    # Running the demo again starts from scratch: same figures, no duplicates.
+    prepare_demo(console, base=base, folder=tmp_path / "demo", own_database=True)
+    with session_scope(factory) as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == items
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
+    """`ecoute demo` as README runs it: default bundled model, no network, API answering."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOUTE_")}
+    env.update({"XDG_DATA_HOME": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1",
+                "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(tmp_path / "cache"))})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecoute", "demo", "--port", str(port)], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 900
+        body = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/satisfaction",
+                                     params={"window": "30d"}, timeout=5)
+            except httpx.TransportError:
+                time.sleep(2)
+                continue
+            body = response.json()
+            break
+        assert body is not None, process.stdout.read() if process.stdout else ""
+        figures = {f["determinant"]: f for f in body["determinants"]}
+        assert len(figures) == 7 and sum(f["n"] for f in figures.values()) > 0
+    finally:
+        process.terminate()
+        process.wait(30)
