@@ -18,6 +18,7 @@ ever deal with this tree::
     ├── CollectError                 a whole source could not be read
     │   ├── FetchError               network or HTTP failure
     │   │   ├── BlockedURL           refused by the SSRF guard
+    │   │   ├── ApiError             an API answered with an error document (code, message)
     │   │   └── RobotsDisallowed     a crawled page the site's robots.txt forbids
     │   ├── ResponseTooLarge         body over the size limit
     │   └── ParseError               the payload is not what the collector reads
@@ -103,6 +104,10 @@ class FetchError(CollectError):
 
 class BlockedURL(FetchError):
     http_status = 422
+
+
+class ApiError(FetchError):
+    """An API answered with an error document; the message carries its code and text."""
 
 
 class RobotsDisallowed(FetchError):

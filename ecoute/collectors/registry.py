@@ -25,6 +25,7 @@ BUILTIN: tuple[str, ...] = (
     "ecoute.collectors.rss:RssCollector",
     "ecoute.collectors.html_reviews:HtmlReviewsCollector",
     "ecoute.collectors.documents:DocumentsCollector",
+    "ecoute.collectors.mailbox:MailboxCollector",
     "ecoute.collectors.survey_file:SurveyFileCollector",
 )
 

@@ -50,12 +50,18 @@ class RunReport:
 
 
 def content_hash(raw: RawItem) -> str:
-    """Hash of what makes two items the same feedback, whatever their external ids."""
+    """Hash of what makes two items the same feedback, whatever their external ids.
+
+    A collector whose items change without their text changing (a service request whose
+    status moves) puts what changed in ``extra["version_key"]``, which is hashed too.
+    """
     published = raw.published_at.date().isoformat() if raw.published_at else ""
     basis = "\x1f".join(
         [" ".join((raw.title or "").lower().split()), " ".join(raw.text.lower().split()),
          (raw.author or "").lower().strip(), published]
     )
+    if raw.extra.get("version_key"):
+        basis += "\x1f" + str(raw.extra["version_key"])
     return hashlib.sha256(basis.encode()).hexdigest()
 
 

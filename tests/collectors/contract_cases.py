@@ -56,6 +56,12 @@ def _survey_file_working(tmp: Path, server: FileServer) -> Options:
     return {"path": str(folder), "pattern": "*.csv"}
 
 
+def _mailbox_working(tmp: Path, server: FileServer) -> Options:
+    from tests.helpers.emails import MESSAGES, write_maildir
+
+    return {"path": str(write_maildir(tmp / "Maildir", [make() for make in MESSAGES]))}
+
+
 CASES: dict[str, ContractCase] = {
     "rss": ContractCase(
         working=_rss_working,
@@ -76,5 +82,10 @@ CASES: dict[str, ContractCase] = {
         working=_survey_file_working,
         failing=lambda tmp, server: {"path": str(tmp / "no-such-export.csv")},
         invalid={"path": "export.csv", "ratings": {"Q1": "1-12"}},
+    ),
+    "mailbox": ContractCase(
+        working=_mailbox_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-Maildir")},
+        invalid={"host": "imap.example.org", "path": "/var/mail/x"},
     ),
 }
