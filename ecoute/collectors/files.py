@@ -25,10 +25,12 @@ import codecs
 import csv
 import hashlib
 import json
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -547,16 +549,21 @@ def _stream_array(fh: IO[str], source: SourceFile) -> Iterator[tuple[int, Any]]:
 
 # --- values -------------------------------------------------------------------------------------
 
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y %H:%M", "%d.%m.%Y",
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
-)
+DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+                "%d %B %Y", "%d %b %Y")
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?)?")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def parse_datetime(value: str, tz: str = "UTC") -> datetime | None:
-    """An aware UTC datetime from the usual export formats (day first, as in France, before
-    month first); naive values are read in ``tz``. None when empty or unreadable."""
+    """An aware UTC datetime from the usual export formats: ISO 8601, day first as in France
+    (``03/02/2024 14:30``, month first only when the day cannot be first), ``2024/02/03``.
+    Naive values are read in ``tz``. None when empty or unreadable."""
     value = value.strip()
     if not value:
         return None
@@ -564,14 +571,25 @@ def parse_datetime(value: str, tz: str = "UTC") -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        for fmt in DATE_FORMATS:
+        match = _NUMERIC_DATE.fullmatch(value)
+        if match:
+            day, month, year, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+            if month > 12 >= day:  # 12/31/2024: an American export
+                day, month = month, day
+            year += 2000 if year < 100 else 0
             try:
-                parsed = datetime.strptime(value, fmt)
-                break
+                parsed = datetime(year, month, day, hour, minute, second)
             except ValueError:
-                continue
+                return None
+        else:
+            for fmt in DATE_FORMATS:
+                try:
+                    parsed = datetime.strptime(value, fmt)
+                    break
+                except ValueError:
+                    continue
     if parsed is None:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+        parsed = parsed.replace(tzinfo=_zone(tz))
     return parsed.astimezone(timezone.utc)

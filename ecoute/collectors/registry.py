@@ -27,6 +27,7 @@ BUILTIN: tuple[str, ...] = (
     "ecoute.collectors.documents:DocumentsCollector",
     "ecoute.collectors.mailbox:MailboxCollector",
     "ecoute.collectors.survey_file:SurveyFileCollector",
+    "ecoute.collectors.complaint_log:ComplaintLogCollector",
 )
 
 

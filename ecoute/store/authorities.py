@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +32,15 @@ def ensure_authority(
     return authority
 
 
+def _cached(session: Session, key: tuple[str, int, str]) -> Any:
+    """Sites and departments already looked up in this session: a collection batch names the
+    same few hundreds of times, and each lookup would otherwise flush the pending items."""
+    return session.info.setdefault("ensured", {}).get(key)
+
+
 def ensure_site(session: Session, authority_id: int, name: str) -> Site:
+    if (cached := _cached(session, ("site", authority_id, name))) is not None:
+        return cached  # type: ignore[no-any-return]
     site = session.scalar(
         select(Site).where(Site.authority_id == authority_id, Site.name == name)
     )
@@ -38,10 +48,13 @@ def ensure_site(session: Session, authority_id: int, name: str) -> Site:
         site = Site(authority_id=authority_id, name=name)
         session.add(site)
         session.flush()
+    session.info["ensured"][("site", authority_id, name)] = site
     return site
 
 
 def ensure_department(session: Session, authority_id: int, name: str) -> Department:
+    if (cached := _cached(session, ("department", authority_id, name))) is not None:
+        return cached  # type: ignore[no-any-return]
     department = session.scalar(
         select(Department).where(Department.authority_id == authority_id, Department.name == name)
     )
@@ -49,4 +62,5 @@ def ensure_department(session: Session, authority_id: int, name: str) -> Departm
         department = Department(authority_id=authority_id, name=name)
         session.add(department)
         session.flush()
+    session.info["ensured"][("department", authority_id, name)] = department
     return department

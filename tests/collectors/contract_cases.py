@@ -62,6 +62,13 @@ def _mailbox_working(tmp: Path, server: FileServer) -> Options:
     return {"path": str(write_maildir(tmp / "Maildir", [make() for make in MESSAGES]))}
 
 
+def _complaint_log_working(tmp: Path, server: FileServer) -> Options:
+    (tmp / "register.csv").write_text(
+        "Numéro;Date de réception;Réclamation\n1;02/03/2024;Une heure d'attente au guichet\n",
+        encoding="cp1252")
+    return {"path": str(tmp / "register.csv")}
+
+
 CASES: dict[str, ContractCase] = {
     "rss": ContractCase(
         working=_rss_working,
@@ -87,5 +94,10 @@ CASES: dict[str, ContractCase] = {
         working=_mailbox_working,
         failing=lambda tmp, server: {"path": str(tmp / "no-such-Maildir")},
         invalid={"host": "imap.example.org", "path": "/var/mail/x"},
+    ),
+    "complaint_log": ContractCase(
+        working=_complaint_log_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-register.csv")},
+        invalid={"path": "register.csv", "columns": {"texte": "Réclamation"}},
     ),
 }
