@@ -47,7 +47,7 @@ from ecoute.store.models import Channel
 #: Rating scales: name → (lowest, highest). ``nps`` is 0-10 with promoter/detractor categories.
 SCALES: dict[str, tuple[float, float]] = {
     "1-5": (1, 5), "0-5": (0, 5), "1-4": (1, 4), "1-7": (1, 7), "1-10": (1, 10),
-    "0-10": (0, 10), "nps": (0, 10), "yes/no": (0, 1),
+    "0-10": (0, 10), "0-20": (0, 20), "0-100": (0, 100), "nps": (0, 10), "yes/no": (0, 1),
 }
 YES = {"yes", "oui", "y", "o", "true", "vrai", "1", "ja", "si", "sí", "sim", "satisfied"}
 NO = {"no", "non", "n", "false", "faux", "0", "nein", "não", "nao", "unsatisfied"}
