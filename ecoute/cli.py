@@ -335,6 +335,13 @@ def demo_cmd(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
+# API keys and file import live in their own module; registered here for `ecoute --help`.
+from ecoute.cli_keys import import_cmd, keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.command("import")(import_cmd)
+
+
 def main() -> None:
     """Console-script entry point: ecoute errors become one line on stderr and exit 1."""
     try:

@@ -15,6 +15,9 @@ ever deal with this tree::
     ├── Conflict                     the request clashes with what is stored
     │   └── SourceExists
     ├── InvalidRequest               a query parameter or body the API cannot use
+    │   └── PayloadTooLarge          a request body or upload over its size limit
+    ├── Unauthorized                 no API key, or an unknown or revoked one
+    ├── Forbidden                    the key's role or authority does not allow this
     ├── CollectError                 a whole source could not be read
     │   ├── FetchError               network or HTTP failure
     │   │   ├── BlockedURL           refused by the SSRF guard
@@ -92,6 +95,18 @@ class SourceExists(Conflict):
 
 class InvalidRequest(EcouteError):
     http_status = 400
+
+
+class PayloadTooLarge(InvalidRequest):
+    http_status = 413
+
+
+class Unauthorized(EcouteError):
+    http_status = 401
+
+
+class Forbidden(EcouteError):
+    http_status = 403
 
 
 class CollectError(EcouteError):

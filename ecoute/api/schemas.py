@@ -85,3 +85,30 @@ class SourceOut(BaseModel):
     last_success_at: datetime | None
     last_error: str | None
     consecutive_failures: int
+
+
+class RunOut(BaseModel):
+    source_id: int
+    source: str
+    run_id: int | None
+    status: str = Field(description="success, partial (some entries quarantined) or failed")
+    fetched: int
+    new: int
+    duplicate: int
+    updated: int
+    quarantined: int
+    error: str | None
+
+
+class RecordProblemOut(BaseModel):
+    index: int = Field(description="0-based position of the record in the body (NDJSON: "
+                       "among its non-empty lines)")
+    reason: str
+
+
+class IngestOut(BaseModel):
+    received: int
+    run: RunOut
+    rejected: list[RecordProblemOut] = Field(
+        description="Records that went to quarantine instead of the store, and why"
+    )

@@ -1,46 +1,39 @@
-"""RSS, Atom and the other feed formats feedparser reads."""
+"""RSS, Atom, CDF and JSON Feed: the formats feedparser reads, plus JSON Feed.
+
+Ill-formed feeds are read as far as feedparser's lenient parser gets; what it reports as
+"bozo" (broken XML, an encoding that lies, a wrong Content-Type) becomes one quarantine record
+naming the problem and where it is, while the entries read still land. A feed whose bytes did
+not change since the last run is skipped, so a broken feed is quarantined once per version,
+not once per run.
+"""
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from xml.sax import SAXParseException
+from xml.sax import SAXException, SAXParseException
 
 import feedparser
-from bs4 import BeautifulSoup
 from pydantic import Field, field_validator
 
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.feed_entries import (
+    FeedEntry,
+    from_feedparser,
+    html_to_text,
+    json_feed_entries,
+    looks_like_json,
+)
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
-# feedparser reports these as "bozo" although it decoded the document correctly; they say
-# something about the server, not about lost entries.
-BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+__all__ = ["RssCollector", "html_to_text", "read_local"]
 
-
-def html_to_text(html: str) -> str:
-    if "<" not in html and "&" not in html:
-        return " ".join(html.split())
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style"]):
-        tag.decompose()
-    return " ".join(soup.get_text(" ").split())
-
-
-def struct_to_utc(value: Any) -> datetime | None:
-    """feedparser's ``*_parsed`` time tuples are already in UTC."""
-    if not value:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
-    except (OverflowError, ValueError, TypeError):
-        return None
+#: Largest quarantined copy of a broken feed; bigger ones keep the lines around the error.
+QUARANTINE_MAX_BYTES = 1_000_000
 
 
 def read_local(location: str) -> bytes | None:
@@ -52,11 +45,13 @@ def read_local(location: str) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise FetchError(f"{location}: cannot read the file ({exc.strerror})") from exc
+        raise FetchError(f"{location}: cannot read the file ({exc.strerror})",
+                         hint="check the path and that ecoute may read it") from exc
 
 
 class RssCollector(Collector):
-    """News, blog and social feeds (RSS 0.9x/1.0/2.0, Atom, CDF) from a URL or a local file."""
+    """News, blog and social feeds (RSS 0.9x/1.0/2.0, Atom, CDF, JSON Feed) from a URL or a
+    local file."""
 
     kind = "rss"
     channel = Channel.SOCIAL
@@ -82,6 +77,7 @@ class RssCollector(Collector):
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         url = self.options.url
         raw = read_local(url)
+        headers: dict[str, str] = {}
         if raw is None:
             result = ctx.http.get(url, etag=ctx.etag, last_modified=ctx.last_modified)
             if result.not_modified:
@@ -90,64 +86,113 @@ class RssCollector(Collector):
             raw = result.content
             ctx.new_etag = result.headers.get("etag")
             ctx.new_last_modified = result.headers.get("last-modified")
-        parsed = feedparser.parse(raw, sanitize_html=True, resolve_relative_uris=True)
+            # The charset of the Content-Type wins over the XML declaration (RFC 7303), and
+            # relative links are resolved against the address the feed was served from.
+            headers = {"content-location": result.url,
+                       "content-type": result.headers.get("content-type", "")}
+        digest = hashlib.sha256(raw).hexdigest()
+        if ctx.cursor.get("sha256") == digest:
+            ctx.logger.info("%s: unchanged since the last run", url)
+            return
+        if looks_like_json(raw):
+            yield from self._json_feed(raw, url)
+        else:
+            yield from self._xml_feed(raw, url, headers)
+        # Recorded only once every entry was handed over: it travels with the last batch.
+        ctx.cursor["sha256"] = digest
+
+    def _xml_feed(
+        self, raw: bytes, url: str, headers: dict[str, str]
+    ) -> Iterator[RawItem | Rejected]:
+        parsed = feedparser.parse(raw, response_headers=headers, sanitize_html=True,
+                                  resolve_relative_uris=True)
         feed_lang = parsed.feed.get("language")
         for index, entry in enumerate(parsed.entries):
-            yield self._entry_item(entry, index, feed_lang, url)
+            yield self._item(from_feedparser(entry, index, feed_lang), url)
         problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-        if problem is not None and not isinstance(problem, BENIGN_BOZO):
+        read = len(parsed.entries)
+        if problem is not None:
+            error_class, reason = _describe(problem, parsed)
+            tail = (f"{read} entries were read" if read else "no entry could be read")
             yield Rejected(
-                payload=raw,
-                position=_position(problem, len(parsed.entries)),
-                reason=f"{url}: malformed feed ({_describe(problem)}); "
-                f"{len(parsed.entries)} entries before the error were read",
+                payload=_excerpt(raw, problem), position=_position(problem, read),
+                reason=f"{url}: {reason}; {tail}", error_class=error_class,
             )
-        elif not parsed.entries and not parsed.get("version"):
+        elif not read and not parsed.get("version") and not parsed.feed:
+            # CDF channels carry no version; a document with no feed element at all is noise.
             yield Rejected(
-                payload=raw,
-                position="document",
-                reason=f"{url}: not a feed (no RSS, Atom or CDF root element found)",
+                payload=_excerpt(raw, None), position="document",
+                reason=f"{url}: not a feed (no RSS, Atom, CDF or JSON Feed document found)",
+                error_class="NotAFeed",
             )
 
-    def _entry_item(
-        self, entry: Any, index: int, feed_lang: str | None, url: str
-    ) -> RawItem | Rejected:
-        content = entry.get("content") or []
-        html = content[0].get("value", "") if content else entry.get("summary", "")
-        text = html_to_text(html or "")
-        title = html_to_text(entry.get("title", "")) or None
+    def _json_feed(self, raw: bytes, url: str) -> Iterator[RawItem | Rejected]:
+        entries, problem = json_feed_entries(raw)
+        if problem is not None:
+            yield Rejected(payload=_excerpt(raw, None), position="document",
+                           reason=f"{url}: {problem}", error_class="NotAFeed")
+            return
+        for index, entry in enumerate(entries):
+            if isinstance(entry, str):
+                yield Rejected(payload=entry, position=f"item {index + 1}",
+                               reason=f"{url}: {entry}", error_class="MalformedEntry")
+            else:
+                yield self._item(entry, url)
+
+    def _item(self, entry: FeedEntry, url: str) -> RawItem | Rejected:
+        text = html_to_text(entry.html)
+        title = html_to_text(entry.title) or None
+        position = f"entry {entry.index + 1}"
         if not text and not title:
             return Rejected(
-                payload=repr(dict(entry))[:10_000],
-                position=f"entry {index + 1}",
-                reason=f"{url}: entry {index + 1} has neither a title nor any text",
+                payload=f"id={entry.id!r} link={entry.link!r}", position=position,
+                reason=f"{url}: {position} has neither a title nor any text",
                 error_class="EmptyEntry",
             )
-        link = entry.get("link") or None
-        external_id = entry.get("id") or link
+        external_id = entry.id or entry.link
         if not external_id:
-            external_id = "sha256:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
-        lang = (content[0].get("language") if content else None) or feed_lang
+            basis = f"{title or ''}\n{text}".encode()
+            external_id = "sha256:" + hashlib.sha256(basis).hexdigest()
+        lang = entry.lang.split("-")[0].lower()[:16] if entry.lang else None
         return RawItem(
-            external_id=str(external_id)[:512],
-            text=text or title or "",
-            title=title,
-            url=link,
-            author=entry.get("author") or None,
-            published_at=struct_to_utc(entry.get("published_parsed"))
-            or struct_to_utc(entry.get("updated_parsed")),
-            lang=(lang or None) and str(lang).split("-")[0].lower()[:16],
-            channel=self.options.channel,
+            external_id=external_id[:512], text=text or title or "", title=title,
+            url=entry.link, author=entry.author, published_at=entry.published,
+            lang=lang or None, channel=self.options.channel,
         )
 
 
+def _describe(problem: BaseException, parsed: Any) -> tuple[str, str]:
+    """The quarantine class and a sentence a non-programmer can act on."""
+    if isinstance(problem, feedparser.NonXMLContentType):
+        served = parsed.get("headers", {}).get("content-type", "an unknown type")
+        return ("ContentTypeWarning",
+                f"served as {served!r}, which is not a feed type; read as XML anyway")
+    if isinstance(problem, feedparser.CharacterEncodingOverride):
+        decoded = parsed.get("encoding") or "another encoding"
+        return ("EncodingWarning",
+                f"the declared encoding is wrong ({problem}); decoded as {decoded}")
+    if isinstance(problem, feedparser.CharacterEncodingUnknown):
+        return ("EncodingError", f"the encoding cannot be determined ({problem})")
+    if isinstance(problem, SAXParseException):
+        return "MalformedFeed", f"malformed feed ({problem.getMessage()})"
+    if isinstance(problem, SAXException):
+        return "MalformedFeed", f"malformed feed ({problem.getMessage()})"
+    return "MalformedFeed", f"malformed feed ({str(problem) or type(problem).__name__})"
+
+
 def _position(problem: BaseException, entries_read: int) -> str:
-    if isinstance(problem, SAXParseException):
+    if isinstance(problem, SAXParseException) and problem.getLineNumber():
         return f"line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
-    return f"after entry {entries_read}"
+    if isinstance(problem, feedparser.NonXMLContentType | feedparser.CharacterEncodingOverride):
+        return "document"
+    return f"after entry {entries_read}" if entries_read else "document"
 
 
-def _describe(problem: BaseException) -> str:
-    if isinstance(problem, SAXParseException):
-        return problem.getMessage()
-    return str(problem) or type(problem).__name__
+def _excerpt(raw: bytes, problem: BaseException | None) -> bytes:
+    """The broken document for quarantine; for a huge one, the lines around the error."""
+    if len(raw) <= QUARANTINE_MAX_BYTES:
+        return raw
+    line = problem.getLineNumber() if isinstance(problem, SAXParseException) else 1
+    lines = raw.splitlines(keepends=True)
+    start = max(0, (line or 1) - 200)
+    return b"".join(lines[start:start + 400])[:QUARANTINE_MAX_BYTES]

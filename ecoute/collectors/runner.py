@@ -105,10 +105,16 @@ class SourceRunner:
             transport=self.transport,
         )
 
-    def run(self, source_id: int, *, dry_run: bool = False, limit: int | None = None) -> RunReport:
+    def run(
+        self, source_id: int, *, dry_run: bool = False, limit: int | None = None,
+        options_override: dict[str, Any] | None = None,
+    ) -> RunReport:
+        """Collect ``source_id``; ``options_override`` replaces some of its options for this
+        run only (an import or an upload points a file source's ``path`` at one file)."""
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
-            name, kind, options = source.name, source.kind, dict(source.options)
+            name, kind = source.name, source.kind
+            options = {**dict(source.options), **(options_override or {})}
             cursor, etag, last_modified = dict(source.cursor), source.etag, source.last_modified
             run_id = None if dry_run else source_repo.start_run(session, source_id).id
         report = RunReport(source=name, status=RunStatus.RUNNING, run_id=run_id)

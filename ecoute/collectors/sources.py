@@ -76,7 +76,8 @@ def run_source(
     dry_run: bool = False,
     limit: int | None = None,
     transport: httpx.BaseTransport | None = None,
+    options_override: dict[str, Any] | None = None,
 ) -> RunReport:
     return SourceRunner(factory, settings, transport=transport).run(
-        source_id, dry_run=dry_run, limit=limit
+        source_id, dry_run=dry_run, limit=limit, options_override=options_override
     )

@@ -34,6 +34,10 @@ def _default_database_url() -> str:
     return f"sqlite:///{path}"
 
 
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("ecoute", appauthor=False)) / "files"
+
+
 def _default_cache_dir() -> Path:
     return Path(user_cache_dir("ecoute", appauthor=False))
 
@@ -140,6 +144,23 @@ class Settings(BaseSettings):
     )
     default_authority: str = Field(
         "demo", description="Slug of the authority used when a command names none."
+    )
+    api_anonymous_read: bool | None = Field(
+        None,
+        description="Whether the API's read endpoints answer without an API key. Empty: yes "
+        "when `env = dev` (demo, local use), no when `env = prod`. Writing always needs a key.",
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where uploaded files and pushed items waiting to be stored are kept "
+        "(default: `files` in the user's data directory).",
+    )
+    ingest_max_bytes: int = Field(
+        10_000_000, ge=1024, description="Largest body accepted by `POST /api/v1/ingest`."
+    )
+    upload_max_bytes: int = Field(
+        200_000_000, ge=1024,
+        description="Largest file accepted by `POST /api/v1/sources/{id}/upload`.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
 

@@ -306,3 +306,29 @@ class DailyRollup(Base):
 
 #: Determinant name used in DailyRollup for item-level sentiment (all mentions of an item).
 OVERALL = "_overall"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # everything of its authority (of all, when the key has no authority)
+    OFFICER = "officer"  # reads and corrects (quality officer)
+    VIEWER = "viewer"  # reads
+    INGEST = "ingest"  # pushes items and uploads files, reads nothing
+
+
+class ApiKey(Base):
+    """An API key: only the sha256 of the token is stored; ``prefix`` lets people tell keys
+    apart in lists and logs without revealing them."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(_enum(Role, 16))
+    authority_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authority.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,7 +53,7 @@ def _handler(state: ScriptedServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             state.seen.append((self.path, dict(self.headers.items())))
             try:
                 self._answer()
@@ -150,7 +150,7 @@ def test_429_honours_retry_after_seconds(server: ScriptedServer) -> None:
 
 
 def test_503_honours_retry_after_http_date(server: ScriptedServer) -> None:
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     server.script["/feed"] = [Reply(503, headers={"Retry-After": when}), Reply(body=b"fine")]
     sleeps = Sleeps()
     with fetcher(sleep=sleeps, throttle=HostThrottle(sleep=Sleeps())) as http:
@@ -170,7 +170,7 @@ def test_a_retry_after_longer_than_a_run_should_wait_fails_at_once(
 
 
 def test_parse_retry_after_forms() -> None:
-    now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert parse_retry_after("120", now=now) == 120.0
     assert parse_retry_after("Sun, 01 Mar 2026 12:01:30 GMT", now=now) == 90.0
     assert parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=now) == 0.0

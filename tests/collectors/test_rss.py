@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,9 +49,14 @@ def test_local_feed_lands_once(factory: sessionmaker[Session], settings: Setting
     source_id = add(factory, str(path))
     first = run_source(factory, settings, source_id)
     assert (first.status, first.new, first.duplicate, first.quarantined) == ("success", 7, 0, 0)
-    second = run_source(factory, settings, source_id)
-    assert (second.new, second.duplicate) == (0, 7)
-    assert count(factory, Item) == 7
+    second = run_source(factory, settings, source_id)  # same bytes: skipped, like a 304
+    assert (second.status, second.fetched, second.new) == ("success", 0, 0)
+    path.write_text(feed(9), encoding="utf-8")
+    third = run_source(factory, settings, source_id)
+    assert (third.new, third.duplicate) == (2, 7)
+    path.write_text(feed(7), encoding="utf-8")
+    assert count(factory, Item) == 9
+    assert run_source(factory, settings, source_id).new == 0
     with session_scope(factory) as session:
         item = session.scalar(select(Item).where(Item.external_id == "avis-3"))
         assert item is not None
@@ -60,7 +66,7 @@ def test_local_feed_lands_once(factory: sessionmaker[Session], settings: Setting
         assert item.published_at is not None and item.published_at.utcoffset() is not None
         assert item.published_at.hour == 9  # 10:00 +01:00 stored as UTC
         runs = session.scalars(select(CollectionRun).order_by(CollectionRun.id)).all()
-        assert [r.status for r in runs] == [RunStatus.SUCCESS, RunStatus.SUCCESS]
+        assert {r.status for r in runs} == {RunStatus.SUCCESS} and len(runs) == 4
         assert runs[0].finished_at is not None
 
 
@@ -85,6 +91,7 @@ def test_truncated_feed_quarantines_the_rest_and_keeps_entries(
         assert session.get(Source, source_id).last_error is None  # type: ignore[union-attr]
     again = run_source(factory, settings, source_id)
     assert again.new == 0 and count(factory, Item) == stored
+    assert count(factory, Quarantine) == 1  # one record per version of the broken feed
 
 
 def test_garbage_file_is_quarantined_with_a_readable_reason(
@@ -143,3 +150,62 @@ def test_real_feedparser_sample(factory: sessionmaker[Session], settings: Settin
     report = run_source(factory, settings, add(factory, str(sample)))
     assert report.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
     assert report.new + report.quarantined >= 1
+
+
+SAMPLES = SHARED_DATA / "feeds/feedparser"
+
+
+@pytest.mark.parametrize(("sample", "new", "quarantined", "status"), [
+    ("wellformed/atom10/entry_content_text_plain.xml", 1, 0, RunStatus.SUCCESS),
+    ("illformed/rdf_channel_empty_textinput.xml", 1, 1, RunStatus.PARTIAL),
+    ("encoding/euc-kr-item.xml", 1, 0, RunStatus.SUCCESS),
+    ("wellformed/sanitize/item_description_crazy.xml", 1, 0, RunStatus.SUCCESS),
+    ("json/example.json", 2, 0, RunStatus.SUCCESS),
+])
+def test_feedparser_samples_through_the_runner(
+    factory: sessionmaker[Session], settings: Settings, sample: str, new: int,
+    quarantined: int, status: RunStatus,
+) -> None:
+    report = run_source(factory, settings, add(factory, str(SAMPLES / sample)))
+    assert (report.status, report.new, report.quarantined) == (status, new, quarantined)
+    with session_scope(factory) as session:
+        for item in session.scalars(select(Item)):
+            assert "<script" not in item.text.lower() and "\ufffd" not in item.text
+            assert item.published_at is None or item.published_at.utcoffset() is not None
+
+
+def test_json_feed_items(factory: sessionmaker[Session], settings: Settings) -> None:
+    run_source(factory, settings, add(factory, str(SAMPLES / "json/example.json")))
+    with session_scope(factory) as session:
+        items = {i.external_id: i for i in session.scalars(select(Item))}
+    assert items["1"].text == "Hello, world!"  # the <script> is gone
+    assert items["1"].url == "https://example.org/initial-post"
+    assert items["2"].title == "post 2" and items["2"].text == "This is a second item."
+
+
+def test_charset_of_the_content_type_wins(
+    factory: sessionmaker[Session], settings: Settings, file_server: FileServer
+) -> None:
+    body = feed(1).encode("iso-8859-1")  # the XML declaration still says utf-8
+    file_server.overrides["/latin1.xml"] = (
+        200, {"Content-Type": "application/rss+xml; charset=iso-8859-1"}, body)
+    report = run_source(factory, settings, add(factory, file_server.url("latin1.xml")))
+    assert (report.new, report.quarantined) == (1, 0)  # HTTP's charset wins (RFC 7303)
+    with session_scope(factory) as session:
+        assert "numéro" in session.scalars(select(Item)).one().text
+
+
+def test_script_and_event_handlers_never_reach_stored_text(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    hostile = FEED.format(items="""<item><guid>x</guid><title>&lt;b onmouseover="steal()"&gt;Hi&lt;/b&gt;</title>
+<description>&lt;p onclick="steal()"&gt;ok&lt;/p&gt;&lt;script&gt;steal()&lt;/script&gt;
+&amp;lt;script&amp;gt;twice()&amp;lt;/script&amp;gt; &amp;lt;img src=x onerror=steal()&amp;gt;</description>
+<link>javascript:steal()</link></item>""")
+    path = tmp_path / "hostile.rss"
+    path.write_text(hostile, encoding="utf-8")
+    assert run_source(factory, settings, add(factory, str(path))).new == 1
+    with session_scope(factory) as session:
+        item = session.scalars(select(Item)).one()
+    assert item.title == "Hi" and item.url is None
+    assert "steal" not in item.text and "twice" not in item.text and "<" not in item.text
