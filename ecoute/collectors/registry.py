@@ -24,6 +24,8 @@ ENTRY_POINT_GROUP = "ecoute.collectors"
 BUILTIN: tuple[str, ...] = (
     "ecoute.collectors.rss:RssCollector",
     "ecoute.collectors.html_reviews:HtmlReviewsCollector",
+    "ecoute.collectors.open311:Open311Collector",
+    "ecoute.collectors.mastodon:MastodonCollector",
     "ecoute.collectors.documents:DocumentsCollector",
     "ecoute.collectors.mailbox:MailboxCollector",
     "ecoute.collectors.survey_file:SurveyFileCollector",

@@ -40,6 +40,20 @@ def _html_reviews_working(tmp: Path, server: FileServer) -> Options:
     return {"url": server.url("recept.html")}
 
 
+def _mastodon_working(tmp: Path, server: FileServer) -> Options:
+    timeline = server.root / "api/v1/timelines/tag/valmont"
+    timeline.parent.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent.parent / "fixtures/mastodon/tag_timeline.json", timeline)
+    return {"instance": server.base_url, "hashtags": ["valmont"]}
+
+
+def _open311_working(tmp: Path, server: FileServer) -> Options:
+    # Served whatever the query string: the spec's example with its leading-zero numbers.
+    shutil.copy(SHARED_DATA / "open311/spec_examples_v2/json-service-requests.json",
+                server.root / "requests.json")
+    return {"endpoint": server.url("/")}
+
+
 def _documents_working(tmp: Path, server: FileServer) -> Options:
     from tests.helpers.documents import write_docx
 
@@ -56,17 +70,17 @@ def _survey_file_working(tmp: Path, server: FileServer) -> Options:
     return {"path": str(folder), "pattern": "*.csv"}
 
 
-def _mailbox_working(tmp: Path, server: FileServer) -> Options:
-    from tests.helpers.emails import MESSAGES, write_maildir
-
-    return {"path": str(write_maildir(tmp / "Maildir", [make() for make in MESSAGES]))}
-
-
 def _complaint_log_working(tmp: Path, server: FileServer) -> Options:
     (tmp / "register.csv").write_text(
         "Numéro;Date de réception;Réclamation\n1;02/03/2024;Une heure d'attente au guichet\n",
         encoding="cp1252")
     return {"path": str(tmp / "register.csv")}
+
+
+def _mailbox_working(tmp: Path, server: FileServer) -> Options:
+    from tests.helpers.emails import MESSAGES, write_maildir
+
+    return {"path": str(write_maildir(tmp / "Maildir", [make() for make in MESSAGES]))}
 
 
 def _audit_grid_working(tmp: Path, server: FileServer) -> Options:
@@ -79,6 +93,16 @@ CASES: dict[str, ContractCase] = {
         working=_rss_working,
         failing=lambda tmp, server: {"url": server.url("missing.xml")},
         invalid={"url": "", "unknown_option": 1},
+    ),
+    "mastodon": ContractCase(
+        working=_mastodon_working,
+        failing=lambda tmp, server: {"instance": server.url("gone"), "hashtags": ["valmont"]},
+        invalid={"instance": "https://mastodon.example", "mentions": True},
+    ),
+    "open311": ContractCase(
+        working=_open311_working,
+        failing=lambda tmp, server: {"endpoint": server.url("gone/")},
+        invalid={"endpoint": "", "window_days": 365},
     ),
     "html_reviews": ContractCase(
         working=_html_reviews_working,
@@ -95,15 +119,15 @@ CASES: dict[str, ContractCase] = {
         failing=lambda tmp, server: {"path": str(tmp / "no-such-export.csv")},
         invalid={"path": "export.csv", "ratings": {"Q1": "1-12"}},
     ),
-    "mailbox": ContractCase(
-        working=_mailbox_working,
-        failing=lambda tmp, server: {"path": str(tmp / "no-such-Maildir")},
-        invalid={"host": "imap.example.org", "path": "/var/mail/x"},
-    ),
     "complaint_log": ContractCase(
         working=_complaint_log_working,
         failing=lambda tmp, server: {"path": str(tmp / "no-such-register.csv")},
         invalid={"path": "register.csv", "columns": {"texte": "Réclamation"}},
+    ),
+    "mailbox": ContractCase(
+        working=_mailbox_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-Maildir")},
+        invalid={"host": "imap.example.org", "path": "/var/mail/x"},
     ),
     "audit_grid": ContractCase(
         working=_audit_grid_working,
