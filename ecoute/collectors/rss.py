@@ -2,9 +2,9 @@
 
 Ill-formed feeds are read as far as feedparser's lenient parser gets; what it reports as
 "bozo" (broken XML, an encoding that lies, a wrong Content-Type) becomes one quarantine record
-naming the problem and where it is, while the entries read still land. A feed whose bytes did
-not change since the last run is skipped, so a broken feed is quarantined once per version,
-not once per run.
+naming the problem and where it is, while the entries read still land. The problems of a feed
+whose bytes did not change since the last run are not quarantined again, so a broken feed
+makes one record per version, not one per run.
 """
 
 from __future__ import annotations
@@ -91,15 +91,21 @@ class RssCollector(Collector):
             headers = {"content-location": result.url,
                        "content-type": result.headers.get("content-type", "")}
         digest = hashlib.sha256(raw).hexdigest()
-        if ctx.cursor.get("sha256") == digest:
-            ctx.logger.info("%s: unchanged since the last run", url)
-            return
-        if looks_like_json(raw):
-            yield from self._json_feed(raw, url)
-        else:
-            yield from self._xml_feed(raw, url, headers)
+        # The problems of this exact document are already in quarantine: report them once.
+        reported = ctx.cursor.get("quarantined_sha256") == digest
+        skipped = 0
+        outputs = self._json_feed(raw, url) if looks_like_json(raw) else \
+            self._xml_feed(raw, url, headers)
+        for output in outputs:
+            if reported and isinstance(output, Rejected):
+                skipped += 1
+                continue
+            yield output
+        if skipped:
+            ctx.logger.info("%s: %d problem(s) of this unchanged feed are already in "
+                            "quarantine", url, skipped)
         # Recorded only once every entry was handed over: it travels with the last batch.
-        ctx.cursor["sha256"] = digest
+        ctx.cursor["quarantined_sha256"] = digest
 
     def _xml_feed(
         self, raw: bytes, url: str, headers: dict[str, str]

@@ -49,8 +49,8 @@ def test_local_feed_lands_once(factory: sessionmaker[Session], settings: Setting
     source_id = add(factory, str(path))
     first = run_source(factory, settings, source_id)
     assert (first.status, first.new, first.duplicate, first.quarantined) == ("success", 7, 0, 0)
-    second = run_source(factory, settings, source_id)  # same bytes: skipped, like a 304
-    assert (second.status, second.fetched, second.new) == ("success", 0, 0)
+    second = run_source(factory, settings, source_id)
+    assert (second.new, second.duplicate) == (0, 7)
     path.write_text(feed(9), encoding="utf-8")
     third = run_source(factory, settings, source_id)
     assert (third.new, third.duplicate) == (2, 7)
