@@ -1,18 +1,30 @@
 """Request-scoped dependencies: the session (committed at the request boundary), settings,
-and the authority the request is about."""
+the API key of the request and the authority it is about.
+
+Keys come as ``Authorization: Bearer ek_...`` or ``X-API-Key: ek_...``. A key scoped to an
+authority never reads another one's data; a key without authority is an installation admin.
+Without a key, read endpoints answer only where ``api_anonymous_read`` allows it (by default in
+``env = dev``); writing always needs a key.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from ecoute.config.settings import Settings
+from ecoute.errors import Forbidden, Unauthorized
+from ecoute.store.api_keys import authenticate
 from ecoute.store.authorities import get_authority
 from ecoute.store.db import session_scope
-from ecoute.store.models import Authority
+from ecoute.store.models import ApiKey, Authority, Role
+
+READ_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.VIEWER})
+KEY_HINT = "send `Authorization: Bearer ek_...` or `X-API-Key: ek_...`; " \
+    "an administrator creates keys with `ecoute keys create`"
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -29,14 +41,83 @@ SessionDep = Annotated[Session, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-def _authority(
-    session: SessionDep,
-    settings: SettingsDep,
-    authority: Annotated[
-        str | None, Query(description="Authority slug; the installation's default when empty.")
-    ] = None,
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def _current_key(request: Request) -> ApiKey | None:
+    token = _token(request)
+    if token is None:
+        return None
+    # A unit of work of its own: recording the key's last use must not hold a write lock
+    # for the rest of the request (collection runs write from other sessions).
+    with session_scope(request.app.state.session_factory) as session:
+        key = authenticate(session, token)
+    if key is None:
+        raise Unauthorized("unknown or revoked API key", hint=KEY_HINT)
+    return key
+
+
+CurrentKey = Annotated[ApiKey | None, Depends(_current_key)]
+
+
+def anonymous_read_allowed(settings: Settings) -> bool:
+    if settings.api_anonymous_read is not None:
+        return settings.api_anonymous_read
+    return settings.env == "dev"
+
+
+def scoped_authority(
+    session: Session, settings: Settings, key: ApiKey | None, slug: str | None
 ) -> Authority:
-    return get_authority(session, authority or settings.default_authority)
+    """The authority a request may act on: the key's own, or any for an unscoped key."""
+    if key is None or key.authority_id is None:
+        return get_authority(session, slug or settings.default_authority)
+    own = session.get(Authority, key.authority_id)
+    if own is None:
+        raise Unauthorized("the authority of this API key no longer exists", hint=KEY_HINT)
+    if slug and slug != own.slug:
+        raise Forbidden(f"this API key belongs to authority {own.slug!r}, not {slug!r}")
+    return own
+
+
+def require_key(*roles: Role) -> Callable[..., ApiKey]:
+    """A dependency refusing requests without a key of one of ``roles``."""
+    allowed = frozenset(roles)
+
+    def dependency(key: CurrentKey) -> ApiKey:
+        if key is None:
+            raise Unauthorized("this endpoint needs an API key", hint=KEY_HINT)
+        if key.role not in allowed:
+            raise Forbidden(f"a {key.role} key cannot do this; it needs one of the roles "
+                            f"{', '.join(sorted(allowed))}")
+        return key
+
+    return dependency
+
+
+IngestKey = Annotated[ApiKey, Depends(require_key(Role.INGEST, Role.ADMIN))]
+AuthorityQuery = Annotated[
+    str | None, Query(description="Authority slug; the key's own, or the installation's "
+                      "default when empty.")
+]
+
+
+def _authority(
+    session: SessionDep, settings: SettingsDep, key: CurrentKey, authority: AuthorityQuery = None,
+) -> Authority:
+    if key is None:
+        if not anonymous_read_allowed(settings):
+            raise Unauthorized("reading this API needs an API key", hint=KEY_HINT)
+    elif key.role not in READ_ROLES:
+        raise Forbidden(f"a {key.role} key cannot read data; use a viewer, officer or "
+                        "admin key")
+    return scoped_authority(session, settings, key, authority)
 
 
 AuthorityDep = Annotated[Authority, Depends(_authority)]

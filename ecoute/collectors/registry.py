@@ -28,6 +28,7 @@ BUILTIN: tuple[str, ...] = (
     "ecoute.collectors.mastodon:MastodonCollector",
     "ecoute.collectors.documents:DocumentsCollector",
     "ecoute.collectors.mailbox:MailboxCollector",
+    "ecoute.collectors.push:PushCollector",
     "ecoute.collectors.survey_file:SurveyFileCollector",
     "ecoute.collectors.complaint_log:ComplaintLogCollector",
     "ecoute.collectors.audit_grid:AuditGridCollector",

@@ -88,6 +88,14 @@ def _audit_grid_working(tmp: Path, server: FileServer) -> Options:
     return {"path": str(tmp / "grid.csv"), "criteria": {"Accueil": "courtesy"}}
 
 
+def _push_working(tmp: Path, server: FileServer) -> Options:
+    path = tmp / "records.ndjson"
+    path.write_text('{"external_id": "r1", "text": "Accueil très aimable à la mairie."}\n'
+                    '{"external_id": "r2", "text": "Trop d\'attente au guichet."}\n',
+                    encoding="utf-8")
+    return {"path": str(path)}
+
+
 CASES: dict[str, ContractCase] = {
     "rss": ContractCase(
         working=_rss_working,
@@ -134,5 +142,10 @@ CASES: dict[str, ContractCase] = {
         failing=lambda tmp, server: {"path": str(tmp / "no-such-grid.csv"),
                                      "criteria": {"Accueil": "courtesy"}},
         invalid={"path": "grid.csv", "criteria": {}},
+    ),
+    "push": ContractCase(
+        working=_push_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-records.ndjson")},
+        invalid={"path": "", "channel": "pigeon"},
     ),
 }

@@ -1,0 +1,129 @@
+"""``ecoute keys ...`` and ``ecoute import``: thin commands over the API-key repository and
+the ingest services."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecoute.config.settings import get_settings
+from ecoute.errors import EcouteError
+
+out = Console()
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+
+AuthorityOpt = Annotated[
+    str | None, typer.Option("--authority", "-a", help="Authority slug (default: the setting).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _factory() -> Any:
+    from ecoute.store.db import check_schema, make_engine, make_session_factory
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    check_schema(engine)
+    return make_session_factory(engine)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", "-r",
+                                      help="admin, officer, viewer or ingest.")],
+    authority: Annotated[str | None, typer.Option(
+        "--authority", "-a", help="Authority the key is limited to; required except for an "
+        "installation-wide admin key.")] = None,
+    label: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+) -> None:
+    """Create a key and print its token, once: store it where its user keeps secrets."""
+    from ecoute.store.api_keys import create_key
+    from ecoute.store.authorities import get_authority
+    from ecoute.store.db import session_scope
+
+    with session_scope(_factory()) as session:
+        owner = get_authority(session, authority) if authority else None
+        key, token = create_key(session, role=role, authority=owner, label=label)
+        scope = f"authority {owner.slug}" if owner else "all authorities"
+        out.print(f"{key.role} key {key.prefix}… for {scope} created. Its token, shown only "
+                  "now:", highlight=False)
+    print(token)
+
+
+@keys_app.command("list")
+def keys_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
+    """Keys with their role, authority, creation, last use and revocation (never the token)."""
+    from ecoute.store.api_keys import list_keys
+    from ecoute.store.authorities import get_authority
+    from ecoute.store.db import session_scope
+    from ecoute.store.models import Authority
+
+    with session_scope(_factory()) as session:
+        owner = get_authority(session, authority) if authority else None
+        slugs = {a.id: a.slug for a in session.query(Authority)}
+        rows = [
+            {"prefix": k.prefix, "role": k.role, "authority": slugs.get(k.authority_id or 0),
+             "label": k.label, "created_at": k.created_at, "last_used_at": k.last_used_at,
+             "revoked_at": k.revoked_at}
+            for k in list_keys(session, owner.id if owner else None)
+        ]
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+        return
+    table = Table("prefix", "role", "authority", "label", "last used", "revoked")
+    for r in rows:
+        used, revoked = r["last_used_at"], r["revoked_at"]
+        table.add_row(r["prefix"], r["role"], r["authority"] or "(all)", r["label"] or "",
+                      used.strftime("%Y-%m-%d %H:%M") if used else "never",
+                      revoked.strftime("%Y-%m-%d %H:%M") if revoked else "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (ek_...) as `keys list` "
+                                          "shows it, or the whole token.")],
+) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from ecoute.store.api_keys import revoke_key
+    from ecoute.store.db import session_scope
+
+    with session_scope(_factory()) as session:
+        key = revoke_key(session, prefix)
+        out.print(f"key {key.prefix}… revoked", highlight=False)
+
+
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="The file to import (export, document, mbox, "
+                                         "JSON/NDJSON records...).")],
+    source: Annotated[str, typer.Option("--source", "-s", help="Name of the file source that "
+                                        "reads it (`ecoute sources list`).")],
+    authority: AuthorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a file source on one file, now (its usual path is left as it is)."""
+    from ecoute.collectors.ingest import run_on_file
+    from ecoute.collectors.sources import source_id_by_name
+
+    settings = get_settings()
+    factory = _factory()
+    source_id = source_id_by_name(factory, authority or settings.default_authority, source)
+    report = run_on_file(factory, settings, source_id, file.expanduser().resolve())
+    if as_json:
+        data = asdict(report)
+        data.pop("preview")
+        data["rejected"] = [{"position": r.position, "reason": r.reason}
+                            for r in report.rejected]
+        out.print_json(json.dumps(data, default=str))
+    else:
+        out.print(f"{file.name} → {source}: {report.status} — {report.new} new, "
+                  f"{report.duplicate} duplicate, {report.updated} updated, "
+                  f"{report.quarantined} quarantined", highlight=False)
+    if report.error:
+        raise EcouteError(f"{source}: {report.error}")
