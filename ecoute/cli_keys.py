@@ -78,11 +78,14 @@ def keys_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
         return
     table = Table("prefix", "role", "authority", "label", "last used", "revoked")
     for r in rows:
-        used, revoked = r["last_used_at"], r["revoked_at"]
-        table.add_row(r["prefix"], r["role"], r["authority"] or "(all)", r["label"] or "",
-                      used.strftime("%Y-%m-%d %H:%M") if used else "never",
-                      revoked.strftime("%Y-%m-%d %H:%M") if revoked else "")
+        table.add_row(str(r["prefix"]), str(r["role"]), str(r["authority"] or "(all)"),
+                      str(r["label"] or ""), _when(r["last_used_at"]) or "never",
+                      _when(r["revoked_at"]))
     out.print(table)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @keys_app.command("revoke")

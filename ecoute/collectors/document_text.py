@@ -185,10 +185,10 @@ def read_pdf(data: bytes) -> list[Block]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             # Owner-password-only PDFs (printing/copying restrictions) open with no password.
+            opened = False
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except (FileNotDecryptedError, NotImplementedError) as exc:
-                opened = 0
                 if "cryptography" in str(exc):
                     raise UnreadableDocument(
                         f"encrypted PDF needs the cryptography package ({exc})",

@@ -17,12 +17,12 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
-from ecoute.collectors.files import FileSourceOptions, watched_files
 from ecoute.collectors.document_text import (
     UnreadableDocument,
     feedback_paragraphs,
     read_blocks,
 )
+from ecoute.collectors.files import FileSourceOptions, watched_files
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
@@ -129,7 +129,8 @@ class DocumentsCollector(Collector):
     options: Options
 
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
-        files = FileSourceOptions(path=self.options.path, pattern=self.options.pattern)
+        files = FileSourceOptions.model_validate(
+            {"path": self.options.path, "pattern": self.options.pattern})
         # watched_files remembers each file's sha256 in the cursor once its paragraphs (or
         # its quarantine entry) were handed over: an unchanged file is never read twice.
         for source_file in watched_files(ctx, files):

@@ -17,7 +17,7 @@ import mailbox
 import os
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -108,7 +108,7 @@ class MailboxCollector(Collector):
     def _item(self, raw: bytes, position: str, folder: str) -> RawItem | Rejected:
         try:
             content = mail_content(parse_message(raw))
-        except Exception as exc:  # the email package raises many unrelated types on bad MIME
+        except Exception as exc:  # noqa: BLE001 - the email package raises many unrelated types
             return Rejected(raw, position, f"{position}: unreadable message "
                             f"({type(exc).__name__}: {exc})", "MalformedMessage")
         if not content.text:
@@ -243,7 +243,7 @@ class MailboxCollector(Collector):
             _logout(conn)
 
 
-def _fetched(data: list[object]) -> Iterator[tuple[int, bytes]]:
+def _fetched(data: Sequence[object]) -> Iterator[tuple[int, bytes]]:
     for entry in data:
         if isinstance(entry, tuple) and len(entry) == 2:
             match = UID_IN_RESPONSE.search(entry[0])

@@ -52,7 +52,7 @@ def _unseen(server: ImapServer) -> int:
     conn = server.client()
     try:
         conn.select("INBOX", readonly=True)
-        typ, data = conn.search(None, "UNSEEN")
+        _typ, data = conn.search(None, "UNSEEN")
         return len(data[0].split())
     finally:
         conn.logout()
