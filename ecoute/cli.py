@@ -116,7 +116,8 @@ def sources_add(
 
 @sources_app.command("list")
 def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
-    """Sources with their health: last success, last error, items collected."""
+    """Sources with their health: last success, last error, items collected, back-off."""
+    from ecoute.collectors.health import source_health
     from ecoute.store.authorities import get_authority
     from ecoute.store.db import session_scope
     from ecoute.store.sources import list_sources
@@ -128,17 +129,25 @@ def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
             {"id": s.id, "name": s.name, "kind": s.kind, "enabled": s.enabled, "items": n,
              "schedule": s.schedule, "last_run_at": s.last_run_at,
              "last_success_at": s.last_success_at, "last_error": s.last_error,
-             "consecutive_failures": s.consecutive_failures}
+             "consecutive_failures": s.consecutive_failures,
+             **source_health(s, settings).as_dict()}
             for s, n in list_sources(session, owner.id)
         ]
     if as_json:
         _print_json(rows)
         return
-    table = Table("name", "kind", "items", "last success", "last error")
+    table = Table("name", "kind", "items", "last success", "health", "last error")
     for r in rows:
-        when = r["last_success_at"]
+        when, retry = r["last_success_at"], r["backing_off_until"]
+        health = r["health"]
+        if r["consecutive_failures"]:
+            health += f" ({r['consecutive_failures']} failure(s) in a row)"
+        if retry is not None:
+            health = f"[red]{health}, next try {retry:%Y-%m-%d %H:%M} UTC[/red]"
+        elif r["flagged"]:
+            health = f"[red]{health}[/red]"
         table.add_row(r["name"], r["kind"], str(r["items"]),
-                      when.strftime("%Y-%m-%d %H:%M") if when else "never",
+                      when.strftime("%Y-%m-%d %H:%M") if when else "never", health,
                       r["last_error"] or "")
     out.print(table)
 

@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import CollectContext, RawItem, Rejected
+from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.config.settings import Settings
@@ -286,9 +287,13 @@ class SourceRunner:
                 source.last_success_at = now
                 source.last_error = None
                 source.consecutive_failures = 0
+                source.next_run_at = None
             else:
                 source.last_error = report.error
                 source.consecutive_failures += 1
+                source.next_run_at = next_retry_at(
+                    source.consecutive_failures, now, self.settings
+                )
             if report.run_id is not None:
                 run = session.get(CollectionRun, report.run_id)
                 assert run is not None

@@ -163,6 +163,20 @@ class Settings(BaseSettings):
         description="Largest file accepted by `POST /api/v1/sources/{id}/upload`.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    source_failure_threshold: int = Field(
+        3, ge=1,
+        description="Consecutive failed runs after which a source is flagged as failing and "
+        "retried with exponential back-off (`backoff_base_seconds` × 2^(failures − 1), at "
+        "most `backoff_max_seconds`) instead of at each scheduled time.",
+    )
+    backoff_base_seconds: float = Field(
+        60.0, gt=0,
+        description="Back-off unit of a failing source: once flagged (see "
+        "`source_failure_threshold`), it is retried after this × 2^(failures − 1) seconds.",
+    )
+    backoff_max_seconds: float = Field(
+        6 * 3600.0, gt=0, description="Longest wait between retries of a failing source."
+    )
 
     @classmethod
     def settings_customise_sources(
