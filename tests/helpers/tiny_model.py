@@ -30,21 +30,24 @@ NEUTRAL = [
 def build_tiny_model(folder: Path, *, seed: int = 7, steps: int = 150) -> Path:
     """Train a 2-layer, 32-wide BERT on a few labelled phrases and save it to ``folder``."""
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
     random.seed(seed)
     torch.manual_seed(seed)
     corpus = POSITIVE + NEGATIVE + NEUTRAL
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordLevel({t: i for i, t in enumerate(specials)}, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(
-        corpus * 3,
-        trainers.WordPieceTrainer(
-            vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        ),
-    )
+    # A vocabulary read off the corpus in sorted order: trained tokenizers break ties
+    # differently from run to run, and the model trained on top would differ too.
+    words = sorted({w for text in corpus for w, _ in tok.pre_tokenizer.pre_tokenize_str(
+        tok.normalizer.normalize_str(text))})
+    tok = Tokenizer(models.WordLevel(
+        {t: i for i, t in enumerate(specials + words)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
@@ -65,12 +68,17 @@ def build_tiny_model(folder: Path, *, seed: int = 7, steps: int = 150) -> Path:
     labels = torch.tensor([0] * len(NEGATIVE) + [1] * len(NEUTRAL) + [2] * len(POSITIVE))
     batch = tokenizer(texts, padding=True, return_tensors="pt")
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = model(**batch, labels=labels).loss
-        loss.backward()
-        optimizer.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same summation order, hence the same model, every time
+    try:
+        model.train()
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = model(**batch, labels=labels).loss
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
     model.eval()
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
