@@ -1,7 +1,8 @@
 """The collector contract.
 
-A collector reads one kind of source and yields :class:`RawItem` (something a user said) or
-:class:`Rejected` (something that could not be read, kept in quarantine). It never touches the
+A collector reads one kind of source and yields :class:`RawItem` (something a user said),
+:class:`CallInterval` (a phone queue's figures over one interval, stored as figures, not text)
+or :class:`Rejected` (something that could not be read, kept in quarantine). It never touches the
 database: the runner dedupes, redacts, persists and records health. Whether a run is a dry run
 is the runner's business, not the collector's.
 """
@@ -41,6 +42,56 @@ class RawItem:
     site: str | None = None  # a site name, created on first use
     department: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CallInterval:
+    """A phone queue's figures over one interval of an ACD export (stored in ``CallStat``).
+
+    Identified by (source, ``queue``, ``interval_start``): a corrected export replaces the
+    figures of the same interval. Waits are in seconds, ``service_level`` a fraction 0..1 of
+    the calls answered within ``service_level_seconds``.
+    """
+
+    queue: str
+    interval_start: datetime
+    offered: int
+    answered: int
+    abandoned: int
+    interval_minutes: int | None = None
+    avg_wait_seconds: float | None = None
+    max_wait_seconds: float | None = None
+    service_level: float | None = None
+    service_level_seconds: int | None = None
+    agents: float | None = None
+    site: str | None = None
+    department: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # What previews and `ecoute sources test` show for any entry.
+    @property
+    def external_id(self) -> str:
+        return f"{self.queue}@{self.interval_start.isoformat()}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.queue}, {self.interval_start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def published_at(self) -> datetime:
+        return self.interval_start
+
+    @property
+    def text(self) -> str:
+        parts = [f"{self.offered} offered", f"{self.answered} answered",
+                 f"{self.abandoned} abandoned"]
+        if self.avg_wait_seconds is not None:
+            parts.append(f"average wait {self.avg_wait_seconds:g} s")
+        if self.max_wait_seconds is not None:
+            parts.append(f"max wait {self.max_wait_seconds:g} s")
+        if self.service_level is not None:
+            parts.append(f"service level {self.service_level:.0%}")
+        return ", ".join(parts)
 
 
 @dataclass
@@ -96,7 +147,7 @@ class Collector:
     def __init__(self, options: CollectorOptions) -> None:
         self.options = options
 
-    def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
+    def collect(self, ctx: CollectContext) -> Iterator[RawItem | CallInterval | Rejected]:
         raise NotImplementedError
 
     @classmethod

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from ecoute.collectors.base import CollectContext, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.base import CollectContext, CollectorOptions, Rejected
 from ecoute.errors import FetchError, ParseError
 
 #: Longest CSV record read (bytes); a longer one is skipped to the next record and rejected.
@@ -187,10 +187,14 @@ def watched_files(ctx: CollectContext, options: FileSourceOptions) -> Iterator[S
         ctx.cursor["files"] = {**ctx.cursor.get("files", {}), sha: imported}
 
 
+#: What a file reader yields besides ``Rejected``: ``RawItem``, or ``CallInterval`` for call logs.
+Entry = TypeVar("Entry")
+
+
 def collect_files(
     ctx: CollectContext, options: FileSourceOptions,
-    read: Callable[[SourceFile], Iterator[RawItem | Rejected]],
-) -> Iterator[RawItem | Rejected]:
+    read: Callable[[SourceFile], Iterator[Entry | Rejected]],
+) -> Iterator[Entry | Rejected]:
     """Run ``read`` on every new file; a file it cannot read becomes one quarantine entry."""
     for source_file in watched_files(ctx, options):
         try:

@@ -32,6 +32,7 @@ BUILTIN: tuple[str, ...] = (
     "ecoute.collectors.survey_file:SurveyFileCollector",
     "ecoute.collectors.complaint_log:ComplaintLogCollector",
     "ecoute.collectors.audit_grid:AuditGridCollector",
+    "ecoute.collectors.call_log:CallLogCollector",
 )
 
 

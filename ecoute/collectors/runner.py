@@ -4,6 +4,10 @@ A run writes in batches, each batch one transaction holding its items, its quara
 the run's counters and the source's cursor as it stood after the batch's last item; so a crash
 loses at most the batch being written and a rerun duplicates nothing. A dry run does all the
 reading and deduping but writes nothing.
+
+Call intervals (``CallInterval``, from phone-system exports) are figures, not feedback: they
+skip redaction and classification and are upserted into ``CallStat`` in the same batch
+transaction, counted in the same report (a corrected export counts as updated).
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.base import CollectContext, RawItem, Rejected
+from ecoute.collectors.base import CallInterval, CollectContext, RawItem, Rejected
 from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError
 from ecoute.privacy import pseudonym, redact
+from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import ensure_department, ensure_site
@@ -46,7 +51,7 @@ class RunReport:
     quarantined: int = 0
     error: str | None = None
     #: Dry runs only: what would have been stored, and what would have gone to quarantine.
-    preview: list[RawItem] = field(default_factory=list)
+    preview: list[RawItem | CallInterval] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
 
 
@@ -79,6 +84,13 @@ def normalized_rating(raw: RawItem) -> float | None:
     if not sep or hi <= lo:
         return None
     return max(0.0, min(1.0, (raw.rating_value - lo) / (hi - lo)))
+
+
+@dataclass
+class _IntervalBatch:
+    changes: call_repo.IntervalChanges = field(
+        default_factory=lambda: call_repo.IntervalChanges([], [], 0))
+    preview: list[CallInterval] = field(default_factory=list)
 
 
 class SourceRunner:
@@ -161,9 +173,11 @@ class SourceRunner:
         with session_scope(self.factory) as session:
             new, _updates, dupes, rejected = self._classify_batch(session, source_id, batch,
                                                                   by_content)
+            calls = self._sorted_intervals(session, source_id, batch, create=False)
         report.fetched += len(batch) - len(rejected)
-        report.duplicate += dupes
+        report.duplicate += dupes + calls.changes.duplicate
         report.preview.extend(raw for raw, _hash in new)
+        report.preview.extend(calls.preview)
         report.rejected.extend(rejected)
         report.quarantined += len(rejected)
 
@@ -216,15 +230,17 @@ class SourceRunner:
                 forget_classification(session, [item for item, _raw, _digest in updates])
             for item, raw, digest in updates:
                 self._update_item(item, raw, digest)
+            calls = self._sorted_intervals(session, source_id, batch, create=True)
+            call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
             for rej in rejected:
                 source_repo.add_quarantine(
                     session, source_id=source_id, run_id=report.run_id, payload=rej.payload,
                     position=rej.position, error_class=rej.error_class, message=rej.reason,
                 )
             report.fetched += len(batch) - len(rejected)
-            report.new += len(new)
-            report.updated += len(updates)
-            report.duplicate += dupes
+            report.new += len(new) + len(calls.changes.new)
+            report.updated += len(updates) + len(calls.changes.changed)
+            report.duplicate += dupes + calls.changes.duplicate
             report.quarantined += len(rejected)
             if report.run_id is not None:
                 run = session.get(CollectionRun, report.run_id)
@@ -252,6 +268,48 @@ class SourceRunner:
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
             extra=raw.extra,
+        )
+
+    def _sorted_intervals(
+        self, session: Session, source_id: int, batch: list[Any], *, create: bool
+    ) -> _IntervalBatch:
+        """The batch's call intervals as CallStat rows, sorted into new, changed and repeated.
+        ``create`` makes missing sites and departments (not in a dry run)."""
+        intervals = [e for e in batch if isinstance(e, CallInterval)]
+        if not intervals:
+            return _IntervalBatch()
+        source = source_repo.get_source(session, source_id)
+        names: dict[tuple[str, str], int | None] = {}
+
+        def resolve(kind: str, name: str | None, default: int | None) -> int | None:
+            if not name:
+                return default
+            if (kind, name) not in names:
+                if create:
+                    ensure = ensure_site if kind == "site" else ensure_department
+                    names[kind, name] = ensure(session, source.authority_id, name).id
+                else:
+                    find = (call_repo.site_id_named if kind == "site"
+                            else call_repo.department_id_named)
+                    names[kind, name] = find(session, source.authority_id, name)
+            return names[kind, name]
+
+        rows = [
+            dict(authority_id=source.authority_id, source_id=source.id, queue=c.queue,
+                 interval_start=c.interval_start, interval_minutes=c.interval_minutes,
+                 offered=c.offered, answered=c.answered, abandoned=c.abandoned,
+                 avg_wait_seconds=c.avg_wait_seconds, max_wait_seconds=c.max_wait_seconds,
+                 service_level=c.service_level, service_level_seconds=c.service_level_seconds,
+                 agents=c.agents, site_id=resolve("site", c.site, source.site_id),
+                 department_id=resolve("department", c.department, source.department_id),
+                 extra=c.extra)
+            for c in intervals
+        ]
+        changes = call_repo.sort_intervals(session, rows)
+        new_keys = {(r["queue"], r["interval_start"]) for r in changes.new}
+        return _IntervalBatch(
+            changes=changes,
+            preview=[c for c in intervals if (c.queue, c.interval_start) in new_keys],
         )
 
     def _update_item(self, item: Item, raw: RawItem, digest: str) -> None:
@@ -304,11 +362,11 @@ class SourceRunner:
 
 
 def _batches(
-    stream: Iterator[RawItem | Rejected], size: int
-) -> Iterator[list[RawItem | Rejected]]:
+    stream: Iterator[RawItem | CallInterval | Rejected], size: int
+) -> Iterator[list[RawItem | CallInterval | Rejected]]:
     """Groups of ``size``; when the collector fails midway, what it yielded is still handed
     over before the error propagates, so nothing already read is lost."""
-    batch: list[RawItem | Rejected] = []
+    batch: list[RawItem | CallInterval | Rejected] = []
     try:
         for entry in stream:
             batch.append(entry)

@@ -332,3 +332,41 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class CallStat(Base):
+    """A phone queue's figures over one interval, from an ACD export (``call_log`` sources).
+
+    One row per (source, queue, interval start): a corrected re-export updates it. Read by
+    the waiting-time and accessibility KPIs and the phone-overload detection, by authority
+    and time range. Waits are in seconds; ``service_level`` is a fraction 0..1 of the calls
+    answered within ``service_level_seconds``.
+    """
+
+    __tablename__ = "call_stat"
+    __table_args__ = (
+        UniqueConstraint("source_id", "queue", "interval_start", name="uq_call_stat_key"),
+        Index("ix_call_stat_authority_start", "authority_id", "interval_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    queue: Mapped[str] = mapped_column(String(200))
+    interval_start: Mapped[datetime]
+    interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    abandoned: Mapped[int] = mapped_column(Integer)
+    avg_wait_seconds: Mapped[float | None] = mapped_column(Float)
+    max_wait_seconds: Mapped[float | None] = mapped_column(Float)
+    service_level: Mapped[float | None] = mapped_column(Float)
+    service_level_seconds: Mapped[int | None] = mapped_column(Integer)
+    agents: Mapped[float | None] = mapped_column(Float)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]

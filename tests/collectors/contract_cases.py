@@ -96,6 +96,14 @@ def _push_working(tmp: Path, server: FileServer) -> Options:
     return {"path": str(path)}
 
 
+def _call_log_working(tmp: Path, server: FileServer) -> Options:
+    folder = tmp / "acd"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "fixtures/call_log/queue_interval_report_fr.csv",
+                folder / "report.csv")
+    return {"path": str(folder), "pattern": "*.csv"}
+
+
 CASES: dict[str, ContractCase] = {
     "rss": ContractCase(
         working=_rss_working,
@@ -147,5 +155,10 @@ CASES: dict[str, ContractCase] = {
         working=_push_working,
         failing=lambda tmp, server: {"path": str(tmp / "no-such-records.ndjson")},
         invalid={"path": "", "channel": "pigeon"},
+    ),
+    "call_log": ContractCase(
+        working=_call_log_working,
+        failing=lambda tmp, server: {"path": str(tmp / "no-such-acd-export.csv")},
+        invalid={"path": "report.csv", "columns": {"calls": "Appels"}},
     ),
 }

@@ -1,0 +1,156 @@
+"""Phone queue figures (``CallStat``): writing a call_log batch and reading the KPIs' inputs.
+
+A row is keyed by (source, queue, interval start). Writing compares each incoming interval
+with the stored one first, so a run can say what was new, what a corrected export changed and
+what it merely repeated; the write itself is an upsert, so two runs racing on the same export
+cannot collide on the unique key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ecoute.store.models import CallStat, Department, Site, utcnow
+
+#: Columns a re-export may correct; equal values on all of them make a duplicate (``extra``,
+#: which says which file and line the figures came from, follows them but is not compared).
+FIGURES = ("interval_minutes", "offered", "answered", "abandoned", "avg_wait_seconds",
+           "max_wait_seconds", "service_level", "service_level_seconds", "agents", "site_id",
+           "department_id")
+KEY = ("source_id", "queue", "interval_start")
+
+
+@dataclass
+class IntervalChanges:
+    """An incoming batch of call intervals sorted against the store."""
+
+    new: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+    duplicate: int
+
+
+def site_id_named(session: Session, authority_id: int, name: str) -> int | None:
+    """The id of an existing site (a dry run must not create one)."""
+    return session.scalar(select(Site.id).where(Site.authority_id == authority_id,
+                                                Site.name == name))
+
+
+def department_id_named(session: Session, authority_id: int, name: str) -> int | None:
+    return session.scalar(select(Department.id).where(Department.authority_id == authority_id,
+                                                      Department.name == name))
+
+
+def _key(row: dict[str, Any]) -> tuple[int, str, datetime]:
+    return row["source_id"], row["queue"], row["interval_start"]
+
+
+def sort_intervals(session: Session, rows: Sequence[dict[str, Any]]) -> IntervalChanges:
+    """Which ``rows`` (CallStat column dicts) are new, which change a stored interval, and how
+    many repeat one unchanged. Within a batch, a later row for the same key wins."""
+    latest: dict[tuple[int, str, datetime], dict[str, Any]] = {}
+    duplicate = 0
+    for row in rows:
+        key = _key(row)
+        if key in latest:
+            duplicate += 1  # the same interval twice in one batch: counted once, last wins
+        latest[key] = row
+    stored: dict[tuple[int, str, datetime], dict[str, Any]] = {}
+    keys = list(latest)
+    for start in range(0, len(keys), 300):  # keeps the IN list under SQLite's variable limit
+        chunk = keys[start : start + 300]
+        query = select(CallStat).where(
+            tuple_(CallStat.source_id, CallStat.queue, CallStat.interval_start).in_(chunk))
+        for stat in session.scalars(query):
+            stored[(stat.source_id, stat.queue, stat.interval_start)] = {
+                name: getattr(stat, name) for name in FIGURES}
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for key, row in latest.items():
+        before = stored.get(key)
+        if before is None:
+            new.append(row)
+        elif any(before[name] != row.get(name) for name in FIGURES):
+            changed.append(row)
+        else:
+            duplicate += 1
+    return IntervalChanges(new=new, changed=changed, duplicate=duplicate)
+
+
+def write_intervals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update ``rows`` (CallStat column dicts) by their key."""
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    for row in rows:
+        stmt = insert(CallStat).values(**row, collected_at=now, updated_at=None)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(KEY),
+            set_={**{name: stmt.excluded[name] for name in (*FIGURES, "extra")},
+                  "updated_at": now},
+        )
+        session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """A queue's (or all queues') figures over a period.
+
+    ``avg_wait_seconds`` is the mean of the intervals' average waits weighted by their answered
+    calls (the ACD's average speed of answer); ``service_level`` the mean of the intervals'
+    service levels weighted by their offered calls, over the intervals that report one.
+    Rates and averages are None when there is nothing to divide by.
+    """
+
+    intervals: int
+    offered: int
+    answered: int
+    abandoned: int
+    abandon_rate: float | None
+    answer_rate: float | None
+    avg_wait_seconds: float | None
+    max_wait_seconds: float | None
+    service_level: float | None
+
+
+def call_stats(
+    session: Session, authority_id: int, start: datetime, end: datetime,
+    queue: str | None = None,
+) -> CallFigures:
+    """Figures of the intervals starting in [``start``, ``end``) of ``authority_id``'s
+    phone queues (only ``queue`` when given), summed in the database."""
+    answered_waits = CallStat.avg_wait_seconds.is_not(None)
+    with_level = CallStat.service_level.is_not(None)
+    query = select(
+        func.count(CallStat.id),
+        func.coalesce(func.sum(CallStat.offered), 0),
+        func.coalesce(func.sum(CallStat.answered), 0),
+        func.coalesce(func.sum(CallStat.abandoned), 0),
+        func.sum(CallStat.avg_wait_seconds * CallStat.answered),
+        func.sum(CallStat.answered).filter(answered_waits),
+        func.max(CallStat.max_wait_seconds),
+        func.sum(CallStat.service_level * CallStat.offered),
+        func.sum(CallStat.offered).filter(with_level),
+    ).where(CallStat.authority_id == authority_id, CallStat.interval_start >= start,
+            CallStat.interval_start < end)
+    if queue is not None:
+        query = query.where(CallStat.queue == queue)
+    row = session.execute(query).one()
+    count, offered, answered, abandoned, wait_sum, wait_weight, max_wait, sl_sum, sl_weight = row
+    return CallFigures(
+        intervals=int(count), offered=int(offered), answered=int(answered),
+        abandoned=int(abandoned),
+        abandon_rate=abandoned / offered if offered else None,
+        answer_rate=answered / offered if offered else None,
+        avg_wait_seconds=float(wait_sum or 0) / wait_weight if wait_weight else None,
+        max_wait_seconds=float(max_wait) if max_wait is not None else None,
+        service_level=float(sl_sum or 0) / sl_weight if sl_weight else None,
+    )
