@@ -7,7 +7,8 @@ ever deal with this tree::
     EcouteError                      every error ecoute raises on purpose
     ├── ConfigError                  a setting, a file or an option is wrong
     │   ├── UnknownCollector         a source kind no collector is registered for
-    │   └── InvalidOptions           a source's options do not validate
+    │   ├── InvalidOptions           a source's options do not validate
+    │   └── InvalidSchedule          a source's schedule string cannot be read
     ├── NotFound                     something named does not exist
     │   ├── AuthorityNotFound
     │   ├── SourceNotFound
@@ -24,7 +25,8 @@ ever deal with this tree::
     │   │   ├── ApiError             an API answered with an error document (code, message)
     │   │   └── RobotsDisallowed     a crawled page the site's robots.txt forbids
     │   ├── ResponseTooLarge         body over the size limit
-    │   └── ParseError               the payload is not what the collector reads
+    │   ├── ParseError               the payload is not what the collector reads
+    │   └── RunInterrupted           stopped by its time limit, a shutdown or a lost lease
     ├── StoreError                   the database is unreachable or not migrated
     │   └── SchemaOutOfDate
     └── ModelError                   the classifier model cannot be found or loaded
@@ -66,6 +68,10 @@ class UnknownCollector(ConfigError):
 
 
 class InvalidOptions(ConfigError):
+    pass
+
+
+class InvalidSchedule(ConfigError):
     pass
 
 
@@ -135,6 +141,10 @@ class ResponseTooLarge(CollectError):
 
 class ParseError(CollectError):
     http_status = 422
+
+
+class RunInterrupted(CollectError):
+    pass
 
 
 class StoreError(EcouteError):

@@ -163,6 +163,41 @@ class Settings(BaseSettings):
         description="Largest file accepted by `POST /api/v1/sources/{id}/upload`.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` for people reading a terminal, `json` (one object per line) for a "
+        "log collector.",
+    )
+    scheduler_sync_seconds: float = Field(
+        30.0, gt=0,
+        description="How often `ecoute run` re-reads the sources table, so that a source "
+        "added, changed or disabled is (re)scheduled without a restart.",
+    )
+    scheduler_misfire_grace_seconds: int = Field(
+        7 * 24 * 3600, ge=1,
+        description="A scheduled collection missed while ecoute was stopped still runs (once) "
+        "at restart if it is not older than this.",
+    )
+    worker_poll_seconds: float = Field(
+        5.0, gt=0,
+        description="How long an idle worker waits before looking again for due sources and "
+        "unclassified items.",
+    )
+    collect_concurrency: int = Field(
+        4, ge=1,
+        description="Sources one process collects at the same time, so that a slow source "
+        "does not hold the others back.",
+    )
+    collect_max_seconds: float = Field(
+        1800.0, gt=0,
+        description="Wall-time limit of one collection run; a run over it stops after its "
+        "current batch, keeps what it stored and fails with a timeout.",
+    )
+    source_lease_seconds: float = Field(
+        120.0, ge=5,
+        description="How long a worker's claim on a source lasts without renewal; the claim "
+        "of a worker that died is taken over after this.",
+    )
     source_failure_threshold: int = Field(
         3, ge=1,
         description="Consecutive failed runs after which a source is flagged as failing and "
@@ -176,6 +211,16 @@ class Settings(BaseSettings):
     )
     backoff_max_seconds: float = Field(
         6 * 3600.0, gt=0, description="Longest wait between retries of a failing source."
+    )
+    retention_quarantine_days: int = Field(
+        90, ge=0,
+        description="Quarantine rows resolved more than this many days ago are deleted by the "
+        "daily purge (0 keeps them). Unresolved rows and items are never purged.",
+    )
+    retention_runs_days: int = Field(
+        180, ge=0,
+        description="Collection runs older than this many days are deleted by the daily purge "
+        "(0 keeps them); quarantine rows keep their content.",
     )
 
     @classmethod

@@ -50,13 +50,26 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engi
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # Writers that read before writing (the runner, the classify worker) ask for
+            # IMMEDIATE: a deferred transaction whose snapshot went stale while another
+            # connection committed fails at its first write without waiting (SQLITE_BUSY).
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_writer_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for background writers that run next to each other in one process: on
+    SQLite they take the write lock when they begin (and wait for it up to the busy
+    timeout) instead of failing midway; elsewhere the same as ``make_session_factory``."""
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_immediate=True)
     return sessionmaker(engine, expire_on_commit=False)
 
 

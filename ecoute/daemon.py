@@ -1,0 +1,94 @@
+"""Long-running processes: ``ecoute run`` (API + scheduler + worker) and ``ecoute worker``.
+
+SIGTERM and SIGINT set one stop event. The uvicorn server, which swaps in its own handlers
+while it serves, hands the signal back to ours when it has shut down (it re-raises captured
+signals into the handlers it found), so the API drains first, then the scheduler steps down
+and the worker finishes the batch in hand (a collection stops after its current batch, which
+is committed; a classification batch is committed or rolled back whole), gives its leases back
+and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from ecoute.config.settings import Settings
+from ecoute.store.db import check_schema, make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api: bool = True
+    scheduler: bool = True
+    collect: bool = True
+    classify: bool = True
+
+
+def _install_stop_handlers(stop: threading.Event, server: Any = None) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if not stop.is_set():
+            log.info("received %s: finishing the work in hand, then stopping",
+                     signal.Signals(signum).name)
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)
+
+
+def run_process(settings: Settings, options: RunOptions, stop: threading.Event | None = None
+                ) -> None:
+    """Serve and/or schedule and/or work until SIGTERM/SIGINT (or ``stop``); returns cleanly."""
+    from ecoute.scheduler import Scheduler
+    from ecoute.workers import Worker
+
+    stop = stop or threading.Event()
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    check_schema(engine)
+    threads: list[threading.Thread] = []
+    if options.scheduler:
+        scheduler = Scheduler(engine, make_session_factory(engine), settings)
+        threads.append(threading.Thread(target=scheduler.run, args=(stop,), name="scheduler"))
+    if options.collect or options.classify:
+        worker = Worker(engine, settings, collect=options.collect, classify=options.classify,
+                        stop=stop)
+        threads.append(threading.Thread(target=worker.run, name="worker"))
+    server = _api_server(settings, engine, options) if options.api else None
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        _install_stop_handlers(stop, server)
+    for thread in threads:
+        thread.start()
+    try:
+        if server is not None:
+            server.run()
+            stop.set()  # the API stopped (signal or failure to bind): stop the rest too
+        else:
+            while not stop.wait(1.0):
+                pass
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        engine.dispose()
+        log.info("ecoute stopped")
+
+
+def _api_server(settings: Settings, engine: Any, options: RunOptions) -> Any:
+    import uvicorn
+
+    from ecoute.api.app import create_app
+
+    config = uvicorn.Config(create_app(settings, engine), host=options.host, port=options.port,
+                            log_config=None, access_log=False)
+    return uvicorn.Server(config)
