@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,10 +102,14 @@ class SourceRunner:
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
+        interrupt: Callable[[], None] | None = None,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.transport = transport
+        #: Called between entries; raises an EcouteError to stop the run after the entries
+        #: already read are persisted (wall-time limit, shutdown, lost lease).
+        self.interrupt = interrupt
 
     def _fetcher(self) -> HttpFetcher:
         s = self.settings
@@ -143,7 +147,10 @@ class SourceRunner:
             )
             failure: BaseException | None = None
             try:
-                batches = _batches(collector.collect(ctx), self.settings.collect_batch_size)
+                stream = collector.collect(ctx)
+                if self.interrupt is not None:
+                    stream = _interruptible(stream, self.interrupt)
+                batches = _batches(stream, self.settings.collect_batch_size)
                 for batch in batches:
                     if dry_run:
                         self._preview(source_id, batch, report, collector.dedupe_by_content)
@@ -359,6 +366,19 @@ class SourceRunner:
                 run.finished_at = now
                 run.error = report.error
         return report
+
+
+def _interruptible(
+    stream: Iterator[RawItem | CallInterval | Rejected], interrupt: Callable[[], None]
+) -> Iterator[RawItem | CallInterval | Rejected]:
+    try:
+        for entry in stream:
+            yield entry
+            interrupt()
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def _batches(

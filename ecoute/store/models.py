@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -169,6 +170,11 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     next_run_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Scheduling (ecoute.scheduler, ecoute.workers): when a run was asked for, and which
+    # process holds the run until when; an expired lease is taken over by another worker.
+    due_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
 
     authority: Mapped[Authority] = relationship()
 
@@ -306,6 +312,16 @@ class DailyRollup(Base):
 
 #: Determinant name used in DailyRollup for item-level sentiment (all mentions of an item).
 OVERALL = "_overall"
+
+
+class SchedulerJob(Base):
+    """APScheduler's job store (``ecoute.scheduler``): one row per scheduled job."""
+
+    __tablename__ = "scheduler_job"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Role(enum.StrEnum):
