@@ -344,6 +344,13 @@ def demo_cmd(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
+# Model commands live in their own module; registered here so `ecoute --help` lists them.
+from ecoute.cli_models import evaluate_cmd, train_cmd  # noqa: E402
+
+app.command("evaluate")(evaluate_cmd)
+app.command("train")(train_cmd)
+
+
 # API keys and file import live in their own module; registered here for `ecoute --help`.
 from ecoute.cli_keys import import_cmd, keys_app  # noqa: E402
 

@@ -12,15 +12,7 @@ from dataclasses import dataclass
 
 # Abbreviations after which a full stop does not end the sentence (lower-cased, no dot).
 ABBREVIATIONS = frozenset(
-    """
-    m mm mme mmes mlle dr pr st ste me mgr etc cf ex env av bd p pp vol n no nos tel tél
-    mr mrs ms prof sr jr vs approx dept inc ltd co e g i ie eg al fig
-    sra srta ud uds dña ee uu
-    hr fr frau herr bzw ca evtl ggf inkl usw z b vgl
-    sig dott ecc
-    dhr mevr mw bijv enz ca
-    esim jne ns ks klo
-    """.split()
+    ["m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "me", "mgr", "etc", "cf", "ex", "env", "av", "bd", "p", "pp", "vol", "n", "no", "nos", "tel", "tél", "mr", "mrs", "ms", "prof", "sr", "jr", "vs", "approx", "dept", "inc", "ltd", "co", "e", "g", "i", "ie", "eg", "al", "fig", "sra", "srta", "ud", "uds", "dña", "ee", "uu", "hr", "fr", "frau", "herr", "bzw", "ca", "evtl", "ggf", "inkl", "usw", "z", "b", "vgl", "sig", "dott", "ecc", "dhr", "mevr", "mw", "bijv", "enz", "ca", "esim", "jne", "ns", "ks", "klo"]
 )
 
 _END = re.compile(r"(?:[.!?…。！？]+|\.{3})[\"'»”)\]]*\s+|\n\s*\n|\n(?=\s*[-•*\d])|\n")
@@ -41,6 +33,12 @@ class Segment:
     text: str
 
 
+def _unit_ends_sentence(text: str, start: int, match: re.Match[str]) -> bool:
+    """ "reçus à 9 h. Très efficace": a unit after a number, then a capital, ends a sentence."""
+    after = text[match.end() : match.end() + 1]
+    return bool(re.search(r"\d\s*\w{1,3}$", text[start : match.start()])) and after.isupper()
+
+
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
     start = 0
@@ -53,6 +51,7 @@ def _sentence_bounds(text: str) -> list[tuple[int, int]]:
             and last_word
             and (last_word[0].lower() in ABBREVIATIONS or len(last_word[0]) == 1)
             and "\n" not in match.group()
+            and not _unit_ends_sentence(text, start, match)
         ):
             continue  # "M. Dupont", "e.g. this", initials
         if text[start:end].strip():

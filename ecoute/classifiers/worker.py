@@ -48,7 +48,7 @@ def classify_pending(
             if not ids:
                 break
             items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
-            texts = [_text_of(item) for item in items]
+            texts = [item_text(item) for item in items]
             predictions = classifier.predict(texts)
             record_predictions(
                 session, items, predictions, model_name=classifier.name, model_version=version
@@ -60,8 +60,12 @@ def classify_pending(
     return report
 
 
-def _text_of(item: Item) -> str:
+def item_text(item: Item) -> str:
     # Titles of reviews and posts often carry the verdict ("Accueil minable !").
     if item.title and item.title not in item.text:
         return f"{item.title}. {item.text}"
     return item.text
+
+
+#: Kept for callers that imported the former private name.
+_text_of = item_text

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="A determinants lexicon (TOML) replacing the shipped "
         "`ecoute/config/determinants.toml`.",
     )
+    determinant_examples_file: Path | None = Field(
+        None,
+        description="Example sentences of each determinant (TOML) replacing the shipped "
+        "`ecoute/config/determinant_examples.toml`; the default classifier compares every "
+        "sentence with them.",
+    )
     min_sample_size: int = Field(
         30,
         ge=1,

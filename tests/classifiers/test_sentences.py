@@ -25,6 +25,23 @@ from ecoute.classifiers.sentences import split_segments
                                                              "impossible de joindre le standard"]),
         ("Quoi ?! Encore fermé… Incroyable", ["Quoi ?!", "Encore fermé…", "Incroyable"]),
         ("", []),
+        # Abbreviations and units in several languages.
+        ("Mme. Martin nous a reçus à 9 h. Très efficace.",
+         ["Mme. Martin nous a reçus à 9 h.", "Très efficace."]),
+        ("Il est 10 h. et toujours fermé !", ["Il est 10 h. et toujours fermé !"]),
+        ("Sr. García fue muy amable. La espera, larga.",
+         ["Sr. García fue muy amable.", "La espera, larga."]),
+        ("Hr. Müller war freundlich, z. B. beim Formular. Danke!",
+         ["Hr. Müller war freundlich, z. B. beim Formular.", "Danke!"]),
+        ("Dhr. Jansen hielp ons snel. Top!", ["Dhr. Jansen hielp ons snel.", "Top!"]),
+        ("Jono oli pitkä esim. tunnin verran. Kiitos silti.",
+         ["Jono oli pitkä esim. tunnin verran.", "Kiitos silti."]),
+        ("Vaste. Prix 3.50 euros. Super", ["Vaste.", "Prix 3.50 euros.", "Super"]),
+        # Social posts without punctuation: line breaks, or one segment.
+        ("Bus 12 en retard encore 20 min sérieux\nchauffeur sympa par contre",
+         ["Bus 12 en retard encore 20 min sérieux", "chauffeur sympa par contre"]),
+        ("lol the app crashed again smh", ["lol the app crashed again smh"]),
+        ("Great!!! Will come back", ["Great!!!", "Will come back"]),
     ],
 )
 def test_segments(text: str, expected: list[str]) -> None:

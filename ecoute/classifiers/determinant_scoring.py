@@ -1,0 +1,116 @@
+"""Evidence that a text talks about each determinant, from three sources.
+
+(a) the editable lexicon (``config/determinants.toml``), (b) the similarity of each segment's
+embedding to example sentences and descriptions of each determinant in several languages
+(``config/determinant_examples.toml``), and (c) the item's embedding itself, which a head
+trained on labelled items turns, together with (a) and (b), into one probability per
+determinant. :func:`item_features` builds the head's input, the same way for training and
+for classification.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+
+from ecoute.classifiers.determinants import DETERMINANTS, Lexicon
+from ecoute.errors import ConfigError
+
+#: Relative similarities are small numbers around 0; this brings them to the scale of a logit.
+SIMILARITY_SCALE = 10.0
+
+
+def default_examples_file() -> Path:
+    return Path(str(files("ecoute.config") / "determinant_examples.toml"))
+
+
+def load_examples(path: Path | None, lexicon: Lexicon) -> dict[str, list[str]]:
+    """Example sentences (and the lexicon's descriptions) of each determinant."""
+    source = path or default_examples_file()
+    try:
+        data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the determinant examples {source}: {exc}") from exc
+    examples: dict[str, list[str]] = {}
+    for name in DETERMINANTS:
+        entry = data.get(name, {})
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table of language = [sentences]")
+        sentences = [s for lang_list in entry.values() for s in lang_list if str(s).strip()]
+        sentences += list(lexicon.determinants[name].descriptions.values())
+        if not sentences:
+            raise ConfigError(
+                f"{source}: determinant {name!r} has no example sentence and no description",
+                hint="give it at least one example sentence",
+            )
+        examples[name] = [str(s) for s in sentences]
+    return examples
+
+
+@dataclass
+class Prototypes:
+    """Embeddings of the example sentences, and the determinant each one illustrates."""
+
+    matrix: np.ndarray  # (n_examples, dim), rows L2-normalised per layer block
+    owner: np.ndarray  # (n_examples,) index into DETERMINANTS
+    blocks: int  # number of pooled layers concatenated in each row
+
+    def similarity(self, embeddings: np.ndarray) -> np.ndarray:
+        """(n, 7): the best cosine to an example of each determinant, minus the row mean.
+
+        Subtracting the mean over determinants keeps what distinguishes them: every sentence
+        about a public service is somewhat similar to all the examples.
+        """
+        if len(embeddings) == 0:
+            return np.zeros((0, len(DETERMINANTS)), dtype=np.float32)
+        cosine = (embeddings @ self.matrix.T) / self.blocks
+        best = np.full((len(embeddings), len(DETERMINANTS)), -1.0, dtype=np.float32)
+        for k in range(len(DETERMINANTS)):
+            columns = self.owner == k
+            if columns.any():
+                best[:, k] = cosine[:, columns].max(axis=1)
+        return SIMILARITY_SCALE * (best - best.mean(axis=1, keepdims=True))
+
+
+def lexicon_hits(lexicon: Lexicon, texts: Sequence[str]) -> np.ndarray:
+    """(n, 7) matrix of 1 where the lexicon finds the determinant in the text."""
+    hits = np.zeros((len(texts), len(DETERMINANTS)), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for name in lexicon.match(text):
+            hits[i, DETERMINANTS.index(name)] = 1.0
+    return hits
+
+
+def item_features(
+    item_embedding: np.ndarray,
+    segment_embeddings: np.ndarray,
+    segment_texts: Sequence[str],
+    lexicon: Lexicon,
+    prototypes: Prototypes,
+) -> np.ndarray:
+    """Input of the determinant head for one item: embedding, best similarity, lexicon."""
+    if len(segment_texts):
+        similarity = prototypes.similarity(segment_embeddings).max(axis=0)
+        hits = lexicon_hits(lexicon, segment_texts).max(axis=0)
+    else:
+        similarity = prototypes.similarity(item_embedding[None, :])[0]
+        hits = np.zeros(len(DETERMINANTS), dtype=np.float32)
+    return np.concatenate([item_embedding, similarity, hits]).astype(np.float32)
+
+
+def segment_evidence(
+    segment_embeddings: np.ndarray,
+    segment_texts: Sequence[str],
+    lexicon: Lexicon,
+    prototypes: Prototypes,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment: similarity to each determinant and lexicon hits, to place mentions."""
+    return (
+        prototypes.similarity(segment_embeddings),
+        lexicon_hits(lexicon, segment_texts),
+    )
