@@ -1,7 +1,9 @@
 """Complaint registers: CSV/XLSX/JSON/NDJSON exports of a complaints or mediation log.
 
 Each row is a complaint; its status and response date are kept in ``extra`` (with the days
-taken to respond) for the responsiveness indicators. Columns are found by the usual French and
+taken to respond) for the responsiveness indicators. A register exported again where only a
+complaint's status or response date moved updates that complaint (``extra["versions"]`` keeps
+the history) instead of being taken for a duplicate. Columns are found by the usual French and
 English header names unless mapped in the options.
 """
 
@@ -161,6 +163,12 @@ class ComplaintLogCollector(Collector):
                 extra["days_to_respond"] = round((answered - received).total_seconds() / 86400, 2)
         elif record.get("response_date"):
             extra["response_date_raw"] = record["response_date"]
+        # The text of a complaint rarely changes on re-export, its handling does: hashing the
+        # status and response date makes the runner update the item (and log the version).
+        handling = (record.get("status", "").strip().lower(),
+                    extra.get("response_date") or extra.get("response_date_raw", ""))
+        if any(handling):
+            extra["version_key"] = "|".join(handling)
         ident = record.get("id") or "row-" + hashlib.sha1(
             json.dumps(raw, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
         return RawItem(

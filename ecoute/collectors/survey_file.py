@@ -311,6 +311,10 @@ class _Plan:
                                  "file": source.name, "line": response.line}
         if ratings:
             extra["ratings"] = ratings
+            # A respondent who edits a rating (KoboToolbox, LimeSurvey allow it) leaves the
+            # answer text alone: hashing the ratings makes a re-export update the item.
+            extra["version_key"] = "|".join(
+                f"{key}={rating['value']:g}" for key, rating in sorted(ratings.items()))
         if primary and primary["scale"] == "nps":
             extra["nps_category"] = nps_category(primary["value"])
         common: dict[str, Any] = dict(

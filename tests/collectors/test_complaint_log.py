@@ -91,3 +91,32 @@ def test_huge_field_and_bad_bytes_are_quarantined_nothing_lost_or_duplicated(
     again = run_source(factory, settings, source_id)
     assert again.new == 0 and again.quarantined == 0
     assert [len(x) for x in stored(factory)] == [3, 2]
+
+
+def test_a_changed_status_updates_the_complaint(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "2024-03-04.csv").write_text(REGISTER, encoding="utf-8")
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="reg", kind="complaint_log",
+                               options={"path": str(folder)}).id
+    assert run_source(factory, settings, source_id).new == 2
+    # The next export: R-2 answered and closed, text untouched; R-1 exactly as before.
+    answered = REGISTER.replace("Urbanisme;en cours;\n", "Urbanisme;clos;06/03/2024\n", 1)
+    assert answered != REGISTER
+    (folder / "2024-03-07.csv").write_text(answered, encoding="utf-8")
+    report = run_source(factory, settings, source_id)
+    assert (report.new, report.updated, report.duplicate) == (0, 1, 1)
+    found, _quarantined = stored(factory)
+    assert [i.external_id for i in found] == ["R-1", "R-2"]
+    first, second = found
+    assert second.extra["status"] == "clos" and second.extra["days_to_respond"] == 3.0
+    assert len(second.extra["versions"]) == 1 and "versions" not in first.extra
+    assert second.text == "Agent très désagréable au guichet"
+    # The same register once more: nothing changes.
+    (folder / "2024-03-08.csv").write_text(answered + "\n", encoding="utf-8")
+    again = run_source(factory, settings, source_id)
+    assert (again.new, again.updated, again.duplicate) == (0, 0, 2)
+    assert len(stored(factory)[0][1].extra["versions"]) == 1

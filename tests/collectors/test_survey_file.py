@@ -177,3 +177,27 @@ def test_broken_xlsx_and_zip_bomb_go_to_quarantine_others_land(tmp_path: Path) -
     reasons = {r.position: r.reason for r in rejected(out)}
     assert set(reasons) == {"cut.xlsx", "bomb.xlsx"}
     assert "truncated" in reasons["cut.xlsx"] and "zip bomb" in reasons["bomb.xlsx"]
+
+
+def test_an_edited_rating_updates_the_answer(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    export = ("id;date;Note accueil;Qu'avez-vous apprécié ?\n"
+              "r1;02/03/2024 10:00;5;L'accueil était chaleureux\n"
+              "r2;02/03/2024 11:00;2;Pas grand-chose\n")
+    (folder / "v1.csv").write_text(export, encoding="utf-8")
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="survey", kind="survey_file",
+                               options={"path": str(folder),
+                                        "ratings": {"Note accueil": "1-5"}}).id
+    assert run_source(factory, settings, source_id).new == 2
+    # r2 edited the rating of the submission, not the text.
+    (folder / "v2.csv").write_text(export.replace(";2;Pas", ";3;Pas"), encoding="utf-8")
+    report = run_source(factory, settings, source_id)
+    assert (report.new, report.updated, report.duplicate) == (0, 1, 1)
+    found, _quarantined = stored(factory)
+    assert [(i.external_id, i.rating_value) for i in found] == [
+        ("r1:Qu'avez-vous apprécié ?", 5), ("r2:Qu'avez-vous apprécié ?", 3)]
+    assert len(found[1].extra["versions"]) == 1
