@@ -163,8 +163,9 @@ class CallLogCollector(Collector):
             None, description="Queue name for exports of a single queue that have no queue "
             "column.")
         interval_minutes: int | None = Field(
-            None, ge=1, le=1440, description="Length of an interval when the export gives no "
-            "end time or range (e.g. 15 or 30).")
+            None, ge=1, le=1440, description="Length of an interval in minutes when the export "
+            "gives no end time or range; empty: the step between a queue's consecutive "
+            "intervals in the file.")
         service_level_seconds: int | None = Field(
             None, ge=1, le=3600, description="Answer-time threshold of the service level "
             "(e.g. 20 for '% answered within 20 s') when its header does not say.")
@@ -189,6 +190,9 @@ class CallLogCollector(Collector):
         return collect_files(ctx, self.options, self._read)
 
     def _read(self, source: SourceFile) -> Iterator[CallInterval | Rejected]:
+        return _with_lengths(self._rows(source))
+
+    def _rows(self, source: SourceFile) -> Iterator[CallInterval | Rejected]:
         rows = read_rows(source, self.options)
         mapping: dict[str, int] | None = None
         threshold = self.options.service_level_seconds
@@ -343,3 +347,37 @@ class CallLogCollector(Collector):
             if end is not None and end > start:
                 minutes = int((end - start).total_seconds() // 60) or None
         return start, minutes
+
+
+def _with_lengths(
+    entries: Iterator[CallInterval | Rejected],
+) -> Iterator[CallInterval | Rejected]:
+    """Intervals whose length neither the row nor the options give get the file's step: the
+    first gap between two starts of one queue (exports list intervals back to back). Until it
+    is known, the first intervals wait in a short buffer."""
+    step: int | None = None
+    held: list[CallInterval] = []
+    previous: dict[str, datetime] = {}
+    for entry in entries:
+        if not isinstance(entry, CallInterval) or entry.interval_minutes is not None:
+            yield entry
+            continue
+        if step is None:
+            before = previous.get(entry.queue)
+            previous[entry.queue] = entry.interval_start
+            gap = (entry.interval_start - before).total_seconds() / 60 if before else 0.0
+            if not (gap.is_integer() and 1 <= gap <= 120):
+                held.append(entry)
+                if len(held) < 1000:
+                    continue
+                yield from held  # no regular step in sight: lengths stay unknown
+                held = []
+                continue
+            step = int(gap)
+            for waiting in held:
+                waiting.interval_minutes = step
+            yield from held
+            held = []
+        entry.interval_minutes = step
+        yield entry
+    yield from held

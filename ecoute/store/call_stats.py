@@ -90,14 +90,13 @@ def write_intervals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    for row in rows:
-        stmt = insert(CallStat).values(**row, collected_at=now, updated_at=None)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(KEY),
-            set_={**{name: stmt.excluded[name] for name in (*FIGURES, "extra")},
-                  "updated_at": now},
-        )
-        session.execute(stmt)
+    stmt = insert(CallStat)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={**{name: stmt.excluded[name] for name in (*FIGURES, "extra")}, "updated_at": now},
+    )
+    # One executemany for the batch (rows are unique by key: sort_intervals kept the last).
+    session.execute(stmt, [{**row, "collected_at": now, "updated_at": None} for row in rows])
 
 
 @dataclass(frozen=True)

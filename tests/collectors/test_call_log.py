@@ -53,6 +53,8 @@ def test_french_queue_interval_report() -> None:
     assert (first.avg_wait_seconds, first.max_wait_seconds) == (54.0, 151.0)
     assert first.service_level == pytest.approx(0.867) and first.service_level_seconds == 20
     assert first.agents == 3.0 and first.extra == {"file": REPORT.name, "line": 6}
+    # No end column: the length is the step between a queue's consecutive intervals.
+    assert {c.interval_minutes for c in found} == {30}
     assert sum(c.offered for c in found) == 743  # the report's own grand total
 
 
@@ -78,6 +80,10 @@ def test_single_queue_export_with_date_time_and_end_columns() -> None:
     # Empty cells of an interval without answered calls: zero calls, no wait figures.
     assert (third.offered, third.answered, third.abandoned) == (9, 0, 0)
     assert third.avg_wait_seconds is None and third.service_level is None
+    [alone] = intervals(collect("call_log", path=str(CALL_LOGS / "broken_rows.csv"),
+                                columns={"offered": "Reçus", "answered": "Décrochés",
+                                         "abandoned": "Perdus"}, interval_minutes=30)[:2])
+    assert alone.interval_minutes == 30  # the option, when the export does not say
 
 
 def test_unreadable_rows_are_rejected_with_file_line_and_reason() -> None:
