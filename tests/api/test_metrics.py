@@ -1,0 +1,40 @@
+"""/metrics: Prometheus text with store figures and this process's counters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoute.api.app import create_app
+from ecoute.config.settings import Settings
+from ecoute.store import sources as source_repo
+from ecoute.store.db import session_scope
+from tests.helpers.seed import seed
+
+
+def test_metrics_report_items_quarantine_queue_and_health(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    sid = seed(factory, settings, tmp_path, ["friendly staff", "rude staff", "open on tuesday"])
+    with session_scope(factory) as session:
+        source_repo.add_quarantine(session, source_id=sid, run_id=None, payload="<bad",
+                                   position="entry 4", error_class="ParseError", message="m")
+    with TestClient(create_app(settings, engine)) as client:
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text) for s in family.samples
+    }
+    source = (("authority", "demo"), ("source", "feedback"))
+    assert samples[("ecoute_items", (*source[:1], ("channel", "review"), source[1]))] == 3
+    assert samples[("ecoute_quarantine_unresolved", source)] == 1
+    assert samples[("ecoute_classify_queue", ())] == 3
+    assert samples[("ecoute_source_consecutive_failures", source)] == 0
+    assert samples[("ecoute_source_last_success_timestamp_seconds", source)] > 1.7e9
+    assert ("ecoute_items_classified_total", ()) in samples
