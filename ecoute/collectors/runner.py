@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import CallInterval, CollectContext, RawItem, Rejected
@@ -231,8 +232,12 @@ class SourceRunner:
             new, updates, dupes, rejected = self._classify_batch(session, source_id, batch,
                                                                  by_content)
             collector_cls = get_collector(source.kind)
-            for raw, digest in new:
-                session.add(self._new_item(session, source, raw, digest, collector_cls.channel))
+            if new:
+                # One executemany: the ORM's unit of work costs more than the rest of a batch.
+                session.execute(insert(Item), [
+                    self._new_item(session, source, raw, digest, collector_cls.channel)
+                    for raw, digest in new
+                ])
             if updates:
                 forget_classification(session, [item for item, _raw, _digest in updates])
             for item, raw, digest in updates:
@@ -258,20 +263,20 @@ class SourceRunner:
 
     def _new_item(
         self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str
-    ) -> Item:
+    ) -> dict[str, Any]:
         site_id = source.site_id
         if raw.site:
             site_id = ensure_site(session, source.authority_id, raw.site).id
         department_id = source.department_id
         if raw.department:
             department_id = ensure_department(session, source.authority_id, raw.department).id
-        return Item(
+        return dict(
             authority_id=source.authority_id, source_id=source.id,
             external_id=raw.external_id[:512], content_hash=digest,
             channel=str(raw.channel or default_channel), url=raw.url,
             title=redact(raw.title) if raw.title else None, text=redact(raw.text),
             lang=raw.lang, author_hash=pseudonym(raw.author, self.settings.pseudonym_key),
-            published_at=raw.published_at, collected_at=utcnow(),
+            published_at=raw.published_at, collected_at=utcnow(), classified_version=None,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
             extra=raw.extra,
