@@ -120,7 +120,16 @@ class CollectError(EcouteError):
 
 
 class FetchError(CollectError):
-    pass
+    """``status`` and the start of ``body`` are kept when a server answered with an error, so
+    that a collector can report the server's own explanation (an Open311 ``<errors>``)."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, status: int | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.body = body
 
 
 class BlockedURL(FetchError):

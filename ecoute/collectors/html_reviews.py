@@ -151,6 +151,7 @@ class HtmlReviewsCollector(Collector):
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         opts = self.options
         starts = list(opts.url) if isinstance(opts.url, list) else [opts.url]
+        given = set(starts)  # addresses the user typed; robots.txt governs only the rest
         if opts.sitemap:
             starts += self._sitemap_urls(ctx, opts.sitemap)
         budget, read = opts.max_pages, 0
@@ -162,7 +163,8 @@ class HtmlReviewsCollector(Collector):
             while page_url and page_url not in seen and read < budget:
                 seen.add(page_url)
                 try:
-                    body, content_type = self._fetch(ctx, page_url)
+                    body, content_type = self._fetch(
+                        ctx, page_url, crawl=not (first and start in given))
                 except CollectError as exc:
                     failures.append((page_url, exc))
                     break
@@ -177,11 +179,13 @@ class HtmlReviewsCollector(Collector):
             yield Rejected(payload=url, position=url, reason=str(error),
                            error_class=type(error).__name__)
 
-    def _fetch(self, ctx: CollectContext, url: str) -> tuple[bytes, str | None]:
+    def _fetch(
+        self, ctx: CollectContext, url: str, *, crawl: bool = False
+    ) -> tuple[bytes, str | None]:
         local = read_local(url)
         if local is not None:
             return local, None
-        result = ctx.http.get(url)
+        result = ctx.http.get(url, crawl=crawl)
         return result.content, result.headers.get("content-type")
 
     def _sitemap_urls(self, ctx: CollectContext, sitemap: str) -> list[str]:

@@ -202,7 +202,8 @@ class HttpFetcher:
             request_headers["If-Modified-Since"] = last_modified
         result = self._follow(url, request_headers, crawl=crawl)
         if result.status >= 400:
-            raise FetchError(_status_message(result), hint=_status_hint(result.status))
+            raise FetchError(_status_message(result), hint=_status_hint(result.status),
+                             status=result.status, body=result.content[:65536])
         return result
 
     def _follow(self, url: str, headers: dict[str, str], *, crawl: bool) -> FetchResult:

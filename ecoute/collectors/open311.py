@@ -131,7 +131,14 @@ class Open311Collector(Collector):
         except ApiError:
             raise
         except FetchError as exc:
-            # The fetcher keeps the status, not the body: say what usually causes it.
+            if exc.body:
+                # The server's own <errors> document says more than the status does.
+                try:
+                    georeport.parse_document(exc.body, where=url)
+                except ApiError as api_error:
+                    raise api_error from exc
+                except (ValueError, georeport.NotRequests, CollectError):
+                    pass
             hint = ("GeoReport servers answer 403 to a wrong api_key or jurisdiction_id and 404 "
                     "to a wrong endpoint; check them in the source options")
             raise type(exc)(exc.message, hint=exc.hint or hint) from exc

@@ -196,7 +196,20 @@ def test_css_selectors_and_rel_next_pagination(file_server: FileServer, tmp_path
     assert (first.text, first.author, first.lang) == ("Accueil 1.1 correct", "Usager 1", "fr")
     assert (first.rating_value, first.rating_scale, first.rating_norm) == (2.0, "0-10", 0.2)
     assert first.published_at is not None and first.published_at.day == 1
-    assert [p for p, _ in file_server.requests] == ["/page1.html", "/page2.html", "/page3.html"]
+    assert [p for p, _ in file_server.requests] == [
+        "/page1.html", "/robots.txt", "/page2.html", "/page3.html"]
+
+
+def test_pages_reached_by_links_obey_robots_txt(file_server: FileServer, tmp_path: Path) -> None:
+    _feedback_pages(file_server.root, 3)
+    (file_server.root / "robots.txt").write_text("User-agent: *\nDisallow: /page2.html\n",
+                                                 encoding="utf-8")
+    items, rejected, _ = collect_all(
+        collector(url=file_server.url("page1.html"), selectors=SELECTORS), tmp=tmp_path)
+    # The page the user named is read; the next one is refused by the site's robots.txt.
+    assert [i.title for i in items] == ["Avis 1.1", "Avis 1.2"]
+    assert len(rejected) == 1 and "robots.txt" in rejected[0].reason
+    assert "/page2.html" not in [p for p, _ in file_server.requests]
 
 
 def test_next_selector_and_page_limit(file_server: FileServer, tmp_path: Path) -> None:
@@ -204,7 +217,9 @@ def test_next_selector_and_page_limit(file_server: FileServer, tmp_path: Path) -
     items, _, _ = collect_all(
         collector(url=file_server.url("page1.html"), selectors=SELECTORS,
                   next_selector="a.suivant", max_pages=2), tmp=tmp_path)
-    assert len(items) == 4 and len(file_server.requests) == 2
+    assert len(items) == 4
+    assert [p for p, _ in file_server.requests if p != "/robots.txt"] == [
+        "/page1.html", "/page2.html"]
 
 
 def test_next_link_to_another_site_is_not_followed(tmp_path: Path) -> None:
