@@ -13,7 +13,8 @@ clauses), one encoder pass pooled over the whole item and over each segment's to
   "friendly staff but 40 minutes of waiting" gives courtesy:positive and
   waiting_time:negative, and the item itself can be mixed.
 
-Without a determinant head the lexicon alone finds determinants (provenance ``rule``).
+Determinants the lexicon finds are always kept (provenance ``rule``); the head adds and
+scores the others (provenance ``model``).
 """
 
 from __future__ import annotations
@@ -115,22 +116,19 @@ class E5Classifier:
             return []
         seg_texts = [s.text for s in segments]
         similarity, hits = segment_evidence(seg_emb, seg_texts, self.lexicon, self.prototypes)
-        if self.determinant_head is None:
-            present = {k: 1.0 for k in range(len(DETERMINANTS)) if hits[:, k].any()}
-            provenance = "rule"
-        else:
+        # A keyword of the (editable) lexicon always counts: an authority that adds a word
+        # expects it to take effect. The head adds what no keyword shows.
+        present = {k: (1.0, "rule") for k in range(len(DETERMINANTS)) if hits[:, k].any()}
+        if self.determinant_head is not None:
             features = item_features(item_embedding, seg_emb, seg_texts, self.lexicon,
                                      self.prototypes)
             probs = self.determinant_head.probabilities(features[None, :])[0]
             thresholds = self.determinant_head.thresholds or [0.5] * len(DETERMINANTS)
-            present = {
-                DETERMINANTS.index(label): float(probs[j])
-                for j, label in enumerate(self.determinant_head.labels)
-                if probs[j] >= thresholds[j]
-            }
-            provenance = "model"
+            for j, label in enumerate(self.determinant_head.labels):
+                if probs[j] >= thresholds[j]:
+                    present[DETERMINANTS.index(label)] = (float(probs[j]), "model")
         mentions = []
-        for k, confidence in present.items():
+        for k, (confidence, provenance) in present.items():
             where = np.flatnonzero(hits[:, k])
             if len(where) == 0:
                 where = np.array([int(np.argmax(similarity[:, k]))])
