@@ -174,6 +174,7 @@ def test_killed_ecoute_run_loses_and_duplicates_nothing(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_twenty_kills_on_a_20000_entry_feed(
     tmp_path: Path, file_server: FileServer, tiny_model_dir: Path
 ) -> None:

@@ -64,6 +64,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
     """`ecoute demo` as README runs it: default bundled model, no network, API answering."""
     port = _free_port()
