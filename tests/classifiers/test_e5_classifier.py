@@ -144,3 +144,28 @@ def test_human_corrections_survive_reclassification(
             assert model_version(e5) in versions
     finally:
         e5.version = original
+
+
+def test_corrections_train_an_authority_head_with_a_new_version(
+    e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
+    tmp_path: Path,
+) -> None:
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.training_jobs import train_from_corrections
+
+    seed(factory, settings, tmp_path, ["On m'a baladé de service en service.",
+                                       "Personne ne m'a rappelé."])
+    classify_pending(factory, e5)
+    with session_scope(factory) as session:
+        first, second = session.scalars(select(Item).order_by(Item.id)).all()
+        correct_determinant(session, first, determinant="transfer_efficiency",
+                            polarity="negative", user="agent@town")
+        correct_determinant(session, second, determinant="courtesy", polarity=None,
+                            user="agent@town")
+    local = settings.model_copy(update={"cache_dir": e5_cache})
+    [path] = train_from_corrections(local, factory, "demo", log=lambda _: None)
+    head = LinearHead.load(path)
+    assert head.meta["corrections"] == 2 and head.meta["authority"] == "demo"
+    own = build_classifier(local, authority="demo")
+    assert own.version != e5.version
+    assert build_classifier(local).version == e5.version  # other authorities keep theirs
