@@ -132,7 +132,7 @@ class E5Classifier:
             where = np.flatnonzero(hits[:, k])
             if len(where) == 0:
                 where = np.array([int(np.argmax(similarity[:, k]))])
-            for j in where:
+            for j in (int(w) for w in where):
                 mentions.append(
                     DeterminantMention(
                         determinant=DETERMINANTS[k], polarity=_polarity(seg_probs[j]),

@@ -171,7 +171,9 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return best
 
 
-def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> float:
+def macro_f1(
+    y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, n_labels: int
+) -> float:
     """Mean F1 over the labels present in either vector."""
     true, pred = np.asarray(y_true), np.asarray(y_pred)
     scores = []

@@ -91,7 +91,7 @@ class SpanExamples:
     labels: np.ndarray
 
 
-def _norm(text: str) -> str:
+def _norm(text: str) -> str:  # letters and digits only, to find a sentence again
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
@@ -123,8 +123,8 @@ def read_apc(path: Path, *, exclude: Sequence[str] = ()) -> SpanExamples:
                 by_segment.setdefault((text, seg.start, seg.end), set()).add(polarity[label])
     kept = [(key, labels.pop()) for key, labels in by_segment.items() if len(labels) == 1]
     by_text: dict[str, list[tuple[tuple[int, int], int]]] = {}
-    for (text, start, end), label in kept:
-        by_text.setdefault(text, []).append(((start, end), label))
+    for (text, start, end), value in kept:
+        by_text.setdefault(text, []).append(((start, end), value))
     texts = list(by_text)
     return SpanExamples(
         texts=texts, spans=[[span for span, _ in by_text[t]] for t in texts],
