@@ -71,10 +71,12 @@ def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOUTE_")}
     env.update({"XDG_DATA_HOME": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1",
                 "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(tmp_path / "cache"))})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ecoute", "demo", "--port", str(port)], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    log = tmp_path / "demo.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ecoute", "demo", "--port", str(port)], env=env,
+            stdout=output, stderr=subprocess.STDOUT, text=True,
+        )
     try:
         deadline = time.monotonic() + 900
         body = None
@@ -87,7 +89,7 @@ def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
                 continue
             body = response.json()
             break
-        assert body is not None, process.stdout.read() if process.stdout else ""
+        assert body is not None, log.read_text()[-3000:]
         figures = {f["determinant"]: f for f in body["determinants"]}
         assert len(figures) == 7 and sum(f["n"] for f in figures.values()) > 0
     finally:
