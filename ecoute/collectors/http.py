@@ -16,11 +16,14 @@ from __future__ import annotations
 import ipaddress
 import random
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import httpx
 
 from ecoute.collectors.http_policy import (
@@ -78,6 +81,16 @@ def resolve_public(url: str, host: str, port: int) -> str:
     return addresses[0]
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of milliseconds; one context serves every pool.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _verified_transport() -> httpx.BaseTransport:
+    return httpx.HTTPTransport(verify=_tls_context())
+
+
 class GuardedTransport(httpx.BaseTransport):
     """Resolves, checks and pins every request (each redirect hop included) to a public IP.
 
@@ -88,11 +101,11 @@ class GuardedTransport(httpx.BaseTransport):
 
     def __init__(
         self, *, allow_private: bool,
-        make_inner: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport,
+        make_inner: Callable[[], httpx.BaseTransport] | None = None,
         inner: httpx.BaseTransport | None = None,
     ) -> None:
         self.allow_private = allow_private
-        self._make_inner = make_inner
+        self._make_inner = make_inner or _verified_transport
         self._shared = inner
         self._pools: dict[str, httpx.BaseTransport] = {}
 

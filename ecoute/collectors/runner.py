@@ -167,13 +167,7 @@ class SourceRunner:
             except Exception as exc:  # a collector bug must not stop the other sources
                 log.exception("collector %s crashed on source %s", kind, name)
                 failure = exc
-        if not dry_run and failure is None:
-            with session_scope(self.factory) as session:
-                src = source_repo.get_source(session, source_id)
-                src.etag = ctx.new_etag or src.etag
-                src.last_modified = ctx.new_last_modified or src.last_modified
-                src.cursor = dict(ctx.cursor)
-        return self._finish(source_id, report, error=failure, dry_run=dry_run)
+        return self._finish(source_id, report, error=failure, dry_run=dry_run, ctx=ctx)
 
     def _preview(
         self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool
@@ -338,8 +332,10 @@ class SourceRunner:
 
     def _finish(
         self, source_id: int, report: RunReport, *, error: BaseException | None,
-        dry_run: bool = False,
+        dry_run: bool = False, ctx: CollectContext | None = None,
     ) -> RunReport:
+        """Record the outcome; after a complete run, in the same transaction, the validators
+        and cursor that say everything up to here is stored."""
         if error is not None:
             report.status = RunStatus.FAILED
             report.error = str(error) if isinstance(error, EcouteError) else (
@@ -353,6 +349,10 @@ class SourceRunner:
             source = source_repo.get_source(session, source_id)
             now = utcnow()
             source.last_run_at = now
+            if error is None and ctx is not None:
+                source.etag = ctx.new_etag or source.etag
+                source.last_modified = ctx.new_last_modified or source.last_modified
+                source.cursor = dict(ctx.cursor)
             if error is None:
                 source.last_success_at = now
                 source.last_error = None
