@@ -102,6 +102,7 @@ def require_key(*roles: Role) -> Callable[..., ApiKey]:
 
 
 IngestKey = Annotated[ApiKey, Depends(require_key(Role.INGEST, Role.ADMIN))]
+OfficerKey = Annotated[ApiKey, Depends(require_key(Role.OFFICER, Role.ADMIN))]
 AuthorityQuery = Annotated[
     str | None, Query(description="Authority slug; the key's own, or the installation's "
                       "default when empty.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -111,4 +111,10 @@ class IngestOut(BaseModel):
     run: RunOut
     rejected: list[RecordProblemOut] = Field(
         description="Records that went to quarantine instead of the store, and why"
+    )
+
+
+class Correction(BaseModel):
+    polarity: Literal["positive", "negative", "neutral"] | None = Field(
+        description="What the item says about the determinant; null: it does not talk about it."
     )

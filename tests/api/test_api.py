@@ -127,3 +127,37 @@ def test_bad_cursor_and_bad_enum_are_clear(client: TestClient) -> None:
 def test_sources_health(client: TestClient) -> None:
     (source,) = client.get("/api/v1/sources").json()
     assert source["kind"] == "rss" and source["items"] == 6 and source["last_error"] is None
+
+
+def test_officer_corrects_a_determinant(client: TestClient, factory: sessionmaker[Session]) -> None:
+    from ecoute.store.api_keys import create_key
+    from ecoute.store.authorities import get_authority
+    from ecoute.store.db import session_scope
+
+    with session_scope(factory) as session:
+        demo = get_authority(session, "demo")
+        officer = create_key(session, role="officer", authority=demo, label="Mme Roux")[1]
+        viewer = create_key(session, role="viewer", authority=demo)[1]
+    item = client.get("/api/v1/items", params={"determinant": "courtesy",
+                                               "polarity": "negative"}).json()["items"][0]
+    url = f"/api/v1/items/{item['id']}/determinants/courtesy"
+    assert client.put(url, json={"polarity": "positive"}).status_code == 401
+    forbidden = client.put(url, json={"polarity": "positive"},
+                           headers={"Authorization": f"Bearer {viewer}"})
+    assert forbidden.status_code == 403
+    headers = {"Authorization": f"Bearer {officer}"}
+    corrected = client.put(url, json={"polarity": "positive"}, headers=headers).json()
+    (tag,) = corrected["determinants"]
+    assert (tag["determinant"], tag["polarity"], tag["provenance"]) == (
+        "courtesy", "positive", "human")
+    figures = {f["determinant"]: f for f in client.get("/api/v1/satisfaction").json()[
+        "determinants"]}
+    assert (figures["courtesy"]["positive"], figures["courtesy"]["negative"]) == (4, 0)
+    removed = client.put(url, json={"polarity": None}, headers=headers).json()
+    assert removed["determinants"] == []
+    figures = {f["determinant"]: f for f in client.get("/api/v1/satisfaction").json()[
+        "determinants"]}
+    assert figures["courtesy"]["n"] == 3
+    bad = client.put(f"/api/v1/items/{item['id']}/determinants/beauty",
+                     json={"polarity": "positive"}, headers=headers)
+    assert bad.status_code == 400 and "courtesy" in bad.json()["hint"]

@@ -6,11 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from ecoute.api.deps import AuthorityDep, SessionDep
-from ecoute.api.schemas import ItemOut, ItemPage, Tag
+from ecoute.api.deps import AuthorityDep, OfficerKey, SessionDep, SettingsDep, scoped_authority
+from ecoute.api.schemas import Correction, ItemOut, ItemPage, Tag
+from ecoute.classifiers.determinants import DETERMINANTS
+from ecoute.errors import InvalidRequest
 from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
 from ecoute.store.models import Channel, Item, Polarity
-from ecoute.store.taggings import effective_tags
+from ecoute.store.taggings import correct_determinant, effective_tags
 
 router = APIRouter(tags=["items"])
 
@@ -36,6 +38,7 @@ def _views(session: Session, items: list[Item]) -> list[ItemOut]:
                     span=(t.span_start, t.span_end) if t.span_start is not None
                     and t.span_end is not None else None)
                 for t in effective_tags(tags[item.id])
+                if t.polarity != Polarity.NONE  # a determinant a human removed
             ],
             extra=item.extra,
         ))
@@ -70,3 +73,23 @@ def get_items(
 @router.get("/items/{item_id}", response_model=ItemOut)
 def get_one_item(item_id: int, session: SessionDep, authority: AuthorityDep) -> ItemOut:
     return _views(session, [get_item(session, item_id, authority.id)])[0]
+
+
+@router.put("/items/{item_id}/determinants/{determinant}", response_model=ItemOut)
+def correct_item_determinant(
+    item_id: int, determinant: str, correction: Correction, session: SessionDep,
+    settings: SettingsDep, key: OfficerKey,
+) -> ItemOut:
+    """A quality officer sets (or, with a null polarity, removes) a determinant of an item.
+
+    The correction wins over the model, survives re-classification, updates the satisfaction
+    figures at once and becomes a training example (`ecoute train --from-corrections`).
+    """
+    if determinant not in DETERMINANTS:
+        raise InvalidRequest(f"unknown determinant {determinant!r}",
+                             hint=f"determinants: {', '.join(DETERMINANTS)}")
+    authority = scoped_authority(session, settings, key, None)
+    item = get_item(session, item_id, authority.id if key.authority_id else None)
+    correct_determinant(session, item, determinant=determinant, polarity=correction.polarity,
+                        user=f"key:{key.prefix}" + (f" ({key.label})" if key.label else ""))
+    return _views(session, [item])[0]
