@@ -267,20 +267,21 @@ def classify_cmd(
     """Classify every item not yet classified by the current model."""
     from rich.progress import Progress
 
-    from ecoute.classifiers.loader import build_classifier
-    from ecoute.classifiers.worker import classify_pending
+    from ecoute.classifiers.loader import ClassifierPool
+    from ecoute.classifiers.worker import classify_each_authority
 
     settings = get_settings()
     factory = _factory(settings)
-    classifier = build_classifier(settings)
+    pool = ClassifierPool(settings)
+    # Load the default model before the progress bar, so that its errors come first.
+    default = pool.for_authority(settings.default_authority)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("classifying", total=None)
-        report = classify_pending(
-            factory, classifier, batch_size=settings.classify_batch_size, max_items=limit,
-            progress=lambda n: progress.advance(task, n),
+        report = classify_each_authority(
+            factory, pool.for_authority, batch_size=settings.classify_batch_size,
+            max_items=limit, progress=lambda n: progress.advance(task, n),
         )
-    out.print(f"{report.classified} item(s) classified with {classifier.name}@"
-              f"{classifier.version}")
+    out.print(f"{report.classified} item(s) classified with {default.name}@{default.version}")
 
 
 @app.command("run")

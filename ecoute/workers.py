@@ -36,7 +36,7 @@ from ecoute.observability import CLASSIFIED, CLASSIFY_SECONDS, RUN_SECONDS, RUNS
 from ecoute.store import scheduling
 from ecoute.store.db import make_session_factory, make_writer_factory, session_scope
 from ecoute.store.items import pending_item_ids
-from ecoute.store.models import Item, RunStatus, utcnow
+from ecoute.store.models import Authority, Item, RunStatus, utcnow
 from ecoute.store.taggings import record_predictions
 
 log = logging.getLogger(__name__)
@@ -75,15 +75,16 @@ def release_dead_local_claims(factory: sessionmaker[Session]) -> int:
 
 def classify_one_batch(
     engine: Engine, writer: sessionmaker[Session], reader: sessionmaker[Session],
-    classifier: Classifier, batch_size: int,
+    classifier: Classifier, batch_size: int, authority_id: int | None = None,
 ) -> int:
-    """Classify up to ``batch_size`` pending items; returns how many were written."""
+    """Classify up to ``batch_size`` pending items (of one authority, when given); returns
+    how many were written."""
     if engine.dialect.name == "postgresql":
         return classify_pending(writer, classifier, batch_size=batch_size,
-                                max_items=batch_size).classified
+                                max_items=batch_size, authority_id=authority_id).classified
     version = model_version(classifier)
     with session_scope(reader) as session:
-        ids = pending_item_ids(session, version, limit=batch_size)
+        ids = pending_item_ids(session, version, limit=batch_size, authority_id=authority_id)
         items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
         seen = {item.id: item.content_hash for item in items}
         texts = [_text_of(item) for item in items]
@@ -259,7 +260,7 @@ class Worker:
     # --- classification -------------------------------------------------------------------
     def _classify_loop(self) -> None:
         try:
-            classifier = self._load_classifier()
+            classifier_for = self._load_classifiers()
         except EcouteError as exc:
             log.error("classification is off in this process: %s", exc)
             return
@@ -267,7 +268,14 @@ class Worker:
         while not self.stop.is_set():
             clock = time.monotonic()
             try:
-                done = classify_one_batch(self.engine, self.writer, self.reader, classifier, size)
+                done = 0
+                # Each authority with its own classifier: one trained on its corrections
+                # re-tags only its items.
+                for authority_id, slug in self._authorities():
+                    done += classify_one_batch(self.engine, self.writer, self.reader,
+                                               classifier_for(slug), size, authority_id)
+                    if self.stop.is_set():
+                        break
             except Exception:
                 log.exception("classification batch failed; retrying after a pause")
                 done = 0
@@ -279,9 +287,17 @@ class Worker:
             else:
                 self.stop.wait(self.settings.worker_poll_seconds)
 
-    def _load_classifier(self) -> Classifier:
+    def _load_classifiers(self) -> Callable[[str], Classifier]:
         if self.classifier_factory is not None:
-            return self.classifier_factory()
-        from ecoute.classifiers.loader import build_classifier
+            only = self.classifier_factory()
+            return lambda _slug: only
+        from ecoute.classifiers.loader import ClassifierPool
 
-        return build_classifier(self.settings)
+        pool = ClassifierPool(self.settings)
+        pool.for_authority(self.settings.default_authority)  # fail now, not at the first item
+        return pool.for_authority
+
+    def _authorities(self) -> list[tuple[int, str]]:
+        with session_scope(self.reader) as session:
+            return [(a.id, a.slug) for a in session.scalars(select(Authority)
+                                                             .order_by(Authority.id))]

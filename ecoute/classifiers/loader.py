@@ -89,10 +89,7 @@ def build_e5_classifier(
             raise ModelError(f"{path} pools other encoder layers than the sentiment head",
                              hint="retrain the heads together with `ecoute train`")
     folder = ensure_e5_model(settings.cache_dir)
-    encoder = E5Encoder(
-        folder, layers=layers, batch_size=settings.classify_batch_size,
-        max_length=settings.classify_max_length, threads=settings.torch_threads,
-    )
+    encoder = _shared_encoder(folder, layers, settings)
     prototypes = build_prototypes(encoder, lexicon, settings)
     version = fingerprint(
         [*sentiment_files.values(), determinant_file, settings.determinants_file,
@@ -114,3 +111,42 @@ def build_prototypes(encoder: E5Encoder, lexicon: Lexicon, settings: Settings) -
     owner = np.array([k for k, name in enumerate(DETERMINANTS) for _ in examples[name]])
     encoded = cached_encode(encoder, texts, None, settings.cache_dir / "embeddings")
     return Prototypes(matrix=encoded.items, owner=owner, blocks=len(encoder.layers))
+
+
+_ENCODERS: dict[tuple[object, ...], E5Encoder] = {}
+
+
+def _shared_encoder(folder: Path, layers: tuple[int, ...], settings: Settings) -> E5Encoder:
+    """One encoder per process and configuration: authorities with heads of their own share
+    it instead of loading the model again."""
+    key = (folder, layers, settings.classify_batch_size, settings.classify_max_length,
+           settings.torch_threads)
+    if key not in _ENCODERS:
+        _ENCODERS[key] = E5Encoder(
+            folder, layers=layers, batch_size=settings.classify_batch_size,
+            max_length=settings.classify_max_length, threads=settings.torch_threads,
+        )
+    return _ENCODERS[key]
+
+
+def has_own_heads(settings: Settings, authority: str) -> bool:
+    """Whether ``ecoute train --from-corrections`` gave this authority heads of its own."""
+    if settings.model_dir is not None:
+        return False
+    own = authority_heads_dir(settings, authority)
+    return (own / DETERMINANT_HEAD).is_file() or (own / SENTIMENT_HEAD).is_file()
+
+
+class ClassifierPool:
+    """The classifier of each authority: its own heads when it trained some, else the
+    installation's default (built once and shared)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._built: dict[str | None, Classifier] = {}
+
+    def for_authority(self, authority: str) -> Classifier:
+        key = authority if has_own_heads(self.settings, authority) else None
+        if key not in self._built:
+            self._built[key] = build_classifier(self.settings, authority=key)
+        return self._built[key]

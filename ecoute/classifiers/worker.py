@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.classifiers.base import Classifier
 from ecoute.store.db import session_scope
 from ecoute.store.items import pending_item_ids
-from ecoute.store.models import Item
+from ecoute.store.models import Authority, Item
 from ecoute.store.taggings import record_predictions
 
 log = logging.getLogger(__name__)
@@ -69,3 +69,28 @@ def item_text(item: Item) -> str:
 
 #: Kept for callers that imported the former private name.
 _text_of = item_text
+
+
+def classify_each_authority(
+    factory: sessionmaker[Session],
+    classifier_for: Callable[[str], Classifier],
+    *,
+    batch_size: int = 64,
+    max_items: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ClassifyReport:
+    """Classify pending items authority by authority, each with its own classifier (so an
+    authority that trained heads from its corrections is re-tagged with them, and only it)."""
+    with session_scope(factory) as session:
+        authorities = [(a.id, a.slug) for a in session.scalars(select(Authority).order_by(
+            Authority.id))]
+    total = ClassifyReport()
+    for authority_id, slug in authorities:
+        left = None if max_items is None else max_items - total.classified
+        if left is not None and left <= 0:
+            break
+        report = classify_pending(factory, classifier_for(slug), batch_size=batch_size,
+                                  authority_id=authority_id, max_items=left, progress=progress)
+        total.classified += report.classified
+        total.batches += report.batches
+    return total

@@ -137,3 +137,52 @@ def test_changed_item_is_reclassified_and_recounted(
         assert rollup_totals(session)["courtesy"] == (1, 0, 0)
         item = session.scalars(select(Item)).one()
         assert len(item.extra["versions"]) == 1
+
+
+def test_each_authority_is_classified_with_its_own_classifier_once(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path, tiny_model_dir: Path,
+) -> None:
+    from ecoute.classifiers.worker import classify_each_authority
+    from ecoute.collectors.sources import add_source, run_source
+    from ecoute.store.models import Authority
+    from tests.helpers.seed import write_feed
+
+    seed(factory, settings, tmp_path, TEXTS[:2])
+    feed = write_feed(tmp_path / "other.rss", TEXTS[2:4], prefix="o")
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="lyon", name="o", kind="rss",
+                               options={"url": str(feed)}).id
+    run_source(factory, settings, source_id)
+    default = LexiconSentenceClassifier(TransformerSentiment(tiny_model_dir), load_lexicon())
+    own = LexiconSentenceClassifier(TransformerSentiment(tiny_model_dir), load_lexicon())
+    own.version = "lyon-corrections-1"
+    chosen = {"lyon": own}
+    report = classify_each_authority(factory, lambda slug: chosen.get(slug, default),
+                                     batch_size=1)
+    assert report.classified == 4
+    # Each authority keeps its version: a second pass finds nothing to re-tag.
+    assert classify_each_authority(factory, lambda slug: chosen.get(slug, default)).classified \
+        == 0
+    with session_scope(factory) as session:
+        versions = dict(session.execute(
+            select(Authority.slug, func.min(Item.classified_version))
+            .join(Item, Item.authority_id == Authority.id).group_by(Authority.slug)).all())
+    assert versions == {"demo": model_version(default), "lyon": model_version(own)}
+
+
+def test_pool_uses_an_authority_heads_only_when_it_has_some(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ecoute.classifiers import loader
+
+    built: list[str | None] = []
+    monkeypatch.setattr(loader, "build_classifier",
+                        lambda settings, authority=None: built.append(authority) or object())
+    settings = Settings(cache_dir=tmp_path)
+    own = loader.authority_heads_dir(settings, "lyon")
+    own.mkdir(parents=True)
+    (own / loader.DETERMINANT_HEAD).write_bytes(b"head")
+    pool = loader.ClassifierPool(settings)
+    assert pool.for_authority("demo") is pool.for_authority("paris")
+    assert pool.for_authority("lyon") is not pool.for_authority("demo")
+    assert built == [None, "lyon"]
