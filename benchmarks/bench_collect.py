@@ -2,8 +2,9 @@
 
     python benchmarks/bench_collect.py [--entries 50000] [--markdown]
 
-Two workloads, measured in one run: the whole feedparser sample set (about 2,100 small files,
-one source each) and one generated feed of 50,000 entries. For each, the time feedparser
+Three workloads, measured in one run: the whole feedparser sample set (about 2,100 small
+files) as one source per file and as one source watching the folder, and one generated feed
+of 50,000 entries. For each, the time feedparser
 alone takes to parse the same files is the reference: the ratio is feedparser's time over
 ours for the same entries (1.0 = as fast as parsing alone; the goal is at least 0.5).
 """
@@ -54,14 +55,18 @@ def feedparser_alone(files: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - started, entries
 
 
-def through_runner(files: list[Path], workdir: Path, name: str) -> tuple[float, int]:
+def through_runner(files: list[Path], workdir: Path, name: str,
+                   folder: Path | None = None) -> tuple[float, int]:
+    """One source per file, or one source watching ``folder`` (which holds the files)."""
     engine = make_engine(f"sqlite:///{workdir / f'{name}.db'}")
     upgrade(engine)
     factory = make_session_factory(engine)
     settings = Settings(database_url=str(engine.url), cache_dir=workdir / "cache")
     with session_scope(factory) as session:
+        urls = [str(folder)] if folder is not None else [str(f) for f in files]
         ids = [add_source(session, authority="bench", name=f"{name}-{i}", kind="rss",
-                          options={"url": str(f)}).id for i, f in enumerate(files)]
+                          options={"url": url, "pattern": "**/*"}).id
+               for i, url in enumerate(urls)]
     started = time.perf_counter()
     for source_id in ids:
         run_source(factory, settings, source_id)
@@ -80,14 +85,16 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        workloads = {
-            "feedparser samples": sorted(p for p in SAMPLES.rglob("*") if p.is_file()),
+        samples = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
+        workloads: dict[str, tuple[list[Path], Path | None]] = {
+            "feedparser samples, one source per file": (samples, None),
+            "feedparser samples, one watched folder": (samples, SAMPLES),
             f"generated feed ({args.entries:,} entries)":
-                [generated_feed(workdir / "big.rss", args.entries)],
+                ([generated_feed(workdir / "big.rss", args.entries)], None),
         }
-        for label, files in workloads.items():
+        for label, (files, folder) in workloads.items():
             fp_time, entries = feedparser_alone(files)
-            our_time, stored = through_runner(files, workdir, f"w{len(rows)}")
+            our_time, stored = through_runner(files, workdir, f"w{len(rows)}", folder)
             rows.append((label, len(files), entries, stored, entries / fp_time,
                          entries / our_time, fp_time / our_time))
     header = ("workload", "files", "entries", "items stored", "feedparser entries/s",

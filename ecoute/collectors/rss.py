@@ -27,6 +27,7 @@ from ecoute.collectors.feed_entries import (
     json_feed_entries,
     looks_like_json,
 )
+from ecoute.collectors.files import FileSourceOptions, watched_files
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
@@ -34,6 +35,14 @@ __all__ = ["RssCollector", "html_to_text", "read_local"]
 
 #: Largest quarantined copy of a broken feed; bigger ones keep the lines around the error.
 QUARANTINE_MAX_BYTES = 1_000_000
+
+
+def _local_folder(location: str) -> Path | None:
+    parts = urlsplit(location)
+    if parts.scheme in ("http", "https"):
+        return None
+    path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(location).expanduser()
+    return path if path.is_dir() else None
 
 
 def read_local(location: str) -> bytes | None:
@@ -59,7 +68,12 @@ class RssCollector(Collector):
 
     class Options(CollectorOptions):
         url: str = Field(
-            description="Address of the feed: an http(s) URL, a file:// URL or a local path."
+            description="Address of the feed: an http(s) URL, a file:// URL or a local path; "
+            "a local folder is watched for feed files (each read once, known by its content)."
+        )
+        pattern: str = Field(
+            "*", description="When `url` is a folder: which files are feeds (glob, e.g. "
+            "`*.xml`, `**/*.rss`)."
         )
         channel: Channel = Field(
             Channel.SOCIAL, description="Channel given to the feed's items (social, review...)."
@@ -76,6 +90,10 @@ class RssCollector(Collector):
 
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         url = self.options.url
+        folder = _local_folder(url)
+        if folder is not None:
+            yield from self._folder(ctx, folder)
+            return
         raw = read_local(url)
         headers: dict[str, str] = {}
         if raw is None:
@@ -106,6 +124,20 @@ class RssCollector(Collector):
                             "quarantine", url, skipped)
         # Recorded only once every entry was handed over: it travels with the last batch.
         ctx.cursor["quarantined_sha256"] = digest
+
+    def _folder(self, ctx: CollectContext, folder: Path) -> Iterator[RawItem | Rejected]:
+        """Feed files another system drops in a folder: one run reads every new file."""
+        options = FileSourceOptions(path=str(folder), pattern=self.options.pattern)
+        for source in watched_files(ctx, options):
+            where = str(source.path)
+            try:
+                raw = source.path.read_bytes()
+            except OSError as exc:
+                yield Rejected(payload=where, position="file", error_class="FetchError",
+                               reason=f"{where}: cannot read the file ({exc.strerror})")
+                continue
+            yield from (self._json_feed(raw, where) if looks_like_json(raw)
+                        else self._xml_feed(raw, where, {}))
 
     def _xml_feed(
         self, raw: bytes, url: str, headers: dict[str, str]

@@ -209,3 +209,23 @@ def test_script_and_event_handlers_never_reach_stored_text(
         item = session.scalars(select(Item)).one()
     assert item.title == "Hi" and item.url is None
     assert "steal" not in item.text and "twice" not in item.text and "<" not in item.text
+
+
+def test_watched_folder_of_feed_files(factory: sessionmaker[Session], settings: Settings,
+                                      tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.xml").write_text(feed(3), encoding="utf-8")
+    (folder / "b.xml").write_text(FEED.format(items=ITEM.format(n=9, d=2)), encoding="utf-8")
+    (folder / "broken.xml").write_bytes(b"\x00\xff this is not a feed")
+    source_id = add(factory, str(folder))
+    first = run_source(factory, settings, source_id)
+    assert (first.new, first.quarantined) == (4, 1)
+    with session_scope(factory) as session:
+        row = session.scalars(select(Quarantine)).one()
+        assert "broken.xml" in row.message
+    assert run_source(factory, settings, source_id).fetched == 0  # every file already read
+    (folder / "c.xml").write_text(feed(5), encoding="utf-8")  # avis-1..3 again, 4 and 5 new
+    third = run_source(factory, settings, source_id)
+    assert (third.new, third.duplicate) == (2, 3)
+    assert count(factory, Item) == 6
