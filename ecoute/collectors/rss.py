@@ -163,6 +163,8 @@ class RssCollector(Collector):
                 reason=f"{url}: not a feed (no RSS, Atom, CDF or JSON Feed document found)",
                 error_class="NotAFeed",
             )
+        elif not read:
+            yield _empty_feed(raw, url)
 
     def _json_feed(self, raw: bytes, url: str) -> Iterator[RawItem | Rejected]:
         entries, problem = json_feed_entries(raw)
@@ -170,6 +172,8 @@ class RssCollector(Collector):
             yield Rejected(payload=_excerpt(raw, None), position="document",
                            reason=f"{url}: {problem}", error_class="NotAFeed")
             return
+        if not entries:
+            yield _empty_feed(raw, url)
         for index, entry in enumerate(entries):
             if isinstance(entry, str):
                 yield Rejected(payload=entry, position=f"item {index + 1}",
@@ -234,3 +238,13 @@ def _excerpt(raw: bytes, problem: BaseException | None) -> bytes:
     lines = raw.splitlines(keepends=True)
     start = max(0, (line or 1) - 200)
     return b"".join(lines[start:start + 400])[:QUARANTINE_MAX_BYTES]
+
+
+def _empty_feed(raw: bytes, url: str) -> Rejected:
+    # Well formed, but nothing to collect: said once per document (the cursor remembers it),
+    # so that a source pointing at the wrong, empty feed does not look healthy and silent.
+    return Rejected(
+        payload=_excerpt(raw, None), position="document", error_class="EmptyFeed",
+        reason=f"{url}: a well-formed feed with no entry: nothing to collect (check that the "
+        "address is the feed of the comments or reviews wanted)",
+    )
