@@ -92,11 +92,20 @@ def item_features(
     segment_texts: Sequence[str],
     lexicon: Lexicon,
     prototypes: Prototypes,
+    *,
+    evidence: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Input of the determinant head for one item: embedding, best similarity, lexicon."""
+    """Input of the determinant head for one item: embedding, best similarity, lexicon.
+
+    ``evidence`` is what :func:`segment_evidence` already returned for these segments, so
+    the classifier does not run the lexicon and the similarities twice.
+    """
     if len(segment_texts):
-        similarity = prototypes.similarity(segment_embeddings).max(axis=0)
-        hits = lexicon_hits(lexicon, segment_texts).max(axis=0)
+        seg_similarity, seg_hits = evidence or segment_evidence(
+            segment_embeddings, segment_texts, lexicon, prototypes
+        )
+        similarity = seg_similarity.max(axis=0)
+        hits = seg_hits.max(axis=0)
     else:
         similarity = prototypes.similarity(item_embedding[None, :])[0]
         hits = np.zeros(len(DETERMINANTS), dtype=np.float32)

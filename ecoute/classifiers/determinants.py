@@ -23,14 +23,17 @@ DETERMINANTS: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    base = unicodedata.normalize("NFKD", ch)
+    kept = "".join(c for c in base if not unicodedata.combining(c))
+    return kept[:1] if len(kept) >= 1 else ch
+
+
 def fold(text: str) -> str:
     """Lower-case without accents, same length as ``text`` so spans survive."""
-    out = []
-    for ch in text.lower():
-        base = unicodedata.normalize("NFKD", ch)
-        kept = "".join(c for c in base if not unicodedata.combining(c))
-        out.append(kept[:1] if len(kept) >= 1 else ch)
-    folded = "".join(out)
+    # Cached per character: every segment of every item goes through here.
+    folded = "".join(map(_fold_char, text.lower()))
     return folded if len(folded) == len(text) else text.lower()
 
 

@@ -87,14 +87,17 @@ class E5Classifier:
         encoded = self.encoder.encode(texts, [[(s.start, s.end) for s in segs] for segs in segments])
         langs = detect_languages(texts)
         item_probs = self.sentiment.probabilities(encoded.items, langs)
+        # Every segment of the batch through the heads at once, then split back per item.
+        counts = [len(s) for s in segments]
+        all_probs = self.sentiment.probabilities(
+            np.concatenate([encoded.items[:0], *encoded.segments]),
+            [lang for lang, count in zip(langs, counts, strict=True) for _ in range(count)],
+        )
+        bounds = np.cumsum([0, *counts])
         predictions = []
         for i, text_segments in enumerate(segments):
             seg_emb = encoded.segments[i]
-            seg_langs = [langs[i]] * len(text_segments)
-            seg_probs = (
-                self.sentiment.probabilities(seg_emb, seg_langs)
-                if len(text_segments) else np.zeros((0, 3), dtype=np.float32)
-            )
+            seg_probs = all_probs[bounds[i] : bounds[i + 1]]
             mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_probs)
             predictions.append(
                 Prediction(
@@ -121,7 +124,7 @@ class E5Classifier:
         present = {k: (1.0, "rule") for k in range(len(DETERMINANTS)) if hits[:, k].any()}
         if self.determinant_head is not None:
             features = item_features(item_embedding, seg_emb, seg_texts, self.lexicon,
-                                     self.prototypes)
+                                     self.prototypes, evidence=(similarity, hits))
             probs = self.determinant_head.probabilities(features[None, :])[0]
             thresholds = self.determinant_head.thresholds or [0.5] * len(DETERMINANTS)
             for j, label in enumerate(self.determinant_head.labels):
