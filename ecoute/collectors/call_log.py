@@ -37,6 +37,7 @@ from ecoute.collectors.files import (
     Record,
     SourceFile,
     collect_files,
+    known_columns,
     parse_datetime,
     read_rows,
 )
@@ -178,11 +179,7 @@ class CallLogCollector(Collector):
         @field_validator("columns")
         @classmethod
         def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-            unknown = set(value) - set(SYNONYMS)
-            if unknown:
-                raise ValueError(f"unknown fields in columns: {', '.join(sorted(unknown))} "
-                                 f"(known: {', '.join(SYNONYMS)})")
-            return value
+            return known_columns(value, SYNONYMS)
 
     options: Options
 

@@ -22,6 +22,7 @@ from ecoute.collectors.files import (
     SourceFile,
     collect_files,
     file_format,
+    known_columns,
     parse_datetime,
     read_json_records,
     read_rows,
@@ -69,11 +70,7 @@ class ComplaintLogCollector(Collector):
         @field_validator("columns")
         @classmethod
         def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-            unknown = set(value) - set(SYNONYMS)
-            if unknown:
-                raise ValueError(f"unknown fields in columns: {', '.join(sorted(unknown))} "
-                                 f"(known: {', '.join(SYNONYMS)})")
-            return value
+            return known_columns(value, SYNONYMS)
 
     options: Options
 

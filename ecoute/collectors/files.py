@@ -28,7 +28,7 @@ import json
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timezone
@@ -116,6 +116,16 @@ class FileSourceOptions(CollectorOptions):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
         return value
+
+
+def known_columns(value: dict[str, str], fields: Iterable[str]) -> dict[str, str]:
+    """Validate a ``columns`` option: every key must be one of the collector's ``fields``."""
+    known = list(fields)
+    unknown = set(value) - set(known)
+    if unknown:
+        raise ValueError(f"unknown fields in columns: {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(known)})")
+    return value
 
 
 @dataclass(frozen=True)
