@@ -278,7 +278,7 @@ def classify_cmd(
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("classifying", total=None)
         report = classify_each_authority(
-            factory, pool.for_authority, batch_size=settings.classify_batch_size,
+            factory, pool.for_authority, batch_size=settings.classify_chunk_size,
             max_items=limit, progress=lambda n: progress.advance(task, n),
         )
     out.print(f"{report.classified} item(s) classified with {default.name}@{default.version}")

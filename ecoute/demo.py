@@ -136,7 +136,7 @@ def prepare_demo(
     with console.status("loading the classification model"):
         classifier = build_classifier(settings)
     with console.status("classifying"):
-        result = classify_pending(factory, classifier, batch_size=settings.classify_batch_size)
+        result = classify_pending(factory, classifier, batch_size=settings.classify_chunk_size)
     console.print(f"classified {result.classified} items with {classifier.name}")
     engine.dispose()
     return settings

@@ -264,7 +264,7 @@ class Worker:
         except EcouteError as exc:
             log.error("classification is off in this process: %s", exc)
             return
-        size = self.settings.classify_batch_size
+        size = self.settings.classify_chunk_size
         while not self.stop.is_set():
             clock = time.monotonic()
             try:

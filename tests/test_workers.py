@@ -48,7 +48,8 @@ def working(worker: Worker) -> Iterator[Worker]:
 
 def _fast(settings: Settings, model: Path | None = None, **extra: object) -> Settings:
     return settings.model_copy(update={"worker_poll_seconds": 0.1, "model_dir": model,
-                                       "classify_batch_size": 16, **extra})
+                                       "classify_batch_size": 16,
+                                       "classify_chunk_size": 16, **extra})
 
 
 def _add(factory: sessionmaker[Session], name: str, url: str) -> int:
@@ -89,7 +90,8 @@ def test_two_workers_never_classify_the_same_item(
     upgrade(pg_engine)
     factory = make_session_factory(pg_engine)
     settings = _fast(Settings(database_url=pg_engine.url.render_as_string(hide_password=False),
-                              collect_batch_size=500), tiny_model_dir, classify_batch_size=8)
+                              collect_batch_size=500), tiny_model_dir, classify_batch_size=8,
+                      classify_chunk_size=8)
     texts = [TEXTS[n % 3] + f" {n}" for n in range(600)]
     _add(factory, "feed", str(write_feed(tmp_path / "f.rss", texts)))
     classifier = build_classifier(settings)

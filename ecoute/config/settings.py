@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         "Empty: read from the model's config.",
     )
     classify_batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
+    classify_chunk_size: int = Field(
+        256, ge=1,
+        description="Items classified per transaction; the model sorts each chunk by length "
+        "before batching, so larger chunks waste less padding (256 is about 2.5x faster than 32 "
+        "on mixed-length feedback) but a stopping worker finishes its chunk first.",
+    )
     classify_max_length: int = Field(
         256, ge=8, description="Tokens kept per text; longer texts are truncated."
     )
