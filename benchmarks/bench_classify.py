@@ -1,8 +1,7 @@
 """Classification throughput of the default classifier against the naive way and the limit.
 
     ECOUTE_CACHE_DIR=/tmp/ecoute-bench-cache \
-        python benchmarks/bench_classify.py [--items 5000] [--threads 2] [--naive-items 500] \
-        [--sorted-chunk 500]
+        python benchmarks/bench_classify.py [--items 5000] [--threads 2] [--naive-items 500]
 
 Texts are real multi-sentence feedback read from the shared data folder (``--data``): the
 gold determinant dev set, the Helsinki feedback descriptions, SemEval-2016 French restaurant
@@ -12,14 +11,14 @@ shuffled with a fixed seed and cycled if needed to reach ``--items``. Nothing of
 Measured in one process, on the same texts, the runs of each comparison taking turns
 chunk by chunk so that the load of a shared machine falls on both alike:
 
-* ours: ``classifier.predict`` on consecutive chunks of ``classify_batch_size`` texts, as the
+* ours: ``classifier.predict`` on consecutive chunks of ``classify_chunk_size`` texts, as the
   worker and ``ecoute classify`` call it (language, segments, one pass per item, heads,
-  lexicon, determinants);
+  lexicon, determinants; batches of ``classify_batch_size`` sorted by length inside a chunk);
 * the limit: the same encoder's forward pass on the same chunks (same tokenizer, prefix,
   max_length, batch size, length sorting, ``torch.inference_mode``) with no pooling, heads,
   segments, lexicon or language detection;
-* both again on chunks of ``--sorted-chunk`` texts, where sorting by length inside a chunk
-  saves padding across its batches (a chunk of one batch cannot);
+* both again on the first ``--naive-items`` texts in chunks of one batch, which is what the
+  chunk size saves (a chunk of one batch cannot sort away any padding);
 * the naive way, on the first ``--naive-items`` texts only (it is slow): for each item, one
   forward pass per segment, one at a time, then one for the item, each pooled and put through
   the same heads and lexicon (same encoder code with batches of one). The literal
@@ -164,8 +163,6 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--naive-items", type=int, default=500)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--sorted-chunk", type=int, default=500,
-                        help="texts per predict call in the second measurement")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     os.environ["ECOUTE_TORCH_THREADS"] = str(args.threads)
@@ -181,13 +178,15 @@ def main() -> None:
     load_s = time.perf_counter() - started
     encoder = classifier.encoder
     size = settings.classify_batch_size
+    chunk = settings.classify_chunk_size
     segments = sum(len(split_segments(t)) for t in texts)
     tokens = [len(encoder.tokenizer(encoder.prefix + t, truncation=True,
                                      max_length=encoder.max_length)["input_ids"]) for t in texts]
     print(f"# {len(texts)} texts, {segments / len(texts):.1f} segments and "
           f"{sum(tokens) / len(tokens):.0f} tokens per text on average "
           f"({sum(t == encoder.max_length for t in tokens)} truncated at {encoder.max_length}); "
-          f"batch {size}, {args.threads} threads; classifier built in {load_s:.1f} s",
+          f"chunks of {chunk}, batches of {size}, {args.threads} threads; classifier built in "
+          f"{load_s:.1f} s",
           file=sys.stderr)
 
     # Warm-up: first calls load the language detector and allocate torch buffers.
@@ -195,32 +194,31 @@ def main() -> None:
     limit(encoder, texts[:size])
 
     n = len(texts)
-    chunked = alternate(texts, size, {"limit": lambda c: limit(encoder, c),
-                                      "ours": classifier.predict})
-    _note(f"chunks of {size}: {chunked}")
-    # Larger chunks let the length sorting work across batches (less padding); still taken
-    # in turns so that both runs see the same load.
-    whole = alternate(texts, args.sorted_chunk, {"ours": classifier.predict,
-                                                 "limit": lambda c: limit(encoder, c)})
-    _note(f"chunks of {args.sorted_chunk}: {whole}")
+    chunked = alternate(texts, chunk, {"limit": lambda c: limit(encoder, c),
+                                       "ours": classifier.predict})
+    _note(f"chunks of {chunk}: {chunked}")
     subset = texts[: args.naive_items]
     m = len(subset)
+    # Chunks of one batch: what the worker would do without its chunk size.
+    single = alternate(subset, size, {"ours": classifier.predict,
+                                      "limit": lambda c: limit(encoder, c)})
+    _note(f"first {m}, chunks of {size}: {single}")
     from transformers import pipeline
 
     # The same model object and tokenizer as ours: only the way of calling them differs.
     extract = pipeline("feature-extraction", model=encoder.model, tokenizer=encoder.tokenizer,
                        device="cpu")
-    small = alternate(subset, size, {"ours": classifier.predict,
+    small = alternate(subset, chunk, {"ours": classifier.predict,
                                      "naive": lambda c: naive(classifier, c),
                                      "pipeline": lambda c: naive_pipeline(extract, encoder, c)})
     _note(f"first {m}: {small}")
 
     rows = [
-        (f"ours: `predict` on chunks of {size} (as the worker)", n, chunked["ours"]),
+        (f"ours: `predict` on chunks of {chunk} (as the worker)", n, chunked["ours"]),
         ("limit: forward pass only, same chunks", n, chunked["limit"]),
-        (f"ours: `predict` on chunks of {args.sorted_chunk}", n, whole["ours"]),
-        ("limit: forward pass only, same chunks", n, whole["limit"]),
-        (f"ours on the first {m:,} texts", m, small["ours"]),
+        (f"ours on the first {m:,} texts, chunks of {size} (one batch)", m, single["ours"]),
+        ("limit: forward pass only, same chunks", m, single["limit"]),
+        (f"ours on the first {m:,} texts, chunks of {chunk}", m, small["ours"]),
         ("naive: one pass per segment, then per item, one text at a time; same heads", m,
          small["naive"]),
         ("`pipeline(\"feature-extraction\")` per segment, then per item (no heads)", m,
@@ -232,10 +230,11 @@ def main() -> None:
     print()
     print(f"- ours / naive (first {m:,} texts): {small['naive'] / small['ours']:.2f}× "
           f"(goal ≥ 2); ours / pipeline: {small['pipeline'] / small['ours']:.2f}×")
-    print(f"- ours / limit ({n:,} texts, chunks of {size}): "
-          f"{chunked['limit'] / chunked['ours']:.2f}× (goal ≥ 0.9); chunks of "
-          f"{args.sorted_chunk}: "
-          f"{whole['limit'] / whole['ours']:.2f}×")
+    print(f"- ours / limit ({n:,} texts, chunks of {chunk}): "
+          f"{chunked['limit'] / chunked['ours']:.2f}× (goal ≥ 0.9); chunks of {size}: "
+          f"{single['limit'] / single['ours']:.2f}×")
+    print(f"- chunks of {chunk} / chunks of {size} (first {m:,} texts): "
+          f"{single['ours'] / small['ours']:.2f}×")
     print(f"- peak RSS of the process: {peak_rss_mb():.0f} MB")
 
 
