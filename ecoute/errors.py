@@ -153,7 +153,12 @@ class ParseError(CollectError):
 
 
 class RunInterrupted(CollectError):
-    pass
+    """A run stopped before its end. A shutdown or a lease taken over is not the source's
+    fault (``source_fault=False``): it neither counts towards back-off nor flags the source."""
+
+    def __init__(self, message: str, *, hint: str | None = None, source_fault: bool = True) -> None:
+        super().__init__(message, hint=hint)
+        self.source_fault = source_fault
 
 
 class StoreError(EcouteError):

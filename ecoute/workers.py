@@ -189,12 +189,14 @@ class Worker:
 
     def _interrupt(self, source_id: int) -> None:
         if self.stop.is_set():
-            raise RunInterrupted("ecoute is shutting down; the source resumes at the next run")
+            raise RunInterrupted("ecoute is shutting down; the source resumes at the next run",
+                                 source_fault=False)
         with self._mutex:
             lost = source_id in self._lost
             deadline = self._held.get(source_id, float("inf"))
         if lost:
-            raise RunInterrupted("another worker took this source over (lease expired)")
+            raise RunInterrupted("another worker took this source over (lease expired)",
+                                 source_fault=False)
         if time.monotonic() > deadline:
             raise RunInterrupted(
                 f"the run took longer than {self.settings.collect_max_seconds:.0f} s; "

@@ -27,7 +27,7 @@ from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.config.settings import Settings
-from ecoute.errors import EcouteError
+from ecoute.errors import EcouteError, RunInterrupted
 from ecoute.privacy import pseudonym, redact
 from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
@@ -358,6 +358,8 @@ class SourceRunner:
                 source.last_error = None
                 source.consecutive_failures = 0
                 source.next_run_at = None
+            elif isinstance(error, RunInterrupted) and not error.source_fault:
+                pass  # stopped from outside: the source's health is what it was
             else:
                 source.last_error = report.error
                 source.consecutive_failures += 1

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.health import backoff_delay, source_health
+from ecoute.collectors.runner import SourceRunner
 from ecoute.collectors.sources import add_source, run_source
 from ecoute.config.settings import Settings
+from ecoute.errors import RunInterrupted
 from ecoute.store.db import session_scope
 from ecoute.store.models import Source, utcnow
 from tests.helpers.seed import write_feed
@@ -87,3 +90,43 @@ def test_sources_test_and_list_show_items_errors_and_back_off(tmp_path: Path) ->
     assert "cannot read the file" in rows["gone"]["last_error"]
     table = ecoute(tmp_path, "sources", "list", env=env).stdout
     assert "backing off" in table and "next try" in table and "never" in table
+
+
+def test_a_run_stopped_from_outside_does_not_count_as_a_failure(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    """A shutdown or a lost lease keeps what was stored and leaves the source's health alone;
+    a run over its own time limit is the source's doing and counts."""
+    settings = settings.model_copy(update={"source_failure_threshold": 1,
+                                           "backoff_base_seconds": 600.0})
+    feed = write_feed(tmp_path / "big.rss", [f"Avis numéro {n}" for n in range(6)])
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="big", kind="rss",
+                               options={"url": str(feed)}).id
+
+    def stop_after(n: int, *, source_fault: bool) -> Callable[[], None]:
+        seen = iter(range(n))
+
+        def interrupt() -> None:
+            if next(seen, None) is None:
+                raise RunInterrupted("ecoute is shutting down", source_fault=source_fault)
+        return interrupt
+
+    settings = settings.model_copy(update={"collect_batch_size": 1})
+    report = SourceRunner(factory, settings, interrupt=stop_after(2, source_fault=False)).run(
+        source_id)
+    assert report.error and report.new >= 2
+    with session_scope(factory) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        assert (source.consecutive_failures, source.next_run_at, source.last_error) == (0, None,
+                                                                                        None)
+        assert source_health(source, settings).flagged is False
+    report = SourceRunner(factory, settings, interrupt=stop_after(0, source_fault=True)).run(
+        source_id)
+    assert report.error
+    with session_scope(factory) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        assert source.consecutive_failures == 1 and source.next_run_at is not None
+        assert source.last_error
