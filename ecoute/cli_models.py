@@ -18,7 +18,8 @@ err = Console(stderr=True)
 
 def evaluate_cmd(
     file: Annotated[Path, typer.Argument(help="CSV with `text` and optionally `lang`, "
-                                         "`sentiment`, `determinants` (name:polarity;...).")],
+                                         "`sentiment`, `determinants` (name:polarity;...), "
+                                         "or an XLM-T folder (one language or all).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     authority: Annotated[str | None, typer.Option(
         "--authority", "-a", help="Use the heads this authority trained from its corrections.",
@@ -26,8 +27,11 @@ def evaluate_cmd(
     cross_validate: Annotated[int, typer.Option(
         "--cross-validate", help="Score FILE with determinant heads trained on the other "
         "folds of FILE itself (k folds; 0: use the installed heads).")] = 0,
+    split: Annotated[str, typer.Option(
+        help="Which split of an XLM-T folder to score (val or train).")] = "val",
 ) -> None:
-    """Score the classifier on a labelled CSV file (sentiment and determinants)."""
+    """Score the classifier on a labelled CSV file or XLM-T folder (sentiment and
+    determinants)."""
     from ecoute.classifiers.evaluation import evaluate_file
     from ecoute.classifiers.loader import build_classifier
 
@@ -44,7 +48,8 @@ def evaluate_cmd(
                 classifier, file, settings.cache_dir / "embeddings", folds=cross_validate,
                 log=err.print)
         else:
-            result = evaluate_file(classifier, file, batch_size=settings.classify_batch_size)
+            result = evaluate_file(classifier, file, batch_size=settings.classify_chunk_size,
+                                   split=split)
     result["model"] = f"{classifier.name}@{classifier.version}"
     if as_json:
         out.print_json(json.dumps(result))
@@ -56,7 +61,10 @@ def print_evaluation(result: dict[str, Any]) -> None:
     out.print(f"{result['n']} item(s), model {result.get('model', '?')}")
     if "sentiment" in result:
         s = result["sentiment"]
-        table = Table(title=f"Sentiment: accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}")
+        title = f"Sentiment: accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}"
+        if len(s["per_lang"]) > 1:
+            title += f" (mean over languages {s['macro_f1_mean_of_langs']:.3f})"
+        table = Table(title=title)
         for column in ("language", "items", "accuracy", "macro-F1"):
             table.add_column(column, justify="left" if column == "language" else "right")
         for lang, row in s["per_lang"].items():

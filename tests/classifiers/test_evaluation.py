@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecoute.classifiers.base import DeterminantMention, Prediction, SentimentScores
-from ecoute.classifiers.evaluation import evaluate_file, read_labelled_csv
+from ecoute.classifiers.evaluation import evaluate_file, read_labelled, read_labelled_csv
 from ecoute.errors import ConfigError
 from tests.test_cli import ecoute
 
@@ -53,6 +53,7 @@ def test_metrics_equal_the_hand_computed_ones() -> None:
     # fr: neg right, neu->pos, pos->neg: negative 2/3, neutral 0, positive 0.
     assert sentiment["per_lang"]["fr"]["accuracy"] == pytest.approx(1 / 3, abs=1e-4)
     assert sentiment["per_lang"]["fr"]["macro_f1"] == pytest.approx(2 / 9, abs=1e-4)
+    assert sentiment["macro_f1_mean_of_langs"] == pytest.approx((1 + 2 / 9) / 2, abs=1e-4)
     dets = result["determinants"]
     # presence: TP courtesy#1, waiting#2, responsiveness#4; FP accessibility#3;
     # FN courtesy#2, courtesy#5 -> 2*3 / (2*3 + 1 + 2).
@@ -83,9 +84,38 @@ def test_evaluate_command_prints_json_and_a_table(tmp_path: Path, tiny_model_dir
     env = {"ECOUTE_MODEL_DIR": str(tiny_model_dir)}
     result = json.loads(ecoute(tmp_path, "evaluate", str(FIXTURE), "--json", env=env).stdout)
     assert result["n"] == 5
-    assert set(result["sentiment"]) == {"accuracy", "macro_f1", "per_lang"}
+    assert set(result["sentiment"]) == {"accuracy", "macro_f1", "macro_f1_mean_of_langs",
+                                        "per_lang"}
     assert set(result["determinants"]) == {"micro_f1", "polarity_micro_f1", "per_determinant"}
     assert set(result["determinants"]["per_determinant"]["courtesy"]) == {
         "precision", "recall", "f1", "support"}
     table = ecoute(tmp_path, "evaluate", str(FIXTURE), env=env).stdout
     assert "macro-F1" in table and "courtesy" in table
+
+
+def _xlmt(root: Path, lang: str, texts: list[str], labels: list[str]) -> Path:
+    folder = root / lang
+    folder.mkdir(parents=True)
+    (folder / "val_text.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    (folder / "val_labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_xlmt_folders_are_read_with_their_language_and_labels(tmp_path: Path) -> None:
+    french = _xlmt(tmp_path, "french", ["Accueil agréable.", "Le formulaire est nul."],
+                   ["2", "0"])
+    _xlmt(tmp_path, "english", ["Very friendly staff."], ["2"])
+    items = read_labelled(french)
+    assert [(it.text, it.lang, it.sentiment) for it in items] == [
+        ("Accueil agréable.", "fr", "positive"), ("Le formulaire est nul.", "fr", "negative")]
+    assert sorted(it.lang or "" for it in read_labelled(tmp_path)) == ["en", "fr", "fr"]
+    result = evaluate_file(Scripted(), tmp_path)
+    # en: 1 right of 1; fr: positive->negative, negative->negative: F1 neg 2/3, pos 0.
+    assert result["sentiment"]["per_lang"]["en"]["macro_f1"] == 1.0
+    assert result["sentiment"]["per_lang"]["fr"]["macro_f1"] == pytest.approx(1 / 3, abs=1e-4)
+    assert result["sentiment"]["macro_f1_mean_of_langs"] == pytest.approx(2 / 3, abs=1e-4)
+    (french / "val_labels.txt").write_text("2\n7\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"val_labels.txt, line 2.*'7'"):
+        read_labelled(french)
+    with pytest.raises(ConfigError, match="no train_text.txt"):
+        read_labelled(tmp_path, split="train")
