@@ -112,6 +112,11 @@ def item_features(
     return np.concatenate([item_embedding, similarity, hits]).astype(np.float32)
 
 
+def lexicon_part(features: np.ndarray) -> np.ndarray:
+    """Which determinants the lexicon found, read back from :func:`item_features` rows."""
+    return np.asarray(features)[..., -len(DETERMINANTS):] > 0.5
+
+
 def segment_evidence(
     segment_embeddings: np.ndarray,
     segment_texts: Sequence[str],

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoute.classifiers.determinant_scoring import Prototypes, item_features
+from ecoute.classifiers.determinant_scoring import Prototypes, item_features, lexicon_part
 from ecoute.classifiers.determinants import DETERMINANTS, Lexicon
 from ecoute.classifiers.e5 import SHARED, SentimentHeads
 from ecoute.classifiers.embedding_cache import cached_encode
@@ -283,17 +283,30 @@ def determinant_matrix(
     ])
 
 
-def _best_thresholds(probs: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+#: A threshold no probability reaches: the head adds nothing to the lexicon for that label.
+OFF = 1.01
+
+
+def _best_thresholds(
+    probs: np.ndarray, y: np.ndarray, always: np.ndarray | None = None
+) -> tuple[list[float], list[float]]:
+    """One threshold per label maximising the F1 of ``always | probs >= threshold``.
+
+    ``always`` holds what is found whatever the head says (the lexicon's hits, which the
+    classifier always keeps), so each threshold is chosen for the combination actually used;
+    :data:`OFF` is among the candidates, for labels where the head only adds false alarms.
+    """
+    always = np.zeros(y.shape, dtype=bool) if always is None else always
     thresholds, f1s = [], []
     for k in range(y.shape[1]):
         best_t, best_f1 = 0.5, -1.0
-        for t in np.linspace(0.05, 0.95, 37):
-            pred = probs[:, k] >= t
+        for t in [*np.linspace(0.05, 0.95, 37), OFF]:
+            pred = always[:, k] | (probs[:, k] >= t)
             tp = int((pred & (y[:, k] == 1)).sum())
             fp = int((pred & (y[:, k] == 0)).sum())
             fn = int((~pred & (y[:, k] == 1)).sum())
             f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-            if f1 > best_f1:
+            if f1 > best_f1 + 1e-12:
                 best_t, best_f1 = float(t), f1
         thresholds.append(round(best_t, 4))
         f1s.append(round(best_f1, 4))
@@ -321,16 +334,17 @@ def train_determinants(
 ) -> LinearHead:
     """A one-vs-rest determinant head with l2 and thresholds chosen by cross-validation."""
     mask = np.ones_like(y, dtype=np.float32) if mask is None else mask
+    hits = lexicon_part(x)
     best: tuple[float, float, Any] = (-1.0, 0.0, None)
     for l2 in L2_GRID:
         probs = cross_validated_probs(x, y, mask, l2=l2)
-        thresholds, f1s = _best_thresholds(probs, y)
-        pred = probs >= np.array(thresholds)
+        thresholds, f1s = _best_thresholds(probs, y, hits)
+        pred = hits | (probs >= np.array(thresholds))
         tp = int((pred & (y == 1)).sum())
         fp = int((pred & (y == 0)).sum())
         fn = int((~pred & (y == 1)).sum())
         micro = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-        log(f"determinant head, l2={l2:g}: cross-validated micro-F1 {micro:.4f}")
+        log(f"determinant head, l2={l2:g}: cross-validated micro-F1 with the lexicon {micro:.4f}")
         if micro > best[0]:
             best = (micro, l2, (thresholds, f1s))
     micro, l2, (thresholds, f1s) = best
@@ -339,7 +353,8 @@ def train_determinants(
         list(DETERMINANTS), w, b, "sigmoid", 1.0, thresholds,
         meta={
             "task": "determinants", "training_data": sources, "n_items": len(x), "l2": l2,
-            "selection": "l2 and per-determinant thresholds by 5-fold cross-validation",
+            "selection": "l2 and per-determinant thresholds by 5-fold cross-validation, "
+            "scoring the head together with the lexicon hits the classifier always keeps",
             "cv_micro_f1": round(micro, 4),
             "cv_f1": dict(zip(DETERMINANTS, f1s, strict=True)),
             "features": "item embedding, best segment similarity to examples, lexicon hits",
