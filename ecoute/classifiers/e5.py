@@ -34,8 +34,6 @@ from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import Segment, split_segments
 
 SHARED = "*"
-#: A segment whose neutral probability is above this gives its determinants no polarity.
-NEUTRAL_POLARITY_MIN = 0.75
 
 
 class SentimentHeads:
@@ -147,9 +145,11 @@ class E5Classifier:
 
 
 def _polarity(probs: np.ndarray) -> str:
-    negative, neutral, positive = (float(p) for p in probs)
-    if neutral >= NEUTRAL_POLARITY_MIN:
-        return "neutral"
+    """Positive or negative, whichever the segment leans to, even when it reads as neutral
+    overall: a determinant is mentioned to say the service did well or badly ("the form is
+    online" is praise of accessibility). Answering "neutral" there was wrong for 4% of the
+    mentions of the gold dev set and right for none (its guidelines never needed it)."""
+    negative, _neutral, positive = (float(p) for p in probs)
     return "positive" if positive > negative else "negative"
 
 
