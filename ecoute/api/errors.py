@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ecoute.errors import EcouteError
+from ecoute.errors import EcouteError, Unauthorized
 
 
 def _body(name: str, detail: str, hint: str | None = None) -> dict[str, str]:
@@ -19,7 +19,11 @@ def _body(name: str, detail: str, hint: str | None = None) -> dict[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EcouteError)
     async def _ecoute_error(_request: Request, exc: EcouteError) -> JSONResponse:
-        return JSONResponse(_body(exc.name, exc.message, exc.hint), status_code=exc.http_status)
+        # RFC 9110: a 401 names the scheme that would be accepted (the key as a bearer token).
+        headers = {"WWW-Authenticate": 'Bearer realm="ecoute"'} if isinstance(
+            exc, Unauthorized) else None
+        return JSONResponse(_body(exc.name, exc.message, exc.hint), status_code=exc.http_status,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

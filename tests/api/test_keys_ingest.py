@@ -187,6 +187,7 @@ def test_anonymous_reads_follow_the_environment(
                    default_authority="valmont")
     refused = prod.get("/api/v1/sources")
     assert refused.status_code == 401 and "ecoute keys create" in refused.json()["hint"]
+    assert refused.headers["www-authenticate"] == 'Bearer realm="ecoute"'
     assert prod.get("/api/v1/sources", headers=_auth(keys["viewer"])).status_code == 200
     assert prod.get("/api/v1/health").status_code == 200
     opened = _client(engine, settings, tmp_path, env="prod", pseudonym_key="k" * 32,
