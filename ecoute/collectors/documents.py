@@ -7,7 +7,6 @@ from the file name or, failing that, the first lines of the document.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from ecoute.collectors.document_text import (
     feedback_paragraphs,
     read_blocks,
 )
-from ecoute.collectors.files import FileSourceOptions, watched_files
+from ecoute.collectors.files import FileSourceOptions, clean_path, known_encoding, watched_files
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
@@ -109,22 +108,16 @@ class DocumentsCollector(Collector):
             50_000_000, ge=1024, description="Larger files are quarantined unread."
         )
 
+        # The same checks as every file collector's (documents take no CSV options).
         @field_validator("path")
         @classmethod
         def _not_blank(cls, value: str) -> str:
-            if not value.strip():
-                raise ValueError("the path is empty")
-            return value.strip()
+            return clean_path(value)
 
         @field_validator("encoding")
         @classmethod
         def _known_encoding(cls, value: str | None) -> str | None:
-            if not value:
-                return None
-            try:
-                return codecs.lookup(value).name
-            except LookupError:
-                raise ValueError(f"unknown encoding {value!r} (try utf-8, cp1252)") from None
+            return known_encoding(value)
 
     options: Options
 

@@ -57,6 +57,23 @@ BOMS = (
 )
 
 
+def clean_path(value: str) -> str:
+    """Validator of a ``path`` option: not blank, surrounding spaces dropped."""
+    if not value.strip():
+        raise ValueError("the path is empty")
+    return value.strip()
+
+
+def known_encoding(value: str | None) -> str | None:
+    """Validator of an ``encoding`` option: Python's name for it, or None to detect."""
+    if not value:
+        return None
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {value!r} (try utf-8, cp1252, latin-1)") from None
+
+
 class FileSourceOptions(CollectorOptions):
     """Options shared by collectors reading local files (subclass and add your own)."""
 
@@ -84,9 +101,7 @@ class FileSourceOptions(CollectorOptions):
     @field_validator("path")
     @classmethod
     def _path_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the path is empty")
-        return value.strip()
+        return clean_path(value)
 
     @field_validator("delimiter")
     @classmethod
@@ -101,12 +116,7 @@ class FileSourceOptions(CollectorOptions):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            return codecs.lookup(value).name
-        except LookupError:
-            raise ValueError(f"unknown encoding {value!r} (try utf-8, cp1252, latin-1)") from None
+        return known_encoding(value)
 
     @field_validator("timezone")
     @classmethod
