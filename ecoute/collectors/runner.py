@@ -34,7 +34,7 @@ from ecoute.store import items as item_repo
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import ensure_department, ensure_site
 from ecoute.store.db import session_scope
-from ecoute.store.taggings import forget_classification
+from ecoute.store.taggings import forget_classification, restate, retract
 from ecoute.store.models import CollectionRun, Item, RunStatus, Source, utcnow
 
 log = logging.getLogger(__name__)
@@ -232,10 +232,17 @@ class SourceRunner:
                     self._new_item(session, source, raw, digest, collector_cls.channel)
                     for raw, digest in new
                 ])
-            if updates:
-                forget_classification(session, [item for item, _raw, _digest in updates])
+            # Only a new text (what the classifier reads) drops the classification; a status,
+            # date or rating that moved keeps it and only moves the item in the rollups.
+            reread = [item for item, raw, _digest in updates if _text_changed(item, raw)]
+            kept = [item for item, _raw, _digest in updates if item not in reread]
+            if reread:
+                forget_classification(session, reread)
+            moved = retract(session, kept) if kept else {}
             for item, raw, digest in updates:
                 self._update_item(item, raw, digest)
+            if kept:
+                restate(session, kept, moved)
             calls = self._sorted_intervals(session, source_id, batch, create=True)
             call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
             for rej in rejected:
@@ -373,6 +380,11 @@ class SourceRunner:
                 run.finished_at = now
                 run.error = report.error
         return report
+
+
+def _text_changed(item: Item, raw: RawItem) -> bool:
+    title = redact(raw.title) if raw.title else None
+    return item.text != redact(raw.text) or item.title != title
 
 
 def _interruptible(

@@ -214,6 +214,15 @@ def correct_determinant(
     _apply(session, delta)
 
 
+def restate(session: Session, items: Sequence[Item], delta: dict[RollupKey, Counts]) -> None:
+    """Apply ``delta`` (what :func:`retract` returned before ``items`` changed) and their
+    contributions as they are now: an item whose date, rating or status changed but not its
+    text keeps its classification and moves in the rollups."""
+    session.flush()
+    _contributions(session, items, +1, delta)
+    _apply(session, delta)
+
+
 def forget_classification(session: Session, items: Sequence[Item]) -> None:
     """Take ``items`` out of the rollups and drop their model tags (their text changed)."""
     _apply(session, retract(session, items))

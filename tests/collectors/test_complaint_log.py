@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecoute.classifiers.base import DeterminantMention, Prediction, SentimentScores
+from ecoute.classifiers.worker import classify_pending
 from ecoute.collectors.sources import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
-from ecoute.store.models import RunStatus
+from ecoute.store.models import DailyRollup, Item, RunStatus
 from tests.collectors.file_helpers import collect, items, rejected, stored
 
 REGISTER = (
@@ -120,3 +124,60 @@ def test_a_changed_status_updates_the_complaint(
     again = run_source(factory, settings, source_id)
     assert (again.new, again.updated, again.duplicate) == (0, 0, 2)
     assert len(stored(factory)[0][1].extra["versions"]) == 1
+
+
+class _Negative:
+    """Every complaint is negative and about courtesy (enough to fill the rollups)."""
+
+    name = "fixed"
+    version = "1"
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        return [Prediction(sentiment=SentimentScores(negative=0.8, neutral=0.1, positive=0.1),
+                           determinants=[DeterminantMention("courtesy", "negative", 0.9, 0,
+                                                            len(t))]) for t in texts]
+
+
+def _state(factory: sessionmaker[Session]) -> tuple[dict[str, str | None], dict[tuple, int]]:
+    with session_scope(factory) as session:
+        versions = {i.external_id: i.classified_version for i in session.scalars(select(Item))}
+        rollups: dict[tuple, int] = {}
+        for r in session.scalars(select(DailyRollup)):
+            if r.pos + r.neg + r.neu:
+                rollups[(r.day.isoformat(), r.determinant)] = r.pos + r.neg + r.neu
+        return versions, rollups
+
+
+def test_a_new_status_keeps_the_classification_and_a_new_text_drops_it(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "1.csv").write_text(REGISTER, encoding="utf-8")
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="reg", kind="complaint_log",
+                               options={"path": str(folder)}).id
+    run_source(factory, settings, source_id)
+    assert classify_pending(factory, _Negative()).classified == 2
+    versions, rollups = _state(factory)
+    assert rollups == {("2024-03-02", "_overall"): 1, ("2024-03-02", "courtesy"): 1,
+                       ("2024-03-03", "_overall"): 1, ("2024-03-03", "courtesy"): 1}
+    # R-2 closed, and its reception date corrected: same text, so no new classification,
+    # and it moves to its new day in the rollups.
+    edited = REGISTER.replace("Urbanisme;en cours;\n", "Urbanisme;clos;06/03/2024\n", 1)
+    edited = edited.replace("R-2;03/03/2024;", "R-2;01/03/2024;", 1)
+    (folder / "2.csv").write_text(edited, encoding="utf-8")
+    assert run_source(factory, settings, source_id).updated == 1
+    assert classify_pending(factory, _Negative()).classified == 0
+    now_versions, rollups = _state(factory)
+    assert now_versions == versions
+    assert rollups == {("2024-03-02", "_overall"): 1, ("2024-03-02", "courtesy"): 1,
+                       ("2024-03-01", "_overall"): 1, ("2024-03-01", "courtesy"): 1}
+    # A new text is read again.
+    (folder / "3.csv").write_text(edited.replace("très désagréable", "désagréable"),
+                                  encoding="utf-8")
+    assert run_source(factory, settings, source_id).updated == 1
+    versions, rollups = _state(factory)
+    assert versions["R-2"] is None and versions["R-1"] is not None
+    assert rollups == {("2024-03-02", "_overall"): 1, ("2024-03-02", "courtesy"): 1}
+    assert classify_pending(factory, _Negative()).classified == 1
