@@ -75,7 +75,7 @@ def test_utf16_export_is_read(tmp_path: Path) -> None:
 def test_bad_bytes_in_a_utf8_file_reject_only_that_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ecoute.collectors.files.SAMPLE_BYTES", 16)  # cp1252 byte after sample
+    monkeypatch.setattr("ecoute.collectors.file_formats.SAMPLE_BYTES", 16)  # cp1252 byte after sample
     path = tmp_path / "mixed.csv"
     path.write_bytes(b"id,text\n1,caf\xc3\xa9\n2,caf\xe9\n3,ok\n")
     rows = records(path)
