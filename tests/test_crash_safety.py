@@ -142,8 +142,12 @@ def _kill_trials(tmp_path: Path, file_server: FileServer, model: Path, *, entrie
             proc.wait(10)
         items, classified = check_invariants(factory, entries, served)
         print(f"trial {trial}: killed with {items} items, {classified} classified")
-    proc = _start(["run", "--port", str(_free_port())], env, tmp_path, log)
+    port = _free_port()
+    proc = _start(["run", "--port", str(port)], env, tmp_path, log)
     try:
+        # Up first (its stop handlers installed, the dead runs closed): the killed processes
+        # may already have stored and classified everything.
+        _wait(lambda: _answers(port), 60, proc, log)
         _wait(lambda: check_invariants(factory, entries, served) == (entries, entries), 240,
               proc, log)
     except BaseException:
@@ -158,6 +162,15 @@ def _kill_trials(tmp_path: Path, file_server: FileServer, model: Path, *, entrie
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0, log.read_text()[-3000:]
     engine.dispose()
+
+
+def _answers(port: int) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _etag(server: FileServer) -> str | None:
