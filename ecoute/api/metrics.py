@@ -10,16 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecoute.api.deps import CurrentKey, SettingsDep, anonymous_read_allowed
+from ecoute.errors import Forbidden, Unauthorized
 from ecoute.observability import PROCESS_REGISTRY
 from ecoute.store.db import session_scope
-from ecoute.store.models import Authority, CollectionRun, Item, Quarantine, RunStatus, Source
+from ecoute.store.models import (
+    Authority,
+    CollectionRun,
+    Item,
+    Quarantine,
+    Role,
+    RunStatus,
+    Source,
+)
 
 router = APIRouter(tags=["metrics"])
 
@@ -97,7 +107,22 @@ def metrics_registry(factory: sessionmaker[Session]) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", include_in_schema=False)
+METRICS_HINT = ("create one with `ecoute keys create --role admin --label prometheus` and set "
+                "it as the scrape job's bearer token")
+
+
+def _may_scrape(settings: SettingsDep, key: CurrentKey) -> None:
+    """Anonymous where reads are (dev); else an admin key of the whole installation, since
+    the figures name every authority and source (Prometheus sends it as a bearer token)."""
+    if key is None:
+        if not anonymous_read_allowed(settings):
+            raise Unauthorized("/metrics needs an API key", hint=METRICS_HINT)
+    elif key.role != Role.ADMIN or key.authority_id is not None:
+        raise Forbidden("/metrics reports every authority: it needs an admin key created "
+                        "without --authority", hint=METRICS_HINT)
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(_may_scrape)])
 def metrics(request: Request) -> Response:
     """Prometheus scrape endpoint."""
     registry: CollectorRegistry = request.app.state.metrics_registry

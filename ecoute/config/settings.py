@@ -159,8 +159,9 @@ class Settings(BaseSettings):
     )
     api_anonymous_read: bool | None = Field(
         None,
-        description="Whether the API's read endpoints answer without an API key. Empty: yes "
-        "when `env = dev` (demo, local use), no when `env = prod`. Writing always needs a key.",
+        description="Whether the API's read endpoints (and `/metrics`) answer without an API "
+        "key. Empty: yes when `env = dev` (demo, local use), no when `env = prod`. Writing "
+        "always needs a key.",
     )
     data_dir: Path = Field(
         default_factory=_default_data_dir,

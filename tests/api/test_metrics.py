@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.api.app import create_app
 from ecoute.config.settings import Settings
 from ecoute.store import sources as source_repo
+from ecoute.store.api_keys import create_key
+from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from tests.helpers.seed import seed
 
@@ -38,3 +40,26 @@ def test_metrics_report_items_quarantine_queue_and_health(
     assert samples[("ecoute_source_consecutive_failures", source)] == 0
     assert samples[("ecoute_source_last_success_timestamp_seconds", source)] > 1.7e9
     assert ("ecoute_items_classified_total", ()) in samples
+
+
+def test_metrics_need_an_installation_admin_key_where_reads_do(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    with session_scope(factory) as session:
+        valmont = ensure_authority(session, "valmont")
+        scoped = create_key(session, role="admin", authority=valmont)[1]
+        viewer = create_key(session, role="viewer", authority=valmont)[1]
+        scraper = create_key(session, role="admin", authority=None)[1]
+    prod = settings.model_copy(update={"env": "prod", "pseudonym_key": "k" * 32})
+    with TestClient(create_app(prod, engine)) as client:
+        refused = client.get("/metrics")
+        assert refused.status_code == 401 and "--role admin" in refused.json()["hint"]
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        for token in (scoped, viewer):
+            answer = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 403, token
+        allowed = client.get("/metrics", headers={"Authorization": f"Bearer {scraper}"})
+        assert allowed.status_code == 200 and "ecoute_classify_queue" in allowed.text
+    opened = prod.model_copy(update={"api_anonymous_read": True})
+    with TestClient(create_app(opened, engine)) as client:
+        assert client.get("/metrics").status_code == 200
