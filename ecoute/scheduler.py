@@ -8,8 +8,9 @@
 - Periodic jobs (re-syncing source jobs, closing orphaned runs, the retention purge, and those
   other modules register with ``register_periodic``) take a ``JobContext`` and open their own
   sessions. They are rebuilt at each start, so they need no persistence.
-- On PostgreSQL one ``ecoute run`` leads (a session-level ``pg_try_advisory_lock`` on a
-  dedicated connection); the others wait as followers and take over when the leader dies.
+- One ``ecoute run`` leads (on PostgreSQL a session-level ``pg_try_advisory_lock`` on a
+  dedicated connection, on SQLite a ``flock`` on a file beside the database); the others wait
+  as followers and take over when the leader dies.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: one scheduler per SQLite file is then up to the user
+    fcntl = None  # type: ignore[assignment]
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -156,22 +163,45 @@ def retention_purge_job(ctx: JobContext) -> scheduling.PurgeReport:
 
 
 class LeaderLock:
-    """Leadership among schedulers sharing a database (always granted on SQLite, whose
-    deployments are single-process)."""
+    """Leadership among schedulers sharing a database: a session-level advisory lock on
+    PostgreSQL; on a SQLite file, an exclusive ``flock`` on ``<database>.scheduler.lock``
+    beside it (the kernel releases it when the process dies, as PostgreSQL does the other)."""
 
     def __init__(self, engine: Engine, key: int = LEADER_LOCK_KEY) -> None:
         self.engine = engine
         self.key = key
         self.conn: Connection | None = None
         self.backend_pid: int | None = None
+        self.lock_file: IO[bytes] | None = None
 
     @property
     def shared(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
+    def _sqlite_lock_path(self) -> Path | None:
+        database = self.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None  # in memory: one process only
+        return Path(database).with_name(Path(database).name + ".scheduler.lock")
+
+    def _acquire_file(self) -> bool:
+        path = self._sqlite_lock_path()
+        if path is None or fcntl is None:
+            return True
+        if self.lock_file is not None:
+            return True
+        handle = path.open("a+b")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self.lock_file = handle
+        return True
+
     def acquire(self) -> bool:
         if not self.shared:
-            return True
+            return self._acquire_file()
         try:
             if self.conn is None:
                 self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -184,7 +214,7 @@ class LeaderLock:
         return bool(got)
 
     def alive(self) -> bool:
-        """Whether we still lead: the lock lives as long as its connection."""
+        """Whether we still lead: the lock lives as long as its connection (or file)."""
         if not self.shared:
             return True
         try:
@@ -202,6 +232,9 @@ class LeaderLock:
             return False
 
     def release(self) -> None:
+        if self.lock_file is not None:
+            self.lock_file.close()  # closing the descriptor releases the flock
+            self.lock_file = None
         if self.conn is not None:
             try:
                 # Closing the server session releases the lock; a plain close() would hand

@@ -139,3 +139,24 @@ def test_a_second_scheduler_follows_and_takes_over(
             leader.lock.conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
             _wait(lambda: follower.leading.is_set() or leader.leading.is_set(), 20)
             _wait(lambda: follower.leading.is_set() != leader.leading.is_set(), 20)
+
+
+def test_one_scheduler_leads_per_sqlite_file(
+    sqlite_engine: Engine, tmp_path: Path, lock_key: int
+) -> None:
+    """Two `ecoute run` on one SQLite file: the second follows until the first stops (or its
+    process dies, which releases the file lock)."""
+    from ecoute.store.db import make_session_factory, upgrade
+
+    upgrade(sqlite_engine)
+    factory = make_session_factory(sqlite_engine)
+    settings = Settings(database_url=sqlite_engine.url.render_as_string(),
+                        scheduler_sync_seconds=0.2, worker_poll_seconds=0.1)
+    with running(sqlite_engine, factory, settings, lock_key) as leader:
+        _wait(leader.leading.is_set)
+        with running(sqlite_engine, factory, settings, lock_key) as follower:
+            time.sleep(0.5)
+            assert not follower.leading.is_set()
+            assert Path(f"{sqlite_engine.url.database}.scheduler.lock").is_file()
+            leader.lock.release()  # what the kernel does when the leader's process dies
+            _wait(follower.leading.is_set, 20)
