@@ -164,8 +164,12 @@ def train_from_corrections(
             known = np.concatenate([known, np.ones((len(extra), len(DETERMINANTS)), np.float32)])
     w, b = fit_linear(x, y, n_labels=len(DETERMINANTS), activation="sigmoid",
                       l2=CORRECTIONS_L2, sample_weight=known, prior=(base.weight, base.bias))
+    # A determinant the shipped head leaves to the lexicon (threshold "off") is switched on
+    # where the authority corrected it: its corrections must be able to take effect.
+    thresholds = [0.5 if t > 1.0 and known[:, k].any() else t
+                  for k, t in enumerate(base.thresholds or [0.5] * len(DETERMINANTS))]
     head = LinearHead(
-        list(DETERMINANTS), w, b, "sigmoid", 1.0, base.thresholds,
+        list(DETERMINANTS), w, b, "sigmoid", 1.0, thresholds,
         meta={**base.meta, "task": "determinants", "authority": authority,
               "training_data": f"{base.meta.get('training_data', 'shipped head')}, then "
               f"{len(labelled)} item(s) corrected by humans at {authority}"
