@@ -169,3 +169,35 @@ def test_corrections_train_an_authority_head_with_a_new_version(
     own = build_classifier(local, authority="demo")
     assert own.version != e5.version
     assert build_classifier(local).version == e5.version  # other authorities keep theirs
+
+
+def test_corrections_switch_on_a_determinant_the_shipped_head_left_to_the_lexicon(
+    e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    from ecoute.classifiers import training_jobs
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.loader import DETERMINANT_HEAD, shipped_heads_dir
+    from ecoute.classifiers.training import OFF
+
+    shipped = tmp_path / "heads"
+    shutil.copytree(shipped_heads_dir(), shipped)
+    base = LinearHead.load(shipped / DETERMINANT_HEAD)
+    off = {"transfer_efficiency", "courtesy"}
+    base.thresholds = [OFF if name in off else t
+                       for name, t in zip(base.labels, base.thresholds or [], strict=True)]
+    base.save(shipped / DETERMINANT_HEAD)
+    monkeypatch.setattr(training_jobs, "shipped_heads_dir", lambda: shipped)
+    seed(factory, settings, tmp_path, ["On m'a baladé de service en service."])
+    with session_scope(factory) as session:
+        [item] = session.scalars(select(Item)).all()
+        correct_determinant(session, item, determinant="transfer_efficiency",
+                            polarity="negative", user="agent@town")
+    local = settings.model_copy(update={"cache_dir": e5_cache})
+    [path] = training_jobs.train_from_corrections(local, factory, "demo", log=lambda _: None)
+    thresholds = dict(zip(base.labels, LinearHead.load(path).thresholds or [], strict=True))
+    assert thresholds["transfer_efficiency"] == 0.5  # corrected: the head may now say it
+    assert thresholds["courtesy"] == OFF  # nothing said about it: left to the lexicon
+
