@@ -27,7 +27,7 @@ from typing import IO, Any
 
 try:
     import fcntl
-except ImportError:  # not on Windows: one scheduler per SQLite file is then up to the user
+except ImportError:  # Windows has no flock: one scheduler per SQLite file is up to the user
     fcntl = None  # type: ignore[assignment]
 
 from apscheduler.jobstores.memory import MemoryJobStore

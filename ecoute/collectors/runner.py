@@ -234,8 +234,10 @@ class SourceRunner:
                 ])
             # Only a new text (what the classifier reads) drops the classification; a status,
             # date or rating that moved keeps it and only moves the item in the rollups.
-            reread = [item for item, raw, _digest in updates if _text_changed(item, raw)]
-            kept = [item for item, _raw, _digest in updates if item not in reread]
+            reread: list[Item] = []
+            kept: list[Item] = []
+            for item, raw, _digest in updates:
+                (reread if _text_changed(item, raw) else kept).append(item)
             if reread:
                 forget_classification(session, reread)
             moved = retract(session, kept) if kept else {}

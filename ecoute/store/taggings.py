@@ -188,6 +188,15 @@ def record_predictions(
     _apply(session, delta)
 
 
+def restate(session: Session, items: Sequence[Item], delta: dict[RollupKey, Counts]) -> None:
+    """Apply ``delta`` (what :func:`retract` returned before ``items`` changed) and their
+    contributions as they are now: an item whose date, rating or status changed but not its
+    text keeps its classification and moves in the rollups."""
+    session.flush()
+    _contributions(session, items, +1, delta)
+    _apply(session, delta)
+
+
 def correct_determinant(
     session: Session, item: Item, *, determinant: str, polarity: str | None, user: str
 ) -> None:
@@ -209,18 +218,7 @@ def correct_determinant(
             corrected_by=user,
         )
     )
-    session.flush()
-    _contributions(session, [item], +1, delta)
-    _apply(session, delta)
-
-
-def restate(session: Session, items: Sequence[Item], delta: dict[RollupKey, Counts]) -> None:
-    """Apply ``delta`` (what :func:`retract` returned before ``items`` changed) and their
-    contributions as they are now: an item whose date, rating or status changed but not its
-    text keeps its classification and moves in the rollups."""
-    session.flush()
-    _contributions(session, items, +1, delta)
-    _apply(session, delta)
+    restate(session, [item], delta)
 
 
 def forget_classification(session: Session, items: Sequence[Item]) -> None:
