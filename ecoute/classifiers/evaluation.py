@@ -88,12 +88,12 @@ def read_labelled(path: Path, *, split: str = "val") -> list[LabelledItem]:
     """A labelled CSV file, or an XLM-T sentiment folder (one language folder holding
     ``{split}_text.txt``/``{split}_labels.txt``, or the folder of all the languages)."""
     if path.is_dir():
-        return read_xlmt_split(path, split)
+        return read_xlmt_folders(path, split)
     return read_labelled_csv(path)
 
 
-def read_xlmt_split(path: Path, split: str = "val") -> list[LabelledItem]:
-    from ecoute.classifiers.training import XLMT_LANGUAGES
+def read_xlmt_folders(path: Path, split: str = "val") -> list[LabelledItem]:
+    from ecoute.classifiers.training import XLMT_LANGUAGES, read_xlmt_split
 
     if (path / f"{split}_text.txt").is_file():
         folders = [path]
@@ -106,21 +106,10 @@ def read_xlmt_split(path: Path, split: str = "val") -> list[LabelledItem]:
         )
     items = []
     for folder in folders:
-        text_file, label_file = folder / f"{split}_text.txt", folder / f"{split}_labels.txt"
-        try:
-            texts = text_file.read_text(encoding="utf-8").split("\n")
-            labels = label_file.read_text(encoding="utf-8").split("\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read {folder}: {exc}") from exc
+        found = read_xlmt_split(folder, split)
         lang = XLMT_LANGUAGES.get(folder.name, folder.name)
-        for line, value in enumerate(labels, start=1):
-            if not value.strip():
-                continue
-            if value.strip() not in ("0", "1", "2") or line > len(texts):
-                raise ConfigError(f"{label_file}, line {line}: expected 0, 1 or 2 with a text "
-                                  f"on the same line of {text_file.name}, got {value!r}")
-            items.append(LabelledItem(text=texts[line - 1], lang=lang,
-                                      sentiment=XLMT_LABELS[int(value)]))
+        items += [LabelledItem(text=text, lang=lang, sentiment=XLMT_LABELS[int(label)])
+                  for text, label in zip(found.texts, found.labels, strict=True)]
     return items
 
 

@@ -42,9 +42,7 @@ class LinearHead:
         z = self.logits(x)
         if self.activation == "sigmoid":
             return 1.0 / (1.0 + np.exp(-z))
-        z = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=-1, keepdims=True)
+        return softmax(z)
 
     def save(self, path: Path) -> None:
         from safetensors.numpy import save_file
@@ -97,6 +95,13 @@ class LinearHead:
             thresholds=json.loads(header.get("thresholds", "null")),
             meta=json.loads(header.get("meta", "{}")),
         )
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, stable for large scores."""
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def fit_linear(

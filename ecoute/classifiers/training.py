@@ -22,7 +22,7 @@ from ecoute.classifiers.determinants import DETERMINANTS, Lexicon
 from ecoute.classifiers.e5 import SHARED, SentimentHeads
 from ecoute.classifiers.embedding_cache import cached_encode
 from ecoute.classifiers.encoder import E5Encoder
-from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1
+from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1, softmax
 from ecoute.classifiers.sentences import split_segments
 from ecoute.errors import ConfigError
 
@@ -44,25 +44,38 @@ class Split:
     labels: np.ndarray
 
 
+def read_xlmt_split(folder: Path, split: str) -> Split:
+    """One split of one XLM-T language folder: ``{split}_text.txt`` and ``{split}_labels.txt``,
+    one example per line, labels 0 (negative), 1 (neutral), 2 (positive)."""
+    text_file, label_file = folder / f"{split}_text.txt", folder / f"{split}_labels.txt"
+    try:
+        lines = text_file.read_text(encoding="utf-8").split("\n")
+        values = label_file.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the XLM-T split {folder} ({split}): {exc}") from exc
+    texts, labels = [], []
+    for line, value in enumerate(values, start=1):
+        if not value.strip():
+            continue
+        if value.strip() not in ("0", "1", "2") or line > len(lines):
+            raise ConfigError(f"{label_file}, line {line}: expected 0, 1 or 2 with a text "
+                              f"on the same line of {text_file.name}, got {value!r}")
+        texts.append(lines[line - 1])
+        labels.append(int(value))
+    return Split(texts, np.array(labels, dtype=np.int64))
+
+
 def read_xlmt(root: Path, *, max_train: int | None = None) -> dict[str, dict[str, Split]]:
     """``{lang: {"train": Split, "val": Split}}`` from an XLM-T sentiment folder."""
     data: dict[str, dict[str, Split]] = {}
     for folder, lang in XLMT_LANGUAGES.items():
         if not (root / folder).is_dir():
             continue
-        data[lang] = {}
-        for split in ("train", "val"):
-            text_file, label_file = root / folder / f"{split}_text.txt", root / folder / f"{split}_labels.txt"
-            try:
-                texts = text_file.read_text(encoding="utf-8").split("\n")
-                labels = [int(x) for x in label_file.read_text(encoding="utf-8").split("\n") if x.strip()]
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"cannot read the XLM-T split {text_file}: {exc}") from exc
-            texts = texts[: len(labels)]
-            if split == "train" and max_train:
-                # Files are in balanced label blocks of three; the first lines stay balanced.
-                texts, labels = texts[:max_train], labels[:max_train]
-            data[lang][split] = Split(texts, np.array(labels, dtype=np.int64))
+        data[lang] = {split: read_xlmt_split(root / folder, split) for split in ("train", "val")}
+        if max_train:
+            # Files are in balanced label blocks of three; the first lines stay balanced.
+            train = data[lang]["train"]
+            data[lang]["train"] = Split(train.texts[:max_train], train.labels[:max_train])
     if not data:
         raise ConfigError(
             f"no XLM-T language folder (french/, english/, ...) in {root}",
@@ -136,12 +149,6 @@ def read_apc(path: Path, *, exclude: Sequence[str] = ()) -> SpanExamples:
 SENTIMENT_FOLDS = 5
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _folds(groups: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     """Fold of each row; rows of one group (segments of one sentence) share a fold."""
     unique = np.unique(groups)
@@ -204,9 +211,8 @@ def train_sentiment(
     # Group ids are made unique across domains before they are assigned to folds.
     groups = np.concatenate([domains[d].groups * len(names) + i for i, d in enumerate(names)])
     fold = _folds(groups, folds)
-    rows = {d: slice(int(a), int(b)) for d, a, b in zip(
-        names, np.cumsum([0] + [len(domains[d].y) for d in names[:-1]]),
-        np.cumsum([len(domains[d].y) for d in names]), strict=True)}
+    domain_of = np.repeat(np.array(names), [len(domains[d].y) for d in names])
+    rows = {d: domain_of == d for d in names}
 
     def domain_f1(probs: np.ndarray, d: str) -> float:
         return macro_f1(y_train[rows[d]], probs[rows[d]].argmax(1), 3)
@@ -221,17 +227,17 @@ def train_sentiment(
             best = (score, l2, logits)
     _, l2, shared_logits = best
     temperature = fit_temperature(shared_logits, y_train)
-    shared_probs = _softmax(shared_logits / temperature)
+    shared_probs = softmax(shared_logits / temperature)
     w, b = fit_linear(x_train, y_train, n_labels=3, l2=l2)
     heads = {SHARED: LinearHead(labels, w, b, "softmax", temperature)}
     cv_scores: dict[str, float] = {}
     for lang in sorted({domains[d].lang for d in names}):
         own = [d for d in names if domains[d].lang == lang]
-        idx = np.concatenate([np.arange(len(y_train))[rows[d]] for d in own])
+        idx = np.flatnonzero(np.isin(domain_of, own))
         local_logits = np.zeros_like(shared_logits)
         local_logits[idx] = _out_of_fold_logits(x_train[idx], y_train[idx], fold[idx], l2)
         local_t = fit_temperature(local_logits[idx], y_train[idx])
-        mixed_probs = (shared_probs + _softmax(local_logits / local_t)) / 2
+        mixed_probs = (shared_probs + softmax(local_logits / local_t)) / 2
         alone = {d: domain_f1(shared_probs, d) for d in own}
         mixed = {d: domain_f1(mixed_probs, d) for d in own}
         keep = np.mean(list(mixed.values())) > np.mean(list(alone.values()))
