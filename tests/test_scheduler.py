@@ -46,6 +46,23 @@ def running(engine: Engine, factory: sessionmaker[Session], settings: Settings,
         assert not thread.is_alive()
 
 
+@contextmanager
+def leader_and_follower(engine: Engine, key: int) -> Iterator[tuple[Scheduler, Scheduler]]:
+    """Two schedulers on one migrated database: the first leads, the second follows."""
+    from ecoute.store.db import make_session_factory, upgrade
+
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False),
+                        scheduler_sync_seconds=0.2, worker_poll_seconds=0.1)
+    with running(engine, factory, settings, key) as leader:
+        _wait(leader.leading.is_set)
+        with running(engine, factory, settings, key) as follower:
+            time.sleep(0.5)
+            assert not follower.leading.is_set()
+            yield leader, follower
+
+
 @pytest.fixture
 def fast(settings: Settings) -> Settings:
     return settings.model_copy(update={"scheduler_sync_seconds": 0.2, "worker_poll_seconds": 0.1})
@@ -120,43 +137,23 @@ def test_missed_runs_after_downtime_run_once(
 
 
 def test_a_second_scheduler_follows_and_takes_over(
-    pg_engine: Engine, tmp_path: Path, lock_key: int
+    pg_engine: Engine, lock_key: int
 ) -> None:
-    from ecoute.store.db import make_session_factory, upgrade
-
-    upgrade(pg_engine)
-    factory = make_session_factory(pg_engine)
-    settings = Settings(database_url=pg_engine.url.render_as_string(hide_password=False),
-                        scheduler_sync_seconds=0.2, worker_poll_seconds=0.1)
-    with running(pg_engine, factory, settings, lock_key) as leader:
-        _wait(leader.leading.is_set)
-        with running(pg_engine, factory, settings, lock_key) as follower:
-            time.sleep(0.5)
-            assert not follower.leading.is_set()
-            # The leader's database session dies (its process was killed, say): the server
-            # drops the lock, the leader notices and steps down, the follower leads.
-            assert leader.lock.conn is not None
-            leader.lock.conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
-            _wait(lambda: follower.leading.is_set() or leader.leading.is_set(), 20)
-            _wait(lambda: follower.leading.is_set() != leader.leading.is_set(), 20)
+    with leader_and_follower(pg_engine, lock_key) as (leader, follower):
+        # The leader's database session dies (its process was killed, say): the server
+        # drops the lock, the leader notices and steps down, the follower leads.
+        assert leader.lock.conn is not None
+        leader.lock.conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
+        _wait(lambda: follower.leading.is_set() or leader.leading.is_set(), 20)
+        _wait(lambda: follower.leading.is_set() != leader.leading.is_set(), 20)
 
 
 def test_one_scheduler_leads_per_sqlite_file(
-    sqlite_engine: Engine, tmp_path: Path, lock_key: int
+    sqlite_engine: Engine, lock_key: int
 ) -> None:
     """Two `ecoute run` on one SQLite file: the second follows until the first stops (or its
     process dies, which releases the file lock)."""
-    from ecoute.store.db import make_session_factory, upgrade
-
-    upgrade(sqlite_engine)
-    factory = make_session_factory(sqlite_engine)
-    settings = Settings(database_url=sqlite_engine.url.render_as_string(),
-                        scheduler_sync_seconds=0.2, worker_poll_seconds=0.1)
-    with running(sqlite_engine, factory, settings, lock_key) as leader:
-        _wait(leader.leading.is_set)
-        with running(sqlite_engine, factory, settings, lock_key) as follower:
-            time.sleep(0.5)
-            assert not follower.leading.is_set()
-            assert Path(f"{sqlite_engine.url.database}.scheduler.lock").is_file()
-            leader.lock.release()  # what the kernel does when the leader's process dies
-            _wait(follower.leading.is_set, 20)
+    with leader_and_follower(sqlite_engine, lock_key) as (leader, follower):
+        assert Path(f"{sqlite_engine.url.database}.scheduler.lock").is_file()
+        leader.lock.release()  # what the kernel does when the leader's process dies
+        _wait(follower.leading.is_set, 20)

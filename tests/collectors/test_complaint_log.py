@@ -97,15 +97,22 @@ def test_huge_field_and_bad_bytes_are_quarantined_nothing_lost_or_duplicated(
     assert [len(x) for x in stored(factory)] == [3, 2]
 
 
-def test_a_changed_status_updates_the_complaint(
-    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
-) -> None:
+def _register_folder(factory: sessionmaker[Session], tmp_path: Path, first: str
+                     ) -> tuple[Path, int]:
+    """A watched folder holding REGISTER as ``first``, and its complaint_log source."""
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "2024-03-04.csv").write_text(REGISTER, encoding="utf-8")
+    (folder / first).write_text(REGISTER, encoding="utf-8")
     with session_scope(factory) as session:
         source_id = add_source(session, authority="demo", name="reg", kind="complaint_log",
                                options={"path": str(folder)}).id
+    return folder, source_id
+
+
+def test_a_changed_status_updates_the_complaint(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    folder, source_id = _register_folder(factory, tmp_path, "2024-03-04.csv")
     assert run_source(factory, settings, source_id).new == 2
     # The next export: R-2 answered and closed, text untouched; R-1 exactly as before.
     answered = REGISTER.replace("Urbanisme;en cours;\n", "Urbanisme;clos;06/03/2024\n", 1)
@@ -151,12 +158,7 @@ def _state(factory: sessionmaker[Session]) -> tuple[dict[str, str | None], dict[
 def test_a_new_status_keeps_the_classification_and_a_new_text_drops_it(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "1.csv").write_text(REGISTER, encoding="utf-8")
-    with session_scope(factory) as session:
-        source_id = add_source(session, authority="demo", name="reg", kind="complaint_log",
-                               options={"path": str(folder)}).id
+    folder, source_id = _register_folder(factory, tmp_path, "1.csv")
     run_source(factory, settings, source_id)
     assert classify_pending(factory, _Negative()).classified == 2
     versions, rollups = _state(factory)
