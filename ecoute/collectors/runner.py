@@ -236,8 +236,9 @@ class SourceRunner:
             # date or rating that moved keeps it and only moves the item in the rollups.
             reread: list[Item] = []
             kept: list[Item] = []
+            patterns = self.settings.redact_patterns
             for item, raw, _digest in updates:
-                (reread if _text_changed(item, raw) else kept).append(item)
+                (reread if _text_changed(item, raw, patterns) else kept).append(item)
             if reread:
                 forget_classification(session, reread)
             moved = retract(session, kept) if kept else {}
@@ -277,7 +278,8 @@ class SourceRunner:
             authority_id=source.authority_id, source_id=source.id,
             external_id=raw.external_id[:512], content_hash=digest,
             channel=str(raw.channel or default_channel), url=raw.url,
-            title=redact(raw.title) if raw.title else None, text=redact(raw.text),
+            title=redact(raw.title, self.settings.redact_patterns) if raw.title else None,
+            text=redact(raw.text, self.settings.redact_patterns),
             lang=raw.lang, author_hash=pseudonym(raw.author, self.settings.pseudonym_key),
             published_at=raw.published_at, collected_at=utcnow(), classified_version=None,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
@@ -333,8 +335,8 @@ class SourceRunner:
         history.append({"content_hash": item.content_hash, "replaced_at": utcnow().isoformat()})
         item.extra = {**raw.extra, "versions": history[-20:]}
         item.content_hash = digest
-        item.title = redact(raw.title) if raw.title else None
-        item.text = redact(raw.text)
+        item.title = redact(raw.title, self.settings.redact_patterns) if raw.title else None
+        item.text = redact(raw.text, self.settings.redact_patterns)
         item.published_at = raw.published_at or item.published_at
         item.rating_value, item.rating_scale = raw.rating_value, raw.rating_scale
         item.rating_norm = normalized_rating(raw)
@@ -384,9 +386,9 @@ class SourceRunner:
         return report
 
 
-def _text_changed(item: Item, raw: RawItem) -> bool:
-    title = redact(raw.title) if raw.title else None
-    return item.text != redact(raw.text) or item.title != title
+def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:
+    title = redact(raw.title, patterns) if raw.title else None
+    return item.text != redact(raw.text, patterns) or item.title != title
 
 
 def _interruptible(

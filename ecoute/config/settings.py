@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         description="Secret key of the HMAC that turns authors into pseudonyms. Required "
         "(and kept secret) when `env = prod`.",
     )
+    redact_patterns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra personal data to mask before storage, as placeholder name → RE2 "
+        "pattern, e.g. `{\"CLIENT\" = \"CL-[0-9]{6}\"}` replaces `CL-004211` by "
+        "`[CLIENT]` (see docs/privacy.md). Names are letters, digits and `_`.",
+    )
     default_authority: str = Field(
         "demo", description="Slug of the authority used when a command names none."
     )
@@ -266,8 +272,34 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value[len("postgresql://") :]
         return value
 
+    @field_validator("redact_patterns")
+    @classmethod
+    def _linear_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        import re2  # RE2 refuses what cannot run in linear time (backreferences, lookarounds)
+
+        from ecoute.pii import KINDS, compile_pattern
+
+        for name, pattern in value.items():
+            if not name or not name.replace("_", "").isalnum() or name.upper() in KINDS:
+                raise ValueError(
+                    f"redact_patterns: {name!r} is not a usable placeholder name; use letters, "
+                    f"digits and _ other than {', '.join(KINDS)}"
+                )
+            try:
+                compile_pattern(pattern)
+            except re2.error as exc:
+                raise ValueError(
+                    f"redact_patterns: the pattern of {name} is not valid RE2 syntax ({exc}); "
+                    "lookarounds and backreferences are not available"
+                ) from exc
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
+        if self.env == "prod" and not self.pseudonym_key.strip():
+            raise ValueError(
+                "ECOUTE_PSEUDONYM_KEY is empty: set it to a secret of your own when ECOUTE_ENV=prod"
+            )
         if self.env == "prod" and self.pseudonym_key == DEV_PSEUDONYM_KEY:
             raise ValueError(
                 "ECOUTE_PSEUDONYM_KEY must be set to a secret of your own when ECOUTE_ENV=prod"

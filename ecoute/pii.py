@@ -1,0 +1,281 @@
+"""Finding personal data in free text, as typed spans.
+
+Every pattern runs on RE2, which matches in time linear in the text (no backtracking): a 10 MB
+run of one character costs what 10 MB of ordinary feedback costs. The text is searched as
+UTF-8 bytes because RE2's Python binding re-encodes a ``str`` at every search call, which would
+make a search per candidate quadratic on long texts.
+
+A pattern only proposes candidates; a checksum or numbering plan confirms them (IBAN mod 97,
+NIR key, card Luhn and issuer ranges, phone numbers through Google's libphonenumber metadata),
+so that case numbers, dates, prices, durations and times survive.
+
+Kinds, from the most to the least specific (an overlap goes to the more specific one):
+EMAIL, IBAN, NIR, CARD, PHONE, PLATE, configured patterns, NAME.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+import re2
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.fr import nir as stdnum_nir
+
+KINDS = ("EMAIL", "IBAN", "NIR", "CARD", "PHONE", "PLATE", "NAME")
+
+_OPTIONS = re2.Options()
+_OPTIONS.max_mem = 64 << 20  # room for the DFA of the bounded repetitions on long texts
+
+
+def compile_pattern(pattern: str | bytes) -> re2._Regexp:
+    """An RE2 pattern searched over UTF-8 bytes; raises ``re2.error`` when invalid."""
+    raw = pattern.encode() if isinstance(pattern, str) else pattern
+    return re2.compile(raw, options=_OPTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Personal data at ``data[start:end]`` (byte offsets in the UTF-8 text)."""
+
+    start: int
+    end: int
+    kind: str
+
+
+# A separator inside a written number: space, dot, dash, no-break and narrow no-break spaces.
+_SEP = rb"[ .\-\x{a0}\x{202f}]"
+_EMAIL = compile_pattern(rb"[\w.+'\-]+@[\w\-]+(?:\.[\w\-]+)+")
+_IBAN = compile_pattern(rb"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+# Sex (1, 2; 3, 4, 7, 8 for temporary numbers), year, month (or 20-99 for unknown), department
+# (2A/2B in Corsica), commune, order number, then the optional two-digit key.
+_NIR = compile_pattern(
+    rb"\b[1234789]S?\d{2}S?\d{2}S?(?:\d{2}|2[ABab])S?\d{3}S?\d{3}(?:S?\d{2})?\b"
+    .replace(b"S", _SEP)
+)
+_CARD = compile_pattern(
+    rb"\b\d{4}(?:S?\d{4}){2,3}(?:S?\d{1,3})?\b|\b3[47]\d{2}S?\d{6}S?\d{5}\b".replace(b"S", _SEP)
+)
+_PHONE = compile_pattern(
+    (  # international (+33 6 12 34 56 78, 0033 (0)6..., +1 (212) 555-0123)
+        rb"(?:\+|\b00)[1-9]\d{0,2}S?(?:\(0\)S?)?(?:\(\d{1,4}\)S?)?\d{1,4}(?:S?\d{1,4}){1,6}\b"
+        # national with a trunk 0 (06 12 34 56 78, 0800 123 456, 020 7946 0958)
+        rb"|\b0\d(?:S?\d){7,11}\b"
+        # North American ((212) 555-0123, 212-555-0123)
+        rb"|\(\d{3}\)S?\d{3}[ .\-]\d{4}\b|\b\d{3}[.\-]\d{3}[.\-]\d{4}\b"
+    ).replace(b"S", _SEP)
+)
+# New plates (AB-123-CD, never I, O or U) and the old departmental ones (123 ABC 75, 2A/2B,
+# 971-976).
+_PLATE = compile_pattern(
+    rb"\b[A-HJ-NP-TV-Z]{2}[ \-]?\d{3}[ \-]?[A-HJ-NP-TV-Z]{2}\b"
+    rb"|\b\d{1,4}[ \-][A-Z]{1,3}[ \-](?:\d{2}|2[AB]|97[1-6])\b"
+)
+
+_WORD = rb"(?:\p{Lu}[\p{L}'\x{2019}\-]*\p{L}|\p{Lu}\.)"
+_NAME_WORDS = rb"(" + _WORD + rb"(?:[ \t]+(?:(?:de|du|des|van|von|da|di)[ \t]+|d'|d\x{2019})?" \
+    + _WORD + rb"){0,2})"
+_TITLE = (
+    rb"(?:\b(?i:madame|monsieur|mademoiselle|docteur|docteure|professeur|professeure|ma\x{ee}tre)"
+    rb"|\b(?:Mme|Mmes|Mlle|Mlles|Melle|Dr|Pr|Mr|Mrs|Ms|Mx|Prof)\.?|\bMM?\.)[ \t\x{a0}]+"
+)
+_SIGN_OFF = (
+    rb"\b(?i:bien cordialement|cordialement|bien \x{e0} vous|salutations distingu\x{e9}es|"
+    rb"sinc\x{e8}res salutations|meilleures salutations|respectueusement|best regards|"
+    rb"kind regards|warm regards|regards|best wishes|yours sincerely|yours faithfully|sincerely|"
+    rb"je m'appelle|je me nomme|my name is)[ \t]*[,.!:]?[ \t]*(?:\r?\n[ \t]*){0,2}"
+)
+_NAME = compile_pattern(
+    _TITLE + _NAME_WORDS + rb"|" + _SIGN_OFF + _NAME_WORDS + rb"([ \t]*(?:$|[\r\n.,;!)]))"
+)
+# Words that follow a title or a sign-off without being a person's name.
+_NOT_NAMES = frozenset(
+    """le la les l' the a an un une mon ma mes votre vos notre nos son sa ses
+    maire adjoint adjointe directeur directrice président présidente préfet préfète ministre
+    député députée sénateur conseiller conseillère responsable agent agente chef
+    madame monsieur mademoiselle messieurs mesdames docteur doctor mayor director manager
+    president officer team équipe service services mairie ville city council department
+    merci thanks thank bonjour hello""".split()
+)
+
+_DIGITS = b"0123456789"
+_NUMBER_GROUPS = re.compile(r"[0-9A-Ba-b]+")  # one character class: linear
+_CONTINUATION = re.compile(rb"[\x80-\xbf]*")  # one character class: linear
+
+
+def find_spans(data: bytes, extra: Sequence[tuple[str, re2._Regexp]] = ()) -> list[Span]:
+    """Non-overlapping spans of personal data in the UTF-8 ``data``, in text order.
+
+    ``extra`` holds configured (kind, pattern) pairs, matched as they are."""
+    found: list[Span] = []
+    if b"@" in data:
+        found += _spans(_EMAIL, data, "EMAIL", None)
+    digits = len(data) - len(data.translate(None, _DIGITS))
+    if digits >= 8:  # every IBAN, NIR, card and phone number has at least 8 digits
+        found += _spans(_IBAN, data, "IBAN", _confirm_iban)
+        found += _spans(_NIR, data, "NIR", _confirm_nir)
+        found += _spans(_CARD, data, "CARD", _confirm_card)
+        found += _spans(_PHONE, data, "PHONE", _confirm_phone)
+    if digits >= 3:
+        found += _spans(_PLATE, data, "PLATE", _confirm_plate)
+    for kind, pattern in extra:
+        found += _spans(pattern, data, kind, None)
+    found += _spans(_NAME, data, "NAME", _confirm_name)
+    return _without_overlaps(found, [k for k, _ in extra])
+
+
+Confirm = Callable[[re2._Match, int, int], tuple[int, int] | None]
+
+#: Candidates of one kind confirmed per text. Past it (a text made of thousands of numbers is
+#: a data dump, not feedback) candidates are masked without confirmation: the time stays
+#: linear with a small constant, and nothing personal is let through for lack of time.
+MAX_CONFIRMATIONS = 1000
+
+
+def _spans(
+    pattern: re2._Regexp, data: bytes, kind: str, confirm: Confirm | None
+) -> Iterator[Span]:
+    """Confirmed matches of ``pattern``. A refused candidate is searched again from its next
+    character, so that a valid number right after a longer invalid one is still found; each
+    candidate is bounded in length, so the text is read a bounded number of times."""
+    if confirm is None:
+        for match in pattern.finditer(data):
+            start, stop = match.span()
+            if stop > start:
+                yield Span(start, stop, kind)
+        return
+    pos, end, confirmations = 0, len(data), 0
+    while pos < end and (match := pattern.search(data, pos)) is not None:
+        start, stop = match.span()
+        if confirmations >= MAX_CONFIRMATIONS:
+            yield Span(start, stop, kind)
+            pos = max(stop, start + 1)
+            continue
+        confirmations += 1
+        span = confirm(match, start, stop)
+        if span is not None and span[1] > span[0]:
+            yield Span(span[0], span[1], kind)
+            pos = max(span[1], start + 1)
+        else:
+            pos = start + 1
+        if pos < end and 0x80 <= data[pos] < 0xC0:  # not in the middle of a character
+            pos = _CONTINUATION.match(data, pos).end()  # type: ignore[union-attr]
+
+
+def _trimmed(
+    match: re2._Match, start: int, stop: int, valid: Callable[[str], bool]
+) -> tuple[int, int] | None:
+    """The longest prefix of the candidate, cut at a separator, that ``valid`` accepts: a
+    pattern may have taken the digits or letters that follow a number."""
+    text = match.group().decode()
+    cut = len(text)
+    for _ in range(8):
+        if valid(text[:cut]):
+            return start, start + len(text[:cut].encode())
+        cut = max(text.rfind(sep, 0, cut) for sep in " .-\u00a0\u202f")
+        if cut <= 0:
+            return None
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _valid_iban(text: str) -> bool:
+    return bool(stdnum_iban.is_valid(text))
+
+
+def _confirm_iban(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
+    return _trimmed(match, start, stop, _valid_iban)
+
+
+def _confirm_nir(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
+    text = match.group().decode()
+    compact = "".join(ch for ch in text if ch.isalnum())
+    if len(compact) == 15 and stdnum_nir.is_valid(compact):
+        return start, stop
+    # Written in the NIR's own grouping (1 85 05 78 006 084 36) it is one even when the key
+    # was mistyped: a wrong key does not make it less personal.
+    if len(compact) == 15 and len(_NUMBER_GROUPS.findall(text)) == 7:
+        return start, stop
+    return None
+
+
+_CARD_BRANDS: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
+    (("4",), (13, 16, 19)),  # Visa, CB
+    (tuple(str(n) for n in range(51, 56)) + tuple(str(n) for n in range(2221, 2721)), (16,)),
+    (("34", "37"), (15,)),  # American Express
+    (("6011", "65") + tuple(str(n) for n in range(644, 650)), (16, 17, 18, 19)),  # Discover
+    (("35",), (16, 17, 18, 19)),  # JCB
+    (("62",), (16, 17, 18, 19)),  # UnionPay
+    (("30", "36", "38", "39"), (14, 15, 16, 17, 18, 19)),  # Diners
+)
+
+
+def _valid_card(text: str) -> bool:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not any(digits.startswith(prefixes) and len(digits) in lengths
+               for prefixes, lengths in _CARD_BRANDS):
+        return False
+    return bool(luhn.is_valid(digits))
+
+
+def _confirm_card(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
+    return _trimmed(match, start, stop, _valid_card)
+
+
+@lru_cache(maxsize=4096)
+def _valid_phone(text: str) -> bool:
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    regions: tuple[str | None, ...]
+    if text.startswith("+"):
+        regions = (None,)
+    elif text.startswith("0"):
+        regions = ("FR", "GB")
+    else:
+        regions = ("US",)
+    for region in regions:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True
+    return False
+
+
+def _confirm_phone(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
+    return _trimmed(match, start, stop, _valid_phone)
+
+
+def _confirm_plate(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
+    text = match.group().decode()
+    if text[:1].isalpha() and ("000" in text or text[:2] in ("SS", "WW")):
+        return None  # not issued: number 000, and SS/WW are not regular series
+    return start, stop
+
+
+def _confirm_name(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
+    group = 1 if match.span(1)[0] >= 0 else 2
+    words = match.group(group).decode().replace("\u2019", "'").split()
+    if not words or words[0].lower() in _NOT_NAMES or words[0].lower().rstrip(".") in _NOT_NAMES:
+        return None
+    return match.span(group)
+
+
+def _without_overlaps(spans: Iterable[Span], extra_kinds: Sequence[str]) -> list[Span]:
+    """One span per stretch of text: the more specific kind wins an overlap, then the longer."""
+    rank = {kind: i for i, kind in enumerate(
+        ("EMAIL", "IBAN", "NIR", "CARD", "PHONE", "PLATE", *extra_kinds, "NAME"))}
+    kept: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, rank[s.kind], -s.end)):
+        if kept and span.start < kept[-1].end:
+            last = kept[-1]
+            if (rank[span.kind], last.end - last.start) < (rank[last.kind], span.end - span.start):
+                kept[-1] = span
+            continue
+        kept.append(span)
+    return kept
