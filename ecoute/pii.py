@@ -81,20 +81,22 @@ _NAME_WORDS = rb"(" + _WORD + rb"(?:[ \t]+(?:(?:de|du|des|van|von|da|di)[ \t]+|d
     + _WORD + rb"){0,2})"
 _TITLE = (
     rb"(?:\b(?i:madame|monsieur|mademoiselle|docteur|docteure|professeur|professeure|ma\x{ee}tre)"
-    rb"|\b(?:Mme|Mmes|Mlle|Mlles|Melle|Dr|Pr|Mr|Mrs|Ms|Mx|Prof)\.?|\bMM?\.)[ \t\x{a0}]+"
+    rb"|\b(?:Mme|Mmes|Mlle|Mlles|Melle|Dr|Pr|Mr|Mrs|Ms|Mx|Prof)\.?|\bMM?\."
+    rb"|\b(?i:je m'appelle|je m\x{2019}appelle|je me nomme|my name is))[ \t\x{a0}]+"
 )
 _SIGN_OFF = (
     rb"\b(?i:bien cordialement|cordialement|bien \x{e0} vous|salutations distingu\x{e9}es|"
     rb"sinc\x{e8}res salutations|meilleures salutations|respectueusement|best regards|"
-    rb"kind regards|warm regards|regards|best wishes|yours sincerely|yours faithfully|sincerely|"
-    rb"je m'appelle|je me nomme|my name is)[ \t]*[,.!:]?[ \t]*(?:\r?\n[ \t]*){0,2}"
+    rb"kind regards|warm regards|regards|best wishes|yours sincerely|yours faithfully|sincerely)"
+    rb"[ \t]*[,.!:]?[ \t]*(?:\r?\n[ \t]*){0,2}"
 )
 _NAME = compile_pattern(
     _TITLE + _NAME_WORDS + rb"|" + _SIGN_OFF + _NAME_WORDS + rb"([ \t]*(?:$|[\r\n.,;!)]))"
 )
 # Words that follow a title or a sign-off without being a person's name.
-_NOT_NAMES = frozenset(
-    """le la les l' the a an un une mon ma mes votre vos notre nos son sa ses
+_ARTICLES = frozenset("le la les l' the a an un une".split())
+_ROLES = frozenset(
+    """mon ma mes votre vos notre nos son sa ses
     maire adjoint adjointe directeur directrice président présidente préfet préfète ministre
     député députée sénateur conseiller conseillère responsable agent agente chef
     madame monsieur mademoiselle messieurs mesdames docteur doctor mayor director manager
@@ -234,7 +236,8 @@ def _valid_phone(text: str) -> bool:
     if text.startswith("+"):
         regions = (None,)
     elif text.startswith("0"):
-        regions = ("FR", "GB")
+        # France, then its overseas departments (0694... is dialled the same way), then the UK
+        regions = ("FR", "RE", "GP", "GF", "MQ", "YT", "GB")
     else:
         regions = ("US",)
     for region in regions:
@@ -260,8 +263,11 @@ def _confirm_plate(match: re2._Match, start: int, stop: int) -> tuple[int, int] 
 
 def _confirm_name(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
     group = 1 if match.span(1)[0] >= 0 else 2
-    words = match.group(group).decode().replace("\u2019", "'").split()
-    if not words or words[0].lower() in _NOT_NAMES or words[0].lower().rstrip(".") in _NOT_NAMES:
+    words = [w.lower().rstrip(".").replace("\u2019", "'").split("'")[-1]
+             for w in match.group(group).decode().split()]
+    # "Madame la Maire", "Monsieur le Directeur", "Cordialement, L'équipe": a role, not a name;
+    # "Dr Le Goff" is a name.
+    if not words or any(w in _ROLES for w in words) or (len(words) == 1 and words[0] in _ARTICLES):
         return None
     return match.span(group)
 
