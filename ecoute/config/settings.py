@@ -157,8 +157,8 @@ class Settings(BaseSettings):
     redact_patterns: dict[str, str] = Field(
         default_factory=dict,
         description="Extra personal data to mask before storage, as placeholder name → RE2 "
-        "pattern, e.g. `{\"CLIENT\" = \"CL-[0-9]{6}\"}` replaces `CL-004211` by "
-        "`[CLIENT]` (see docs/privacy.md). Names are letters, digits and `_`.",
+        "pattern: `ECOUTE_REDACT_PATTERNS='{\"CLIENT\": \"CL-[0-9]{6}\"}'` replaces "
+        "`CL-004211` by `[CLIENT]` (docs/privacy.md). Names are letters, digits and `_`.",
     )
     default_authority: str = Field(
         "demo", description="Slug of the authority used when a command names none."

@@ -57,3 +57,19 @@ def test_production_refuses_the_development_key(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("ECOUTE_ENV", "prod")
     with pytest.raises(ConfigError, match="ECOUTE_PSEUDONYM_KEY"):
         get_settings()
+
+
+def test_production_refuses_an_empty_pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECOUTE_ENV", "prod")
+    monkeypatch.setenv("ECOUTE_PSEUDONYM_KEY", "  ")
+    with pytest.raises(ConfigError, match="ECOUTE_PSEUDONYM_KEY is empty"):
+        get_settings()
+
+
+def test_configured_redaction_patterns_must_be_re2() -> None:
+    assert Settings(redact_patterns={"CLIENT": r"CL-\d{6}"}).redact_patterns == {
+        "CLIENT": r"CL-\d{6}"}
+    with pytest.raises(ValidationError, match="not valid RE2 syntax"):
+        Settings(redact_patterns={"CLIENT": r"(a+)\1"})  # a backreference can backtrack
+    with pytest.raises(ValidationError, match="not a usable placeholder name"):
+        Settings(redact_patterns={"PHONE": r"x"})
