@@ -12,14 +12,18 @@ transaction, counted in the same report (a corrected export counts as updated).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import CallInterval, CollectContext, RawItem, Rejected
@@ -27,7 +31,7 @@ from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.config.settings import Settings
-from ecoute.errors import EcouteError, RunInterrupted
+from ecoute.errors import EcouteError, RunInterrupted, StoreError
 from ecoute.privacy import pseudonym, redact
 from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
@@ -36,6 +40,7 @@ from ecoute.store.authorities import ensure_department, ensure_site
 from ecoute.store.db import session_scope
 from ecoute.store.taggings import forget_classification, restate, retract
 from ecoute.store.models import CollectionRun, Item, RunStatus, Source, utcnow
+from ecoute.store.text_normalise import normalise_record
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,9 @@ class RunReport:
     updated: int = 0
     quarantined: int = 0
     error: str | None = None
+    #: The run failed because the database was busy or unreachable: the same run later
+    #: stores what this one could not (the API answers 503 with Retry-After).
+    retryable: bool = False
     #: Dry runs only: what would have been stored, and what would have gone to quarantine.
     preview: list[RawItem | CallInterval] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
@@ -164,6 +172,13 @@ class SourceRunner:
                                       collector.dedupe_by_content)
             except EcouteError as exc:
                 failure = exc
+            except OperationalError as exc:
+                report.retryable = True
+                failure = StoreError(
+                    f"the database was busy or unreachable while storing the items "
+                    f"({_first_line(exc)})",
+                    hint="run it again: what was already stored is not stored twice",
+                )
             except Exception as exc:  # a collector bug must not stop the other sources
                 log.exception("collector %s crashed on source %s", kind, name)
                 failure = exc
@@ -172,6 +187,7 @@ class SourceRunner:
     def _preview(
         self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool
     ) -> None:
+        batch = self._normalised(batch)
         with session_scope(self.factory) as session:
             new, _updates, dupes, rejected = self._classify_batch(session, source_id, batch,
                                                                   by_content)
@@ -217,15 +233,69 @@ class SourceRunner:
             seen_ids.add(raw.external_id)
         return new, updates, dupes, rejected
 
+    def _normalised(
+        self, batch: list[RawItem | CallInterval | Rejected]
+    ) -> list[RawItem | CallInterval | Rejected]:
+        """The batch with every string in the form it is stored in (``text_normalise``)."""
+        return [normalise_record(entry, self.settings.text_max_chars) for entry in batch]
+
     def _persist(
         self, source_id: int, batch: list[RawItem | Rejected], report: RunReport,
         cursor: dict[str, Any], by_content: bool,
     ) -> None:
-        with session_scope(self.factory) as session:
-            source = source_repo.get_source(session, source_id)
-            new, updates, dupes, rejected = self._classify_batch(session, source_id, batch,
+        self._store(source_id, self._normalised(batch), report, cursor, by_content)
+
+    def _store(
+        self, source_id: int, batch: list[Any], report: RunReport, cursor: dict[str, Any],
+        by_content: bool,
+    ) -> None:
+        """Write a batch in one transaction. A record the database refuses (a value it cannot
+        hold) must not cost the others, nor fail every retry of the run: the batch is then
+        written record by record and the refused record goes to quarantine with the reason."""
+        try:
+            self._write(source_id, batch, report, cursor, by_content)
+            return
+        except OperationalError:
+            raise  # busy or unreachable: no record is at fault; the run fails, a rerun stores it
+        except StatementError as exc:
+            if len(batch) == 1:
+                self._quarantine_refused(source_id, batch[0], report, cursor, exc)
+                return
+            log.warning("the database refused a batch of %d records (%s); writing them one "
+                        "by one", len(batch), _first_line(exc))
+        for entry in batch:
+            self._store(source_id, [entry], report, cursor, by_content)
+
+    def _write(
+        self, source_id: int, batch: list[Any], report: RunReport, cursor: dict[str, Any],
+        by_content: bool,
+    ) -> None:
+        for attempt in range(2):
+            saved = _counters(report)
+            try:
+                with session_scope(self.factory) as session:
+                    self._write_batch(session, source_id, batch, report, cursor, by_content)
+                return
+            except IntegrityError:
+                _restore(report, saved)
+                # Another writer stored some of the same external ids between our read and
+                # our insert (PostgreSQL: SQLite writers take the lock before reading). Read
+                # again: they are now duplicates or updates.
+                if attempt:
+                    raise
+            except BaseException:
+                _restore(report, saved)
+                raise
+
+    def _write_batch(
+        self, session: Session, source_id: int, batch: list[Any], report: RunReport,
+        cursor: dict[str, Any], by_content: bool,
+    ) -> None:
+        source = source_repo.get_source(session, source_id)
+        collector_cls = get_collector(source.kind)
+        for part in _versions(batch):
+            new, updates, dupes, rejected = self._classify_batch(session, source_id, part,
                                                                  by_content)
-            collector_cls = get_collector(source.kind)
             if new:
                 # One executemany: the ORM's unit of work costs more than the rest of a batch.
                 session.execute(insert(Item), [
@@ -246,24 +316,60 @@ class SourceRunner:
                 self._update_item(item, raw, digest)
             if kept:
                 restate(session, kept, moved)
-            calls = self._sorted_intervals(session, source_id, batch, create=True)
+            calls = self._sorted_intervals(session, source_id, part, create=True)
             call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
             for rej in rejected:
                 source_repo.add_quarantine(
                     session, source_id=source_id, run_id=report.run_id, payload=rej.payload,
                     position=rej.position, error_class=rej.error_class, message=rej.reason,
                 )
-            report.fetched += len(batch) - len(rejected)
+            report.fetched += len(part) - len(rejected)
             report.new += len(new) + len(calls.changes.new)
             report.updated += len(updates) + len(calls.changes.changed)
             report.duplicate += dupes + calls.changes.duplicate
             report.quarantined += len(rejected)
-            if report.run_id is not None:
-                run = session.get(CollectionRun, report.run_id)
-                assert run is not None
-                run.fetched, run.new, run.duplicate = report.fetched, report.new, report.duplicate
-                run.updated, run.quarantined = report.updated, report.quarantined
-            source.cursor = dict(cursor)
+        self._record_progress(session, source, report, cursor)
+
+    def _record_progress(
+        self, session: Session, source: Source, report: RunReport, cursor: dict[str, Any]
+    ) -> None:
+        """The run's counters and the source's cursor, in the transaction of what they count."""
+        if report.run_id is not None:
+            run = session.get(CollectionRun, report.run_id)
+            assert run is not None
+            run.fetched, run.new, run.duplicate = report.fetched, report.new, report.duplicate
+            run.updated, run.quarantined = report.updated, report.quarantined
+        source.cursor = dict(cursor)
+
+    def _quarantine_refused(
+        self, source_id: int, entry: Any, report: RunReport, cursor: dict[str, Any],
+        exc: StatementError,
+    ) -> None:
+        """Quarantine a record the database would not store, with the database's reason."""
+        if isinstance(entry, Rejected):
+            position = entry.position
+            # Bytes fit the binary column whatever they hold; the text column refused it.
+            payload: str | bytes = (entry.payload if isinstance(entry.payload, bytes)
+                                    else entry.payload.encode("utf-8", "surrogatepass"))
+        else:
+            position = str(entry.external_id)
+            # ASCII JSON: every character the database refused is now an escape sequence.
+            payload = json.dumps(dataclasses.asdict(entry), default=str)
+        saved = _counters(report)
+        try:
+            with session_scope(self.factory) as session:
+                source_repo.add_quarantine(
+                    session, source_id=source_id, run_id=report.run_id, payload=payload,
+                    position=position, error_class=_error_class(exc),
+                    message=f"{position}: the database refused this record "
+                    f"({_first_line(exc)})",
+                )
+                report.quarantined += 1
+                self._record_progress(session, source_repo.get_source(session, source_id),
+                                      report, cursor)
+        except BaseException:
+            _restore(report, saved)
+            raise
 
     def _new_item(
         self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str
@@ -356,6 +462,21 @@ class SourceRunner:
             report.status = RunStatus.PARTIAL if report.quarantined else RunStatus.SUCCESS
         if dry_run:
             return report
+        # A run must not stay "running" because the database was busy for a moment.
+        for attempt in range(FINISH_ATTEMPTS):
+            try:
+                self._record_outcome(source_id, report, error=error, ctx=ctx)
+                break
+            except OperationalError:
+                if attempt == FINISH_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        return report
+
+    def _record_outcome(
+        self, source_id: int, report: RunReport, *, error: BaseException | None,
+        ctx: CollectContext | None,
+    ) -> None:
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
             now = utcnow()
@@ -383,7 +504,51 @@ class SourceRunner:
                 run.status = report.status
                 run.finished_at = now
                 run.error = report.error
-        return report
+
+
+FINISH_ATTEMPTS = 4
+
+
+def _counters(report: RunReport) -> tuple[int, int, int, int, int]:
+    return report.fetched, report.new, report.duplicate, report.updated, report.quarantined
+
+
+def _restore(report: RunReport, saved: tuple[int, int, int, int, int]) -> None:
+    """Counters as they were before a transaction that did not commit."""
+    (report.fetched, report.new, report.duplicate, report.updated,
+     report.quarantined) = saved
+
+
+def _versions(batch: list[Any]) -> list[list[Any]]:
+    """The batch in rounds: the first version of every external id, then the second ones...
+
+    A second version in the same batch is then applied after the first, as it would be from
+    the next batch (an update, or a duplicate when nothing changed), not dropped.
+    """
+    rounds: list[list[Any]] = [[]]
+    seen: dict[str, int] = {}
+    for entry in batch:
+        if not isinstance(entry, RawItem):
+            rounds[0].append(entry)
+            continue
+        n = seen.get(entry.external_id, 0)
+        seen[entry.external_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(entry)
+    return rounds
+
+
+def _first_line(exc: BaseException) -> str:
+    """The database's own words, without the SQL statement and parameters SQLAlchemy adds
+    (they hold record contents)."""
+    orig = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    lines = str(orig).strip().splitlines()
+    return (lines[0] if lines else type(orig).__name__)[:300]
+
+
+def _error_class(exc: StatementError) -> str:
+    return type(exc.orig).__name__ if isinstance(exc, DBAPIError) else "StoreRefused"
 
 
 def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:

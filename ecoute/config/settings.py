@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     collect_batch_size: int = Field(
         200, ge=1, description="Items written per transaction by the collection runner."
     )
+    text_max_chars: int = Field(
+        100_000, ge=1000,
+        description="Longest string stored for one field of an item (title, text, each string "
+        "of `extra`) or of a quarantine entry. A longer one is cut and its original length is "
+        "recorded in the item's `extra.truncated` (or in the quarantine entry's message).",
+    )
     http_timeout: float = Field(
         20.0, gt=0, description="Seconds to wait for each read of a response (and to connect, "
         "unless `http_connect_timeout` is set)."

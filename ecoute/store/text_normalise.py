@@ -1,0 +1,92 @@
+"""One normal form for every string ecoute stores, applied once before storage.
+
+PostgreSQL refuses U+0000 in text (the whole statement fails, so one such character used to
+fail a batch and every retry of it); SQLite stores it and every later reader chokes. Other
+control characters and lone surrogates are noise of broken exports and encodings, and the
+same words written in two Unicode forms would count as two texts. So every string of a record
+(its title, text, author, ids, the strings of its ``extra``, a quarantine payload) loses its
+control characters except newline and tab (a carriage return becomes a newline), is put in
+Unicode NFC and is cut at ``text_max_chars`` characters. A cut is never silent: the original
+length is recorded in the record's ``extra["truncated"]`` (field name → original length), or,
+for records without ``extra`` (a quarantine entry), at the end of its ``reason``.
+
+The module knows no record class: it reads the fields of any dataclass, so the store keeps
+knowing nothing of collectors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from typing import Any, TypeVar
+
+# Single-character classes only: the substitutions are linear in the length of the text.
+_NEWLINES = re.compile("\r\n?")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+TRUNCATED_KEY = "truncated"
+
+Record = TypeVar("Record")
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (except ``\\n`` and ``\\t``), in NFC."""
+    value = _CONTROL.sub("", _NEWLINES.sub("\n", value))
+    # NFC of plain ASCII is itself: skip the work for most texts.
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
+
+
+def normalise_text(value: str, max_chars: int) -> tuple[str, int | None]:
+    """(clean text cut at ``max_chars``, its length before the cut or None when not cut)."""
+    value = clean_text(value)
+    if len(value) <= max_chars:
+        return value, None
+    return value[:max_chars], len(value)
+
+
+def normalise_json(value: Any, max_chars: int, path: str, cuts: dict[str, int]) -> Any:
+    """A copy of a JSON-like value with every string (keys too) normalised; a string cut is
+    recorded in ``cuts`` under its dotted ``path``."""
+    if isinstance(value, str):
+        text, original = normalise_text(value, max_chars)
+        if original is not None:
+            cuts[path] = original
+        return text
+    if isinstance(value, dict):
+        return {
+            (clean_text(k) if isinstance(k, str) else k):
+            normalise_json(v, max_chars, f"{path}.{k}", cuts)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [normalise_json(v, max_chars, f"{path}[{i}]", cuts) for i, v in enumerate(value)]
+    return value
+
+
+def normalise_record(record: Record, max_chars: int) -> Record:
+    """A copy of dataclass ``record`` whose strings are all in the stored normal form.
+
+    Bytes are kept as they are (a quarantined file is evidence, and binary columns take any
+    byte); strings and the strings inside dicts and lists are normalised.
+    """
+    if not dataclasses.is_dataclass(record) or isinstance(record, type):
+        raise TypeError(f"normalise_record takes a dataclass instance, not {record!r}")
+    changes: dict[str, Any] = {}
+    cuts: dict[str, int] = {}
+    for field in dataclasses.fields(record):
+        value = getattr(record, field.name)
+        if isinstance(value, str | dict | list):
+            new = normalise_json(value, max_chars, field.name, cuts)
+            if new != value or isinstance(value, dict | list):
+                changes[field.name] = new
+    if cuts:
+        extra = changes.get("extra")
+        if isinstance(extra, dict):
+            prior = extra.get(TRUNCATED_KEY)
+            extra[TRUNCATED_KEY] = {**(prior if isinstance(prior, dict) else {}), **cuts}
+        elif isinstance(changes.get("reason", getattr(record, "reason", None)), str):
+            told = ", ".join(f"{name} cut at {max_chars} of {n} characters"
+                             for name, n in cuts.items())
+            changes["reason"] = f"{changes.get('reason', getattr(record, 'reason'))} ({told})"
+    return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
