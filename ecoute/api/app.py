@@ -11,7 +11,7 @@ from ecoute.api.metrics import metrics_registry
 from ecoute.api.metrics import router as metrics_router
 from ecoute.api.routers import health, ingest, items, satisfaction, sources
 from ecoute.config.settings import Settings, get_settings
-from ecoute.store.db import make_engine, make_session_factory
+from ecoute.store.db import make_engine, make_session_factory, make_writer_factory
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -28,6 +28,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Requests that write (ingest, uploads, corrections) run next to each other and next to
+    # the scheduler: on SQLite they take the write lock when they begin and wait for it up to
+    # the busy timeout, instead of failing at once on a snapshot another writer made stale.
+    app.state.writer_factory = make_writer_factory(engine)
     install_error_handlers(app)
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)

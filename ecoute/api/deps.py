@@ -32,12 +32,19 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def _writer_session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.writer_factory) as session:
+        yield session
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
 SessionDep = Annotated[Session, Depends(_session)]
+#: For endpoints that write: takes SQLite's write lock at the start (see ``make_writer_factory``).
+WriterSessionDep = Annotated[Session, Depends(_writer_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
@@ -55,8 +62,10 @@ def _current_key(request: Request) -> ApiKey | None:
     if token is None:
         return None
     # A unit of work of its own: recording the key's last use must not hold a write lock
-    # for the rest of the request (collection runs write from other sessions).
-    with session_scope(request.app.state.session_factory) as session:
+    # for the rest of the request (collection runs write from other sessions). A writer
+    # session: a read-then-write transaction on SQLite fails at once, without the busy
+    # timeout, when another writer committed in between.
+    with session_scope(request.app.state.writer_factory) as session:
         key = authenticate(session, token)
     if key is None:
         raise Unauthorized("unknown or revoked API key", hint=KEY_HINT)

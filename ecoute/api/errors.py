@@ -5,8 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
-from ecoute.errors import EcouteError, Unauthorized
+from ecoute.errors import EcouteError, StoreError, Unauthorized
+
+#: Seconds a client is told to wait before retrying when the database is busy or unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 def _body(name: str, detail: str, hint: str | None = None) -> dict[str, str]:
@@ -22,8 +26,20 @@ def install_error_handlers(app: FastAPI) -> None:
         # RFC 9110: a 401 names the scheme that would be accepted (the key as a bearer token).
         headers = {"WWW-Authenticate": 'Bearer realm="ecoute"'} if isinstance(
             exc, Unauthorized) else None
+        if isinstance(exc, StoreError):
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return JSONResponse(_body(exc.name, exc.message, exc.hint), status_code=exc.http_status,
                             headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        # Busy (SQLite's lock held past the busy timeout) or unreachable: nothing the client
+        # sent is wrong, the same request succeeds later. The SQL text stays in the logs.
+        return JSONResponse(
+            _body("StoreError", "the database is busy or unreachable",
+                  "retry in a few seconds"),
+            status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

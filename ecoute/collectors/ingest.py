@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import Rejected
@@ -26,10 +27,10 @@ from ecoute.collectors.registry import get_collector
 from ecoute.collectors.runner import RunReport
 from ecoute.collectors.sources import run_source
 from ecoute.config.settings import Settings
-from ecoute.errors import InvalidRequest, PayloadTooLarge, SourceNotFound
+from ecoute.errors import InvalidRequest, PayloadTooLarge, SourceExists, SourceNotFound, StoreError
 from ecoute.store import sources as source_repo
 from ecoute.store.db import session_scope
-from ecoute.store.models import Authority, Source
+from ecoute.store.models import Authority, RunStatus, Source
 
 
 @dataclass
@@ -84,19 +85,29 @@ def split_records(body: bytes, content_type: str | None) -> list[tuple[str, Any]
 
 def push_source_id(session: Session, settings: Settings, authority: Authority,
                    key_prefix: str) -> int:
-    """The push source of this key in this authority, created on first use."""
+    """The push source of this key in this authority, created on first use.
+
+    The first batches of a new key often come at once: when another request creates the
+    source between our look-up and our insert, its source is used (the savepoint keeps this
+    request's transaction usable after the unique constraint refused the second one).
+    """
     name = f"push {key_prefix}"
-    source = session.scalar(
-        select(Source).where(Source.authority_id == authority.id, Source.name == name)
-    )
-    if source is not None:
-        return source.id
+    query = select(Source.id).where(Source.authority_id == authority.id, Source.name == name)
+    found = session.scalar(query)
+    if found is not None:
+        return found
     spool = settings.data_dir / "spool" / authority.slug / key_prefix
-    source = source_repo.add_source(
-        session, authority.id, name=name, kind=PushCollector.kind,
-        options={"path": str(spool)}, schedule=PushCollector.default_schedule,
-    )
-    return source.id
+    try:
+        with session.begin_nested():
+            return source_repo.add_source(
+                session, authority.id, name=name, kind=PushCollector.kind,
+                options={"path": str(spool)}, schedule=PushCollector.default_schedule,
+            ).id
+    except (IntegrityError, SourceExists):
+        found = session.scalar(query)
+        if found is None:
+            raise
+        return found
 
 
 def ingest_records(
@@ -120,12 +131,26 @@ def ingest_records(
     path.write_text("".join(line + "\n" for line, _value in records), encoding="utf-8")
     try:
         report = run_source(factory, settings, source_id, options_override={"path": str(path)})
+    except OperationalError as exc:
+        raise _not_stored(str(exc.orig).strip().split("\n")[0]) from exc
     finally:
         # Stored or not, the spool file has done its job: the caller learns the outcome and
         # retries on failure (external ids make retries idempotent).
         path.unlink(missing_ok=True)
+    if report.status == RunStatus.FAILED:
+        # Never a success answer for records that may not be stored: a client that checks
+        # the HTTP status must see that it has to send them again.
+        raise _not_stored(report.error or "the run failed")
     return IngestResult(source_id=source_id, report=report, received=len(records),
                         rejected=problems)
+
+
+def _not_stored(reason: str) -> StoreError:
+    return StoreError(
+        f"the records could not all be stored: {reason}",
+        hint="send the same batch again in a few seconds; records already stored are not "
+        "stored twice",
+    )
 
 
 def file_source(session: Session, source_id: int, authority_id: int | None = None) -> Source:
@@ -149,7 +174,16 @@ def run_on_file(
         raise InvalidRequest(f"{path}: no such file")
     with session_scope(factory) as session:
         file_source(session, source_id)
-    return run_source(factory, settings, source_id, options_override={"path": str(path)})
+    try:
+        report = run_source(factory, settings, source_id, options_override={"path": str(path)})
+    except OperationalError as exc:
+        raise StoreError(f"{path.name}: the database is busy or unreachable",
+                         hint="import the file again in a few seconds") from exc
+    if report.retryable:
+        raise StoreError(f"{path.name}: {report.error}",
+                         hint="import the file again in a few seconds; what was already "
+                         "stored is not stored twice")
+    return report
 
 
 SAFE_NAME = re.compile(r"[^\w.\- ]+")

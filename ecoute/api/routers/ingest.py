@@ -52,7 +52,9 @@ async def ingest(
     Each record: `external_id` and `text` (required), `title`, `url`, `author`,
     `published_at`, `lang`, `channel`, `rating_value`, `rating_scale`, `site`, `department`,
     `extra`. Pushing an external id again updates the item or counts as a duplicate. Bad
-    records are quarantined and listed in `rejected`; the others are stored.
+    records are quarantined and listed in `rejected`; the others are stored. When the records
+    could not be stored (the database busy or unreachable) the answer is 503 with
+    `Retry-After`: send the same batch again, external ids make that safe.
     """
     limit = settings.ingest_max_bytes
     _too_large(request, limit, "ECOUTE_INGEST_MAX_BYTES")
@@ -62,7 +64,7 @@ async def ingest(
         if len(body) > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes",
                                   hint="send smaller batches, or raise ECOUTE_INGEST_MAX_BYTES")
-    factory = request.app.state.session_factory
+    factory = request.app.state.writer_factory
 
     def work() -> IngestOut:
         with session_scope(factory) as session:
@@ -93,13 +95,12 @@ def upload(
 ) -> RunOut:
     """Save a file for a file-reading source and run the source on it."""
     _too_large(request, settings.upload_max_bytes + 1_000_000, "ECOUTE_UPLOAD_MAX_BYTES")
-    factory = request.app.state.session_factory
-    with session_scope(factory) as session:
+    with session_scope(request.app.state.session_factory) as session:
         owner = scoped_authority(session, settings, key, authority)
         source = file_source(session, source_id, owner.id)
         path = save_upload(settings, source, owner.slug, file.filename, _chunks(file.file))
     try:
-        report = run_on_file(factory, settings, source_id, path)
+        report = run_on_file(request.app.state.writer_factory, settings, source_id, path)
     finally:
         if not keep:
             path.unlink(missing_ok=True)

@@ -6,7 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from ecoute.api.deps import AuthorityDep, OfficerKey, SessionDep, SettingsDep, scoped_authority
+from ecoute.api.deps import (
+    AuthorityDep,
+    OfficerKey,
+    SessionDep,
+    SettingsDep,
+    WriterSessionDep,
+    scoped_authority,
+)
 from ecoute.api.schemas import Correction, ItemOut, ItemPage, Tag
 from ecoute.classifiers.determinants import DETERMINANTS
 from ecoute.errors import InvalidRequest
@@ -77,7 +84,7 @@ def get_one_item(item_id: int, session: SessionDep, authority: AuthorityDep) -> 
 
 @router.put("/items/{item_id}/determinants/{determinant}", response_model=ItemOut)
 def correct_item_determinant(
-    item_id: int, determinant: str, correction: Correction, session: SessionDep,
+    item_id: int, determinant: str, correction: Correction, session: WriterSessionDep,
     settings: SettingsDep, key: OfficerKey,
 ) -> ItemOut:
     """A quality officer sets (or, with a null polarity, removes) a determinant of an item.
