@@ -85,12 +85,36 @@ def file_format(path: Path) -> str:
     if suffix in (".ndjson", ".jsonl"):
         return "ndjson"
     stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
+    # Read as CSV, any file becomes rows: an XML export or a binary file would be stored as
+    # items made of its lines, and the run called a success.
+    if stripped[:1] == b"<":
+        raise ParseError(f"{path.name} is XML or HTML, not a CSV, XLSX or JSON file",
+                         hint="export the data as CSV, XLSX or JSON")
+    if looks_binary(head):
+        raise ParseError(f"{path.name} is not a text file (binary content)",
+                         hint="export the data as CSV, XLSX or JSON")
     if suffix == ".json" or stripped[:1] in (b"[", b"{"):
         first_line = stripped.split(b"\n", 1)[0].strip()
         if stripped[:1] == b"{" and first_line.endswith(b"}") and b"\n{" in stripped:
             return "ndjson"
         return "json"
     return "csv"
+
+
+def looks_binary(head: bytes) -> bool:
+    """Whether the first bytes of a file are not text in any encoding a table comes in.
+
+    UTF-16/32 text (with or without a BOM) is full of NUL bytes, but at every other position;
+    text in a single-byte encoding or UTF-8 has almost no control bytes at all.
+    """
+    if not head or any(head.startswith(bom) for bom, _name in BOMS):
+        return False
+    nuls = head.count(0)
+    if nuls and nuls >= len(head) // 4 and (
+            head[0::2].count(0) == 0 or head[1::2].count(0) == 0):
+        return False  # UTF-16 (or 32) without a BOM: NULs only on one side of every pair
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(head) // 20
 
 
 def detect_encoding(sample: bytes) -> tuple[str, int]:

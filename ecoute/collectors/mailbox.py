@@ -150,6 +150,18 @@ class MailboxCollector(Collector):
         rejected: list[str] = list(ctx.cursor.get("rejected", []))
         try:
             keys = sorted(box.keys(), key=str)
+            if not keys and isinstance(box, mailbox.mbox) and _has_content(location):
+                # Once in quarantine is enough: the file is read again at every run.
+                digest = "file:" + file_digest(location)
+                if digest in rejected:
+                    return
+                ctx.cursor["rejected"] = [*rejected, digest][-5000:]
+                yield Rejected(
+                    str(location), location.name,
+                    f"{location.name}: not an mbox file (no line starts with \"From \", which "
+                    "begins every message of an mbox); nothing was read from it",
+                    "UnsupportedFormat")
+                return
             for count, key in enumerate(keys):
                 if count >= self.options.max_messages:
                     ctx.logger.info("%s: stopped after %d messages", location, count)
@@ -241,6 +253,23 @@ class MailboxCollector(Collector):
             raise FetchError(f"IMAP {o.host}: {_text(exc)}") from exc
         finally:
             _logout(conn)
+
+
+def file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()[:16]
+
+
+def _has_content(path: Path) -> bool:
+    """Whether a file holds more than blank space (an empty mbox is a valid empty mailbox)."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 16):
+            if chunk.strip():
+                return True
+    return False
 
 
 def _fetched(data: Sequence[object]) -> Iterator[tuple[int, bytes]]:

@@ -236,8 +236,18 @@ class SourceRunner:
     def _normalised(
         self, batch: list[RawItem | CallInterval | Rejected]
     ) -> list[RawItem | CallInterval | Rejected]:
-        """The batch with every string in the form it is stored in (``text_normalise``)."""
-        return [normalise_record(entry, self.settings.text_max_chars) for entry in batch]
+        """The batch with every string in the form it is stored in (``text_normalise``); an
+        item with no text left (it was only control characters) goes to quarantine."""
+        out: list[RawItem | CallInterval | Rejected] = []
+        for entry in batch:
+            entry = normalise_record(entry, self.settings.text_max_chars)
+            if isinstance(entry, RawItem) and not entry.text.strip():
+                entry = Rejected(
+                    json.dumps(dataclasses.asdict(entry), ensure_ascii=False, default=str),
+                    entry.external_id, f"{entry.external_id}: the text is empty once control "
+                    "characters are removed", "EmptyText")
+            out.append(entry)
+        return out
 
     def _persist(
         self, source_id: int, batch: list[RawItem | Rejected], report: RunReport,
@@ -257,7 +267,8 @@ class SourceRunner:
             return
         except OperationalError:
             raise  # busy or unreachable: no record is at fault; the run fails, a rerun stores it
-        except StatementError as exc:
+        except (StatementError, TypeError, ValueError) as exc:
+            # TypeError, ValueError: a value the driver or a column type cannot convert.
             if len(batch) == 1:
                 self._quarantine_refused(source_id, batch[0], report, cursor, exc)
                 return
@@ -343,7 +354,7 @@ class SourceRunner:
 
     def _quarantine_refused(
         self, source_id: int, entry: Any, report: RunReport, cursor: dict[str, Any],
-        exc: StatementError,
+        exc: Exception,
     ) -> None:
         """Quarantine a record the database would not store, with the database's reason."""
         if isinstance(entry, Rejected):
@@ -547,7 +558,7 @@ def _first_line(exc: BaseException) -> str:
     return (lines[0] if lines else type(orig).__name__)[:300]
 
 
-def _error_class(exc: StatementError) -> str:
+def _error_class(exc: Exception) -> str:
     return type(exc.orig).__name__ if isinstance(exc, DBAPIError) else "StoreRefused"
 
 
