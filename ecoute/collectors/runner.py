@@ -23,10 +23,17 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import CallInterval, CollectContext, RawItem, Rejected
+from ecoute.collectors.batch_failures import (
+    counted_on_commit,
+    database_reason,
+    refusal_class,
+    refused_payload,
+    rounds_by_version,
+)
 from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.registry import get_collector, validate_options
@@ -176,7 +183,7 @@ class SourceRunner:
                 report.retryable = True
                 failure = StoreError(
                     f"the database was busy or unreachable while storing the items "
-                    f"({_first_line(exc)})",
+                    f"({database_reason(exc)})",
                     hint="run it again: what was already stored is not stored twice",
                 )
             except Exception as exc:  # a collector bug must not stop the other sources
@@ -273,7 +280,7 @@ class SourceRunner:
                 self._quarantine_refused(source_id, batch[0], report, cursor, exc)
                 return
             log.warning("the database refused a batch of %d records (%s); writing them one "
-                        "by one", len(batch), _first_line(exc))
+                        "by one", len(batch), database_reason(exc))
         for entry in batch:
             self._store(source_id, [entry], report, cursor, by_content)
 
@@ -282,21 +289,16 @@ class SourceRunner:
         by_content: bool,
     ) -> None:
         for attempt in range(2):
-            saved = _counters(report)
             try:
-                with session_scope(self.factory) as session:
+                with counted_on_commit(report), session_scope(self.factory) as session:
                     self._write_batch(session, source_id, batch, report, cursor, by_content)
                 return
             except IntegrityError:
-                _restore(report, saved)
                 # Another writer stored some of the same external ids between our read and
                 # our insert (PostgreSQL: SQLite writers take the lock before reading). Read
                 # again: they are now duplicates or updates.
                 if attempt:
                     raise
-            except BaseException:
-                _restore(report, saved)
-                raise
 
     def _write_batch(
         self, session: Session, source_id: int, batch: list[Any], report: RunReport,
@@ -304,7 +306,7 @@ class SourceRunner:
     ) -> None:
         source = source_repo.get_source(session, source_id)
         collector_cls = get_collector(source.kind)
-        for part in _versions(batch):
+        for part in rounds_by_version(batch):
             new, updates, dupes, rejected = self._classify_batch(session, source_id, part,
                                                                  by_content)
             if new:
@@ -357,30 +359,18 @@ class SourceRunner:
         exc: Exception,
     ) -> None:
         """Quarantine a record the database would not store, with the database's reason."""
-        if isinstance(entry, Rejected):
-            position = entry.position
-            # Bytes fit the binary column whatever they hold; the text column refused it.
-            payload: str | bytes = (entry.payload if isinstance(entry.payload, bytes)
-                                    else entry.payload.encode("utf-8", "surrogatepass"))
-        else:
-            position = str(entry.external_id)
-            # ASCII JSON: every character the database refused is now an escape sequence.
-            payload = json.dumps(dataclasses.asdict(entry), default=str)
-        saved = _counters(report)
-        try:
-            with session_scope(self.factory) as session:
-                source_repo.add_quarantine(
-                    session, source_id=source_id, run_id=report.run_id, payload=payload,
-                    position=position, error_class=_error_class(exc),
-                    message=f"{position}: the database refused this record "
-                    f"({_first_line(exc)})",
-                )
-                report.quarantined += 1
-                self._record_progress(session, source_repo.get_source(session, source_id),
-                                      report, cursor)
-        except BaseException:
-            _restore(report, saved)
-            raise
+        position = entry.position if isinstance(entry, Rejected) else str(entry.external_id)
+        payload = refused_payload(entry)
+        with counted_on_commit(report), session_scope(self.factory) as session:
+            source_repo.add_quarantine(
+                session, source_id=source_id, run_id=report.run_id, payload=payload,
+                position=position, error_class=refusal_class(exc),
+                message=f"{position}: the database refused this record "
+                f"({database_reason(exc)})",
+            )
+            report.quarantined += 1
+            self._record_progress(session, source_repo.get_source(session, source_id),
+                                  report, cursor)
 
     def _new_item(
         self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str
@@ -518,48 +508,6 @@ class SourceRunner:
 
 
 FINISH_ATTEMPTS = 4
-
-
-def _counters(report: RunReport) -> tuple[int, int, int, int, int]:
-    return report.fetched, report.new, report.duplicate, report.updated, report.quarantined
-
-
-def _restore(report: RunReport, saved: tuple[int, int, int, int, int]) -> None:
-    """Counters as they were before a transaction that did not commit."""
-    (report.fetched, report.new, report.duplicate, report.updated,
-     report.quarantined) = saved
-
-
-def _versions(batch: list[Any]) -> list[list[Any]]:
-    """The batch in rounds: the first version of every external id, then the second ones...
-
-    A second version in the same batch is then applied after the first, as it would be from
-    the next batch (an update, or a duplicate when nothing changed), not dropped.
-    """
-    rounds: list[list[Any]] = [[]]
-    seen: dict[str, int] = {}
-    for entry in batch:
-        if not isinstance(entry, RawItem):
-            rounds[0].append(entry)
-            continue
-        n = seen.get(entry.external_id, 0)
-        seen[entry.external_id] = n + 1
-        if n == len(rounds):
-            rounds.append([])
-        rounds[n].append(entry)
-    return rounds
-
-
-def _first_line(exc: BaseException) -> str:
-    """The database's own words, without the SQL statement and parameters SQLAlchemy adds
-    (they hold record contents)."""
-    orig = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
-    lines = str(orig).strip().splitlines()
-    return (lines[0] if lines else type(orig).__name__)[:300]
-
-
-def _error_class(exc: Exception) -> str:
-    return type(exc.orig).__name__ if isinstance(exc, DBAPIError) else "StoreRefused"
 
 
 def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:

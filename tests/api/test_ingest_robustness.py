@@ -216,3 +216,27 @@ def test_racing_first_uses_of_a_key_create_one_push_source(
     with session_scope(factory) as session:
         names = list(session.scalars(select(Source.name)))
     assert names == ["push ek_race"] and len(set(ids)) == 1
+
+
+def test_an_upload_the_database_could_not_store_answers_503(
+    client: TestClient, factory: sessionmaker[Session], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="valmont", name="registre",
+                               kind="complaint_log",
+                               options={"path": str(tmp_path / "none.csv")}).id
+        admin = create_key(session, role="admin",
+                           authority=ensure_authority(session, "valmont"))[1]
+
+    def busy(*_args: Any, **_kwargs: Any) -> None:
+        from sqlalchemy.exc import OperationalError
+        raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(runner.SourceRunner, "_write", busy)
+    answer = client.post(f"/api/v1/sources/{source_id}/upload",
+                         files={"file": ("registre.csv", b"id,date,text\nc-1,2026-03-01,Bruit\n",
+                                         "text/csv")},
+                         headers={"Authorization": f"Bearer {admin}"})
+    assert answer.status_code == 503 and "retry-after" in answer.headers
+    assert "database is locked" in answer.json()["detail"]
