@@ -7,8 +7,8 @@ import sys
 from dataclasses import asdict
 from typing import Annotated, Any
 
-import click
 import typer
+import typer.main
 from rich.console import Console
 from rich.table import Table
 
@@ -320,9 +320,16 @@ def serve_cmd(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 
     from ecoute.api.app import create_app
 
+    from ecoute.daemon import listening_socket
+
     settings = get_settings()
     _factory(settings)  # refuse to start on an unmigrated database
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    sock = listening_socket(host, port)
+    try:
+        uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port,
+                                      log_level="info")).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @app.command("demo")
@@ -359,20 +366,25 @@ app.add_typer(keys_app, name="keys")
 app.command("import")(import_cmd)
 
 
+def command() -> Any:
+    """The click command behind ``ecoute``, with readable placeholders in its help."""
+    from ecoute.cli_help import readable_metavars
+
+    built = typer.main.get_command(app)
+    readable_metavars(built)
+    return built
+
+
 def main() -> None:
-    """Console-script entry point: ecoute errors become one line on stderr and exit 1."""
+    """Console-script entry point. Usage errors (a missing option, a mistyped command, a value
+    of the wrong type) get click's short usage message and exit 2; ecoute errors one line on
+    stderr and exit 1; never a traceback unless ``--debug``."""
     try:
-        app(standalone_mode=False)
+        # Standalone mode: click itself reports usage errors, whichever click (typer now
+        # ships its own copy, whose exceptions are not ``click.ClickException``).
+        command().main(prog_name="ecoute")
     except EcouteError as exc:
         if _state["debug"]:
             raise
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)

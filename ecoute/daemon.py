@@ -10,14 +10,17 @@ and the process exits 0.
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from ecoute.config.settings import Settings
+from ecoute.errors import PortInUse
 from ecoute.store.db import check_schema, make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,26 @@ def _install_stop_handlers(stop: threading.Event, server: Any = None) -> None:
         signal.signal(sig, handle)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The API's socket, bound before anything else starts: a port already in use is one
+    readable error, not a traceback after the scheduler and workers were started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a restart may reuse a port whose old connections are in TIME_WAIT.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} on {host} is already in use by another program",
+                            hint="stop that program or choose another port with --port") from exc
+        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                        hint="check --host and --port") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
 def run_process(settings: Settings, options: RunOptions, stop: threading.Event | None = None
                 ) -> None:
     """Serve and/or schedule and/or work until SIGTERM/SIGINT (or ``stop``); returns cleanly."""
@@ -55,6 +78,7 @@ def run_process(settings: Settings, options: RunOptions, stop: threading.Event |
     stop = stop or threading.Event()
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     check_schema(engine)
+    sock = listening_socket(options.host, options.port) if options.api else None
     threads: list[threading.Thread] = []
     if options.scheduler:
         scheduler = Scheduler(engine, make_session_factory(engine), settings)
@@ -71,7 +95,7 @@ def run_process(settings: Settings, options: RunOptions, stop: threading.Event |
         thread.start()
     try:
         if server is not None:
-            server.run()
+            server.run(sockets=[sock] if sock is not None else None)
             stop.set()  # the API stopped (signal or failure to bind): stop the rest too
         else:
             while not stop.wait(1.0):
@@ -81,6 +105,8 @@ def run_process(settings: Settings, options: RunOptions, stop: threading.Event |
         for thread in threads:
             thread.join()
         engine.dispose()
+        if sock is not None:
+            sock.close()
         log.info("ecoute stopped")
 
 

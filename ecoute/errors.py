@@ -8,13 +8,17 @@ ever deal with this tree::
     ├── ConfigError                  a setting, a file or an option is wrong
     │   ├── UnknownCollector         a source kind no collector is registered for
     │   ├── InvalidOptions           a source's options do not validate
-    │   └── InvalidSchedule          a source's schedule string cannot be read
+    │   ├── InvalidSchedule          a source's schedule string cannot be read
+    │   └── PortInUse                the address to serve on is taken by another program
     ├── NotFound                     something named does not exist
     │   ├── AuthorityNotFound
     │   ├── SourceNotFound
-    │   └── ItemNotFound
+    │   ├── ItemNotFound
+    │   └── QuarantineNotFound
     ├── Conflict                     the request clashes with what is stored
-    │   └── SourceExists
+    │   ├── SourceExists
+    │   ├── SourceRemoved            a source removed with its items kept cannot change
+    │   └── NotRetryable             a quarantined entry its collector cannot read again alone
     ├── InvalidRequest               a query parameter or body the API cannot use
     │   └── PayloadTooLarge          a request body or upload over its size limit
     ├── Unauthorized                 no API key, or an unknown or revoked one
@@ -75,6 +79,10 @@ class InvalidSchedule(ConfigError):
     pass
 
 
+class PortInUse(ConfigError):
+    pass
+
+
 class NotFound(EcouteError):
     http_status = 404
 
@@ -91,11 +99,23 @@ class ItemNotFound(NotFound):
     pass
 
 
+class QuarantineNotFound(NotFound):
+    pass
+
+
 class Conflict(EcouteError):
     http_status = 409
 
 
 class SourceExists(Conflict):
+    pass
+
+
+class SourceRemoved(Conflict):
+    pass
+
+
+class NotRetryable(Conflict):
     pass
 
 

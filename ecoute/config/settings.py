@@ -276,6 +276,16 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        # A typo (a port that is not a number, a stray character) is caught here, as one
+        # readable line, instead of as a traceback at the first connection.
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"{value.split('@')[-1]!r} is not a database URL ({exc}); "
+                             "e.g. postgresql+psycopg://user@host:5432/db") from None
         return value
 
     @field_validator("redact_patterns")

@@ -175,6 +175,9 @@ class Source(Base):
     due_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None]
+    # Set when the source was removed but its items kept: it stays (disabled, renamed) as
+    # their origin, hidden from the lists and never collected again.
+    removed_at: Mapped[datetime | None]
 
     authority: Mapped[Authority] = relationship()
 
