@@ -21,7 +21,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-sources_app = typer.Typer(help="Feedback sources: add, list, run, test.", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Feedback sources: add, list, run, test, set, enable, disable, remove.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
 
@@ -120,18 +123,20 @@ def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
     from ecoute.collectors.health import source_health
     from ecoute.store.authorities import get_authority
     from ecoute.store.db import session_scope
-    from ecoute.store.sources import list_sources
+    from ecoute.store.sources import last_run_quarantined, list_sources
 
     settings = get_settings()
     with session_scope(_factory(settings)) as session:
         owner = get_authority(session, authority or settings.default_authority)
+        listed = list_sources(session, owner.id)
+        held = last_run_quarantined(session, [s.id for s, _n in listed])
         rows = [
             {"id": s.id, "name": s.name, "kind": s.kind, "enabled": s.enabled, "items": n,
              "schedule": s.schedule, "last_run_at": s.last_run_at,
              "last_success_at": s.last_success_at, "last_error": s.last_error,
              "consecutive_failures": s.consecutive_failures,
-             **source_health(s, settings).as_dict()}
-            for s, n in list_sources(session, owner.id)
+             **source_health(s, settings, quarantined=held.get(s.id, 0)).as_dict()}
+            for s, n in listed
         ]
     if as_json:
         _print_json(rows)
@@ -146,6 +151,8 @@ def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
             health = f"[red]{health}, next try {retry:%Y-%m-%d %H:%M} UTC[/red]"
         elif r["flagged"]:
             health = f"[red]{health}[/red]"
+        elif r["quarantined"]:
+            health = f"[yellow]{r['quarantined']} in quarantine[/yellow]"
         table.add_row(r["name"], r["kind"], str(r["items"]),
                       when.strftime("%Y-%m-%d %H:%M") if when else "never", health,
                       r["last_error"] or "")
@@ -364,6 +371,22 @@ from ecoute.cli_keys import import_cmd, keys_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys")
 app.command("import")(import_cmd)
+
+
+# Changing sources and the quarantine live in their own modules; registered here.
+from ecoute.cli_quarantine import quarantine_app  # noqa: E402
+from ecoute.cli_sources import (  # noqa: E402
+    sources_disable,
+    sources_enable,
+    sources_remove,
+    sources_set,
+)
+
+sources_app.command("set")(sources_set)
+sources_app.command("enable")(sources_enable)
+sources_app.command("disable")(sources_disable)
+sources_app.command("remove")(sources_remove)
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def command() -> Any:

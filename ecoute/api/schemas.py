@@ -85,6 +85,52 @@ class SourceOut(BaseModel):
     last_success_at: datetime | None
     last_error: str | None
     consecutive_failures: int
+    health: str = Field(description="ok, never run, failed, failing, backing off, disabled, "
+                        "or quarantine (its last run left entries in quarantine)")
+    quarantined: int = Field(0, description="Entries of the last run waiting in quarantine")
+
+
+class SourcePatch(BaseModel):
+    """What to change; absent fields stay as they are."""
+
+    options: dict[str, Any] | None = Field(
+        None, description="Options to change; a null value puts one back to its default")
+    schedule: str | None = Field(None, description="e.g. `every 30 minutes`")
+    enabled: bool | None = None
+
+
+class SourceRemovedOut(BaseModel):
+    id: int
+    items_deleted: int
+    items_kept: bool
+
+
+class QuarantineOut(BaseModel):
+    """A quarantine entry; its payload (which may hold personal data) is not sent."""
+
+    id: int
+    source_id: int
+    source: str
+    run_id: int | None
+    position: str | None
+    error_class: str
+    message: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class QuarantinePage(BaseModel):
+    entries: list[QuarantineOut]
+    total: int
+
+
+class RetryOut(BaseModel):
+    entry_id: int
+    resolved: bool
+    new: int
+    duplicate: int
+    updated: int
+    reason: str | None = Field(description="Why the entry is still in quarantine")
 
 
 class RunOut(BaseModel):

@@ -150,6 +150,19 @@ class Collector:
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | CallInterval | Rejected]:
         raise NotImplementedError
 
+    def reread(
+        self, payload: str | bytes, position: str
+    ) -> Iterator[RawItem | CallInterval | Rejected]:
+        """Read one quarantined entry again, from the payload kept in quarantine (after its
+        options were corrected, or ecoute was updated). Kinds whose entries cannot be read
+        alone (a table row without its header) keep this default."""
+        from ecoute.errors import NotRetryable
+
+        raise NotRetryable(
+            f"a {self.kind} source cannot read one quarantined entry again on its own",
+            hint="correct the source or its file, run the source again, then dismiss the entry",
+        )
+
     @classmethod
     def describe(cls) -> str:
         return (cls.__doc__ or cls.kind).strip().splitlines()[0]

@@ -22,11 +22,13 @@ COUNTERS = ("fetched", "new", "duplicate", "updated", "quarantined")
 def counted_on_commit(report: Any) -> Iterator[None]:
     """The report's counters as they were before, when the transaction inside fails."""
     saved = {name: getattr(report, name) for name in COUNTERS}
+    rejected = len(report.rejected)
     try:
         yield
     except BaseException:
         for name, value in saved.items():
             setattr(report, name, value)
+        del report.rejected[rejected:]
         raise
 
 

@@ -143,6 +143,13 @@ class DocumentsCollector(Collector):
                                  f"({exc.strerror})") from exc
             yield from self._document(source_file.path, data)
 
+    def reread(self, payload: str | bytes, position: str) -> Iterator[RawItem | Rejected]:
+        if isinstance(payload, str):  # a file quarantined unread (too large): only its name
+            yield from super().reread(payload, position)
+            return
+        # The position of a document's entry is its file name, which its items are keyed on.
+        yield from self._document(Path(position), payload)
+
     def _document(self, path: Path, data: bytes) -> Iterator[RawItem | Rejected]:
         try:
             blocks = read_blocks(path, data, encoding=self.options.encoding)

@@ -34,22 +34,29 @@ def next_retry_at(failures: int, now: datetime, settings: Settings) -> datetime 
 @dataclass(frozen=True)
 class SourceHealth:
     #: ``ok``, ``never run``, ``failed`` (below the threshold), ``failing`` (flagged),
-    #: ``backing off`` (flagged and waiting), ``disabled``
+    #: ``backing off`` (flagged and waiting), ``disabled``, ``quarantine`` (the last run
+    #: put entries in quarantine that nobody has retried or dismissed yet)
     state: str
     flagged: bool
     retry_at: datetime | None
+    quarantined: int = 0
 
     def describe(self) -> str:
         if self.state == "backing off" and self.retry_at is not None:
             return f"backing off until {self.retry_at:%Y-%m-%d %H:%M} UTC"
+        if self.state == "quarantine":
+            return f"{self.quarantined} entr{'y' if self.quarantined == 1 else 'ies'} in " \
+                "quarantine (`ecoute quarantine list`)"
         return self.state
 
     def as_dict(self) -> dict[str, Any]:
         return {"health": self.state, "flagged": self.flagged,
-                "backing_off_until": self.retry_at}
+                "backing_off_until": self.retry_at, "quarantined": self.quarantined}
 
 
-def source_health(source: Source, settings: Settings, now: datetime | None = None) -> SourceHealth:
+def source_health(source: Source, settings: Settings, now: datetime | None = None, *,
+                  quarantined: int = 0) -> SourceHealth:
+    """``quarantined``: unresolved quarantine entries of the source's last run."""
     now = now or utcnow()
     flagged = source.consecutive_failures >= settings.source_failure_threshold
     waiting = source.next_run_at is not None and source.next_run_at > now
@@ -61,6 +68,9 @@ def source_health(source: Source, settings: Settings, now: datetime | None = Non
         state = "backing off" if waiting else "failing"
     elif source.consecutive_failures:
         state = "failed"
+    elif quarantined:
+        state = "quarantine"
     else:
         state = "ok"
-    return SourceHealth(state, flagged, source.next_run_at if flagged and waiting else None)
+    return SourceHealth(state, flagged, source.next_run_at if flagged and waiting else None,
+                        quarantined)

@@ -106,6 +106,14 @@ class PushCollector(Collector):
 
     options: Options
 
+    def reread(self, payload: str | bytes, position: str) -> Iterator[RawItem | Rejected]:
+        try:
+            value = json.loads(payload)
+        except ValueError:  # a whole file that was not JSON: its path, not a record
+            yield from super().reread(payload, position)
+            return
+        yield push_entry(value, position, self.options.channel)
+
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         root = Path(self.options.path).expanduser()
         if root.is_dir():

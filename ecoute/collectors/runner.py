@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -66,8 +66,10 @@ class RunReport:
     #: The run failed because the database was busy or unreachable: the same run later
     #: stores what this one could not (the API answers 503 with Retry-After).
     retryable: bool = False
-    #: Dry runs only: what would have been stored, and what would have gone to quarantine.
+    #: Dry runs only: what would have been stored, redacted as it would be stored.
     preview: list[RawItem | CallInterval] = field(default_factory=list)
+    #: What went (in a dry run: would have gone) to quarantine; in a real run without the
+    #: payloads, which are in the quarantine table.
     rejected: list[Rejected] = field(default_factory=list)
 
 
@@ -191,6 +193,16 @@ class SourceRunner:
                 failure = exc
         return self._finish(source_id, report, error=failure, dry_run=dry_run, ctx=ctx)
 
+    def store_entries(self, source_id: int, entries: list[RawItem | CallInterval]) -> RunReport:
+        """Store entries read outside a run (a quarantined entry read again) as a run would:
+        deduplicated, redacted, counted; the source's cursor and health are left alone."""
+        with session_scope(self.factory) as session:
+            source = source_repo.get_source(session, source_id)
+            name, by_content = source.name, get_collector(source.kind).dedupe_by_content
+        report = RunReport(source=name, status=RunStatus.SUCCESS)
+        self._persist(source_id, list(entries), report, None, by_content)
+        return report
+
     def _preview(
         self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool
     ) -> None:
@@ -201,7 +213,7 @@ class SourceRunner:
             calls = self._sorted_intervals(session, source_id, batch, create=False)
         report.fetched += len(batch) - len(rejected)
         report.duplicate += dupes + calls.changes.duplicate
-        report.preview.extend(raw for raw, _hash in new)
+        report.preview.extend(_as_stored(raw, self.settings) for raw, _hash in new)
         report.preview.extend(calls.preview)
         report.rejected.extend(rejected)
         report.quarantined += len(rejected)
@@ -258,12 +270,12 @@ class SourceRunner:
 
     def _persist(
         self, source_id: int, batch: list[RawItem | Rejected], report: RunReport,
-        cursor: dict[str, Any], by_content: bool,
+        cursor: dict[str, Any] | None, by_content: bool,
     ) -> None:
         self._store(source_id, self._normalised(batch), report, cursor, by_content)
 
     def _store(
-        self, source_id: int, batch: list[Any], report: RunReport, cursor: dict[str, Any],
+        self, source_id: int, batch: list[Any], report: RunReport, cursor: dict[str, Any] | None,
         by_content: bool,
     ) -> None:
         """Write a batch in one transaction. A record the database refuses (a value it cannot
@@ -285,7 +297,7 @@ class SourceRunner:
             self._store(source_id, [entry], report, cursor, by_content)
 
     def _write(
-        self, source_id: int, batch: list[Any], report: RunReport, cursor: dict[str, Any],
+        self, source_id: int, batch: list[Any], report: RunReport, cursor: dict[str, Any] | None,
         by_content: bool,
     ) -> None:
         for attempt in range(2):
@@ -302,7 +314,7 @@ class SourceRunner:
 
     def _write_batch(
         self, session: Session, source_id: int, batch: list[Any], report: RunReport,
-        cursor: dict[str, Any], by_content: bool,
+        cursor: dict[str, Any] | None, by_content: bool,
     ) -> None:
         source = source_repo.get_source(session, source_id)
         collector_cls = get_collector(source.kind)
@@ -336,6 +348,7 @@ class SourceRunner:
                     session, source_id=source_id, run_id=report.run_id, payload=rej.payload,
                     position=rej.position, error_class=rej.error_class, message=rej.reason,
                 )
+            report.rejected.extend(replace(r, payload="") for r in rejected)
             report.fetched += len(part) - len(rejected)
             report.new += len(new) + len(calls.changes.new)
             report.updated += len(updates) + len(calls.changes.changed)
@@ -344,7 +357,7 @@ class SourceRunner:
         self._record_progress(session, source, report, cursor)
 
     def _record_progress(
-        self, session: Session, source: Source, report: RunReport, cursor: dict[str, Any]
+        self, session: Session, source: Source, report: RunReport, cursor: dict[str, Any] | None
     ) -> None:
         """The run's counters and the source's cursor, in the transaction of what they count."""
         if report.run_id is not None:
@@ -352,10 +365,11 @@ class SourceRunner:
             assert run is not None
             run.fetched, run.new, run.duplicate = report.fetched, report.new, report.duplicate
             run.updated, run.quarantined = report.updated, report.quarantined
-        source.cursor = dict(cursor)
+        if cursor is not None:
+            source.cursor = dict(cursor)
 
     def _quarantine_refused(
-        self, source_id: int, entry: Any, report: RunReport, cursor: dict[str, Any],
+        self, source_id: int, entry: Any, report: RunReport, cursor: dict[str, Any] | None,
         exc: Exception,
     ) -> None:
         """Quarantine a record the database would not store, with the database's reason."""
@@ -508,6 +522,14 @@ class SourceRunner:
 
 
 FINISH_ATTEMPTS = 4
+
+
+def _as_stored(raw: RawItem, settings: Settings) -> RawItem:
+    """A preview shows what would be stored: personal data masked, the author pseudonymised."""
+    patterns = settings.redact_patterns
+    return replace(raw, text=redact(raw.text, patterns),
+                   title=redact(raw.title, patterns) if raw.title else None,
+                   author=pseudonym(raw.author, settings.pseudonym_key))
 
 
 def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:

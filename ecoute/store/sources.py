@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import SourceExists, SourceNotFound
 from ecoute.store.models import (
+    CallStat,
     CollectionRun,
+    DeterminantTag,
     Item,
     Quarantine,
     RunStatus,
     Source,
+    Tagging,
     utcnow,
 )
+from ecoute.store.taggings import forget_classification
+
+#: Items deleted per statement when a source goes with its items.
+DELETE_CHUNK = 500
 
 
 def add_source(
@@ -72,10 +79,56 @@ def list_sources(session: Session, authority_id: int) -> list[tuple[Source, int]
     rows = session.execute(
         select(Source, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.source_id == Source.id)
-        .where(Source.authority_id == authority_id)
+        .where(Source.authority_id == authority_id, Source.removed_at.is_(None))
         .order_by(Source.name)
     ).all()
     return [(source, int(n)) for source, n in rows]
+
+
+def delete_source(session: Session, source_id: int) -> int:
+    """Delete a source with its items, their tags and classifications (taken out of the
+    rollups first), its runs, quarantine and call figures; returns how many items went."""
+    deleted = 0
+    while ids := list(session.scalars(
+            select(Item.id).where(Item.source_id == source_id).limit(DELETE_CHUNK))):
+        items = list(session.scalars(select(Item).where(Item.id.in_(ids))))
+        forget_classification(session, items)
+        session.flush()
+        for model in (DeterminantTag, Tagging):
+            session.execute(delete(model).where(model.item_id.in_(ids))
+                            .execution_options(synchronize_session=False))
+        session.execute(delete(Item).where(Item.id.in_(ids))
+                        .execution_options(synchronize_session=False))
+        for item in items:
+            session.expunge(item)
+        deleted += len(ids)
+    for model in (Quarantine, CallStat, CollectionRun):
+        session.execute(delete(model).where(model.source_id == source_id)
+                        .execution_options(synchronize_session=False))
+    source = session.get(Source, source_id)
+    if source is not None:
+        session.delete(source)
+    session.flush()
+    return deleted
+
+
+def last_run_quarantined(session: Session, source_ids: list[int]) -> dict[int, int]:
+    """Per source, the quarantine entries of its latest run that nobody resolved yet."""
+    if not source_ids:
+        return {}
+    latest = (
+        select(CollectionRun.source_id, func.max(CollectionRun.id).label("run_id"))
+        .where(CollectionRun.source_id.in_(source_ids))
+        .group_by(CollectionRun.source_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Quarantine.source_id, func.count())
+        .join(latest, latest.c.run_id == Quarantine.run_id)
+        .where(Quarantine.resolved_at.is_(None))
+        .group_by(Quarantine.source_id)
+    ).all()
+    return {int(source_id): int(n) for source_id, n in rows}
 
 
 def start_run(session: Session, source_id: int) -> CollectionRun:

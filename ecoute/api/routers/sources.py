@@ -1,23 +1,73 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from ecoute.api.deps import AuthorityDep, SessionDep
-from ecoute.api.schemas import SourceOut
-from ecoute.store.sources import list_sources
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from ecoute.api.deps import AuthorityDep, SessionDep, SettingsDep, require_key
+from ecoute.api.schemas import SourceOut, SourcePatch, SourceRemovedOut
+from ecoute.collectors.health import source_health
+from ecoute.collectors.sources import change_source, remove_source
+from ecoute.config.settings import Settings
+from ecoute.errors import SourceNotFound
+from ecoute.store.models import ApiKey, Role, Source
+from ecoute.store.sources import get_source, last_run_quarantined, list_sources
 
 router = APIRouter(tags=["sources"])
 
+AdminKey = Annotated[ApiKey, Depends(require_key(Role.ADMIN))]
+
+
+def _view(source: Source, items: int, quarantined: int, settings: Settings) -> SourceOut:
+    return SourceOut(
+        id=source.id, name=source.name, kind=source.kind, enabled=source.enabled,
+        options=source.options, schedule=source.schedule, items=items,
+        last_run_at=source.last_run_at, last_success_at=source.last_success_at,
+        last_error=source.last_error, consecutive_failures=source.consecutive_failures,
+        health=source_health(source, settings, quarantined=quarantined).state,
+        quarantined=quarantined,
+    )
+
 
 @router.get("/sources", response_model=list[SourceOut])
-def get_sources(session: SessionDep, authority: AuthorityDep) -> list[SourceOut]:
+def get_sources(session: SessionDep, settings: SettingsDep, authority: AuthorityDep
+                ) -> list[SourceOut]:
     """The authority's sources with their health and item counts."""
-    return [
-        SourceOut(
-            id=s.id, name=s.name, kind=s.kind, enabled=s.enabled, options=s.options,
-            schedule=s.schedule, items=n, last_run_at=s.last_run_at,
-            last_success_at=s.last_success_at, last_error=s.last_error,
-            consecutive_failures=s.consecutive_failures,
-        )
-        for s, n in list_sources(session, authority.id)
-    ]
+    listed = list_sources(session, authority.id)
+    held = last_run_quarantined(session, [s.id for s, _n in listed])
+    return [_view(s, n, held.get(s.id, 0), settings) for s, n in listed]
+
+
+def _admin_source(session: Session, key: ApiKey, source_id: int) -> Source:
+    """The source, if the key may change it: an authority's admin only its own."""
+    source = get_source(session, source_id)
+    if source.removed_at is not None or (
+            key.authority_id is not None and source.authority_id != key.authority_id):
+        raise SourceNotFound(f"no source with id {source_id}")
+    return source
+
+
+@router.patch("/sources/{source_id}", response_model=SourceOut)
+def patch_source(source_id: int, patch: SourcePatch, session: SessionDep,
+                 settings: SettingsDep, key: AdminKey) -> SourceOut:
+    """Change a source's options, schedule or whether it is collected (admin keys)."""
+    source = _admin_source(session, key, source_id)
+    change_source(session, source, options=patch.options, schedule=patch.schedule,
+                  enabled=patch.enabled)
+    counted = dict(list_sources(session, source.authority_id)).get(source, 0)
+    held = last_run_quarantined(session, [source.id]).get(source.id, 0)
+    return _view(source, counted, held, settings)
+
+
+@router.delete("/sources/{source_id}", response_model=SourceRemovedOut)
+def delete_source(
+    source_id: int, session: SessionDep, key: AdminKey,
+    keep_items: Annotated[bool, Query(description="Keep the items and their figures; the "
+                                      "source stays, disabled and hidden, as their origin")]
+    = False,
+) -> SourceRemovedOut:
+    """Remove a source and, unless `keep_items`, its items and their figures (admin keys)."""
+    source = _admin_source(session, key, source_id)
+    deleted = remove_source(session, source, keep_items=keep_items)
+    return SourceRemovedOut(id=source_id, items_deleted=deleted, items_kept=keep_items)
