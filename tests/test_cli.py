@@ -99,3 +99,60 @@ def test_collectors_lists_kinds_and_options(tmp_path: Path) -> None:
     data = json.loads(ecoute(tmp_path, "collectors", "--json").stdout)
     rss = next(c for c in data if c["kind"] == "rss")
     assert "url" in rss["options"] and rss["required"] == ["url"]
+
+
+def test_change_and_remove_a_source(migrated: Path) -> None:
+    feed = write_feed(migrated / "avis.rss", ["Accueil chaleureux merci"])
+    ecoute(migrated, "sources", "add", "avis", "--kind", "rss", "--option", f"url={feed}")
+    bad = ecoute(migrated, "sources", "set", "avis", "--schedule", "now and then", check=False)
+    assert bad.returncode == 1 and "schedule" in bad.stderr and "Traceback" not in bad.stderr
+    bad = ecoute(migrated, "sources", "set", "avis", "--option", "url=/no/such/feed.xml",
+                 check=False)
+    assert bad.returncode == 1 and "url: '/no/such/feed.xml' does not exist" in bad.stderr
+    ecoute(migrated, "sources", "set", "avis", "--schedule", "every 2 hours", "--option",
+           "channel=review")
+    ecoute(migrated, "sources", "disable", "avis")
+    [listed] = json.loads(ecoute(migrated, "sources", "list", "--json").stdout)
+    assert (listed["schedule"], listed["enabled"], listed["health"]) == (
+        "every 2 hours", False, "disabled")
+    ecoute(migrated, "sources", "enable", "avis")
+    ecoute(migrated, "sources", "run", "avis")
+    kept = ecoute(migrated, "sources", "remove", "avis", "--keep-items")
+    assert "its items are kept" in kept.stdout
+    assert json.loads(ecoute(migrated, "sources", "list", "--json").stdout) == []
+    ecoute(migrated, "sources", "add", "avis", "--kind", "rss", "--option", f"url={feed}")
+    ecoute(migrated, "sources", "run", "avis")
+    assert "with its 1 item(s)" in ecoute(migrated, "sources", "remove", "avis").stdout
+
+
+def test_quarantine_commands(migrated: Path) -> None:
+    folder = migrated / "minutes"
+    folder.mkdir()
+    (folder / "conseil.txt").write_text(
+        "Les parents signalent que la cantine est froide et que l'attente dépasse vingt "
+        "minutes.", encoding="utf-8")
+    ecoute(migrated, "sources", "add", "cr", "--kind", "documents", "--option",
+           f"path={folder}", "--option", "encoding=ascii", "--option", "pattern=*.txt")
+    run = json.loads(ecoute(migrated, "sources", "run", "cr", "--json").stdout)
+    assert run["status"] == "partial" and run["rejected"][0]["position"] == "conseil.txt"
+    [source] = json.loads(ecoute(migrated, "sources", "list", "--json").stdout)
+    assert (source["health"], source["quarantined"]) == ("quarantine", 1)
+    assert "in quarantine" in ecoute(migrated, "sources", "list").stdout
+
+    [entry] = json.loads(ecoute(migrated, "quarantine", "list", "--source", "cr",
+                                "--json").stdout)
+    shown = ecoute(migrated, "quarantine", "show", str(entry["id"])).stdout
+    assert "conseil.txt" in shown and "cantine est froide" in shown
+    still = ecoute(migrated, "quarantine", "retry", str(entry["id"]), check=False)
+    assert still.returncode == 1 and "still in quarantine" in still.stdout
+    ecoute(migrated, "sources", "set", "cr", "--option", "encoding=")
+    done = ecoute(migrated, "quarantine", "retry", "--source", "cr")
+    assert "1 new" in done.stdout and "no longer in quarantine" in done.stdout
+    assert json.loads(ecoute(migrated, "quarantine", "list", "--json").stdout) == []
+    [source] = json.loads(ecoute(migrated, "sources", "list", "--json").stdout)
+    assert (source["health"], source["items"]) == ("ok", 1)
+    usage = ecoute(migrated, "quarantine", "retry", check=False)
+    assert usage.returncode == 1 and "either an entry id or --source" in usage.stderr
+    missing = ecoute(migrated, "quarantine", "dismiss", "999", check=False)
+    assert missing.returncode == 1 and "no quarantine entry with id 999" in missing.stderr
+    ecoute(migrated, "quarantine", "dismiss", str(entry["id"]))
