@@ -2,7 +2,7 @@
 
 A collector's options say what a value looks like; this says whether it can be read at all:
 an address must be an http(s) URL with a host, a ``file://`` URL or a local path, and a local
-path must exist. Checked at ``sources add``/``sources set`` (and their API), so that a typo is
+path must exist, or at least the folder it is to appear in. Checked at ``sources add``/``sources set`` (and their API), so that a typo is
 refused with the option's name instead of showing up later as a failed run in the scheduler's
 log. Runs do not repeat the check: a folder that is briefly unmounted is a failed run, not an
 invalid source.
@@ -41,8 +41,12 @@ def _problem_with_address(value: str) -> str | None:
 
 
 def _problem_with_path(value: str) -> str | None:
-    if not Path(value).expanduser().exists():
-        return f"{value!r} does not exist on this computer"
+    path = Path(value).expanduser()
+    # A file or folder may appear later (an export dropped each night, a folder receiving
+    # uploads), but in a folder that exists: a wrong folder is a typo, caught now.
+    if not path.exists() and not path.parent.is_dir():
+        return (f"{value!r} does not exist on this computer (nor does the folder "
+                f"{str(path.parent)!r})")
     return None
 
 

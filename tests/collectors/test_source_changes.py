@@ -62,6 +62,13 @@ def test_add_refuses_what_cannot_be_read_naming_the_field(
         assert session.scalar(select(func.count()).select_from(Source)) == 0
 
 
+def test_a_file_may_appear_later_in_a_folder_that_exists(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """An export dropped each night: the file is not there yet, its folder is."""
+    assert _add(factory, "nightly", "complaint_log", {"path": str(tmp_path / "export.csv")})
+
+
 def test_set_merges_options_checks_them_and_the_schedule(
     factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -71,7 +78,7 @@ def test_set_merges_options_checks_them_and_the_schedule(
         source = session.get(Source, source_id)
         assert source is not None
         source.etag = '"v1"'
-        for bad in ({"url": str(tmp_path / "missing.rss")}, {"colour": "red"}):
+        for bad in ({"url": str(tmp_path / "no-folder" / "missing.rss")}, {"colour": "red"}):
             with pytest.raises(InvalidOptions):
                 change_source(session, source, options=bad)
         with pytest.raises(InvalidSchedule, match="schedule"):
