@@ -6,9 +6,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ecoute import __version__
+from ecoute.api.body_limits import BodySizeLimit
 from ecoute.api.errors import install_error_handlers
 from ecoute.api.metrics import metrics_registry
 from ecoute.api.metrics import router as metrics_router
+from ecoute.api.openapi import install_openapi
 from ecoute.api.routers import health, ingest, items, quarantine, satisfaction, sources
 from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import make_engine, make_session_factory, make_writer_factory
@@ -38,4 +40,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (health.router, satisfaction.router, items.router, sources.router,
                    quarantine.router, ingest.router):
         app.include_router(router, prefix="/api/v1")
+    app.add_middleware(BodySizeLimit, settings=settings)
+    install_openapi(app)
     return app

@@ -13,7 +13,7 @@ from ecoute.errors import EcouteError, StoreError, Unauthorized
 RETRY_AFTER_SECONDS = 5
 
 
-def _body(name: str, detail: str, hint: str | None = None) -> dict[str, str]:
+def error_body(name: str, detail: str, hint: str | None = None) -> dict[str, str]:
     body = {"error": name, "detail": detail}
     if hint:
         body["hint"] = hint
@@ -28,7 +28,7 @@ def install_error_handlers(app: FastAPI) -> None:
             exc, Unauthorized) else None
         if isinstance(exc, StoreError):
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return JSONResponse(_body(exc.name, exc.message, exc.hint), status_code=exc.http_status,
+        return JSONResponse(error_body(exc.name, exc.message, exc.hint), status_code=exc.http_status,
                             headers=headers)
 
     @app.exception_handler(OperationalError)
@@ -36,7 +36,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Busy (SQLite's lock held past the busy timeout) or unreachable: nothing the client
         # sent is wrong, the same request succeeds later. The SQL text stays in the logs.
         return JSONResponse(
-            _body("StoreError", "the database is busy or unreachable",
+            error_body("StoreError", "the database is busy or unreachable",
                   "retry in a few seconds"),
             status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
@@ -46,4 +46,4 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        return JSONResponse(_body("InvalidRequest", problems), status_code=422)
+        return JSONResponse(error_body("InvalidRequest", problems), status_code=422)

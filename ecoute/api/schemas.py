@@ -7,6 +7,46 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ecoute.classifiers.determinants import DETERMINANTS
+from ecoute.errors import InvalidRequest
+
+#: Largest id the databases store (64-bit signed); a larger one in a URL is refused up front.
+MAX_ID = 2**63 - 1
+
+#: The AFNOR determinants as an OpenAPI enum. Declared only: the endpoints check the value
+#: themselves so that a refusal lists the known ones.
+DETERMINANT_ENUM: dict[str, Any] = {"enum": list(DETERMINANTS)}
+
+
+def known_determinant(value: str) -> str:
+    if value not in DETERMINANTS:
+        raise InvalidRequest(f"unknown determinant {value!r}",
+                             hint=f"determinants: {', '.join(DETERMINANTS)}")
+    return value
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the API."""
+
+    error: str = Field(description="Name of the error, e.g. `ItemNotFound`, `InvalidRequest`")
+    detail: str = Field(description="What went wrong")
+    hint: str | None = Field(None, description="What to do about it, when known")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the error answers a route may give."""
+    meaning = {400: "The request cannot be used", 401: "No API key, or an unknown one",
+               403: "The key's role or authority does not allow this",
+               404: "Not found (or another authority's)",
+               409: "The entry cannot be done now (e.g. already resolved)", 413: "The body is too large",
+               422: "A parameter or the body does not validate",
+               503: "The database is busy or unreachable; retry later"}
+    return {status: {"model": ErrorOut, "description": meaning[status]} for status in statuses}
+
+
+#: The answers every authenticated route may give.
+COMMON_ERRORS = error_responses(400, 401, 403, 422, 503)
+
 
 class Health(BaseModel):
     status: str

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ecoute.collectors.limits import DEFAULT_LIMITS, InputLimits
 from ecoute.store.models import Channel
 
 if TYPE_CHECKING:
@@ -125,6 +126,8 @@ class CollectContext:
     new_etag: str | None = None
     new_last_modified: str | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("ecoute.collect"))
+    #: Bounds on what the collector reads (JSON depth, rows, expansion, wall time).
+    limits: InputLimits = DEFAULT_LIMITS
 
 
 class CollectorOptions(BaseModel):

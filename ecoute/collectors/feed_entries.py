@@ -17,6 +17,9 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
+from ecoute.collectors.limits import DEFAULT_LIMITS, loads_bounded
+from ecoute.errors import ParseError
+
 #: Markup still visible after one reduction: text that was escaped twice in the feed.
 _LEFTOVER_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _SAFE_LINK = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
@@ -109,15 +112,19 @@ def _iso_to_utc(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def json_feed_entries(raw: bytes) -> tuple[Iterator[FeedEntry | str], str | None]:
+def json_feed_entries(
+    raw: bytes, max_depth: int = DEFAULT_LIMITS.json_max_depth
+) -> tuple[Iterator[FeedEntry | str], str | None]:
     """Entries of a JSON Feed (1.0/1.1), and None; or nothing and the reason it is not one.
 
     Items that are not objects come out as a string naming the problem, for quarantine.
     """
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
+        doc = loads_bounded(raw.decode("utf-8-sig"), max_depth, what="the feed")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return iter(()), f"not valid JSON ({exc})"
+    except ParseError as exc:
+        return iter(()), str(exc)
     if not isinstance(doc, dict) or "jsonfeed.org/version" not in str(doc.get("version", "")):
         return iter(()), "JSON, but not a JSON Feed (no https://jsonfeed.org/version/... field)"
     items = doc.get("items")

@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ecoute.collectors.base import Rejected
+from ecoute.collectors.limits import DEFAULT_LIMITS, InputLimits, loads_bounded, too_deep_reason
 from ecoute.errors import ParseError
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class SourceFile:
     path: Path
     sha256: str
     size: int
+    limits: InputLimits = DEFAULT_LIMITS
 
     @property
     def name(self) -> str:
@@ -222,7 +224,10 @@ def read_csv(
             delimiter = sniff_delimiter(sample[bom:].decode(enc, errors="replace"))
         readline, byte_enc = _line_reader(fh, enc)
         pending: tuple[int, str] | None = None
-        for line, raw, too_long in _physical_records(readline):
+        for count, (line, raw, too_long) in enumerate(_physical_records(readline), start=1):
+            source.limits.check_time()
+            if count > source.limits.max_rows:
+                _over_rows(source, line)
             if too_long:
                 yield Rejected(raw[:2000], source.at(line),
                                f"{source.name}, line {line}: record longer than "
@@ -274,10 +279,19 @@ def _parse_record(text: str, delimiter: str) -> list[str] | str | None:
         return f"cannot be read as CSV ({exc})"
 
 
+def _over_rows(source: SourceFile, line: int) -> None:
+    raise ParseError(f"{source.name}: more than {source.limits.max_rows} rows; line {line} and "
+                     "the rows after it were not read (ECOUTE_IMPORT_MAX_ROWS)",
+                     hint="split the file, or raise ECOUTE_IMPORT_MAX_ROWS")
+
+
 # --- XLSX ---------------------------------------------------------------------------------------
 
-def check_zip(path: Path) -> None:
-    """Refuse a zip whose directory announces a bomb, before any member is decompressed."""
+def check_zip(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> None:
+    """Refuse a zip whose directory announces a bomb, before any member is decompressed.
+
+    Sizes announced by the directory bound what ``zipfile`` will ever inflate, so checking
+    them is enough. The shared strings are the one part openpyxl keeps whole in memory."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -291,6 +305,13 @@ def check_zip(path: Path) -> None:
         if member.file_size > 1024 * 1024 and ratio > XLSX_MAX_RATIO:
             raise ParseError(f"{path.name}: member {member.filename} expands {ratio:.0f} times "
                              "(a zip bomb?); refused")
+        if member.filename.lower().endswith("sharedstrings.xml") \
+                and member.file_size > limits.xlsx_max_shared_strings_bytes:
+            raise ParseError(
+                f"{path.name}: its text cells expand to {member.file_size} bytes, over the "
+                f"{limits.xlsx_max_shared_strings_bytes}-byte limit "
+                "(ECOUTE_XLSX_MAX_SHARED_STRINGS_BYTES)",
+                hint="export the sheet as CSV, which is read in constant memory")
     if total > XLSX_MAX_UNCOMPRESSED:
         raise ParseError(f"{path.name} would expand to {total} bytes, over the "
                          f"{XLSX_MAX_UNCOMPRESSED} limit; split the workbook or export CSV")
@@ -313,7 +334,7 @@ def cell_text(value: Any) -> str:
 
 def read_xlsx(source: SourceFile, *, sheet: str | None = None) -> Iterator[Record]:
     """Rows of one worksheet, streamed by openpyxl's read-only mode."""
-    check_zip(source.path)
+    check_zip(source.path, source.limits)
     import openpyxl
 
     try:
@@ -340,6 +361,9 @@ def read_xlsx(source: SourceFile, *, sheet: str | None = None) -> Iterator[Recor
             if values is None:
                 break
             number += 1
+            source.limits.check_time()
+            if number > source.limits.max_rows:
+                _over_rows(source, number)
             cells = [cell_text(v) for v in values]
             if any(cells):
                 yield Record(number, cells)
@@ -373,10 +397,13 @@ def read_json_records(
                 if not raw.strip():
                     continue
                 try:
-                    yield number, json.loads(raw)
+                    yield number, loads_bounded(raw, source.limits.json_max_depth,
+                                                what=f"{source.name}, line {number}")
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     yield Rejected(raw[:2000], source.at(number),
                                    f"{source.name}, line {number}: not JSON ({exc})")
+                except ParseError as exc:
+                    yield Rejected(raw[:2000], source.at(number), str(exc), exc.name)
         return
     if kind != "json":
         raise ParseError(f"{source.name} is not JSON")
@@ -391,7 +418,8 @@ def read_json_records(
         raise ParseError(f"{source.name} is a {source.size}-byte JSON object, over the "
                          f"{JSON_MAX_BYTES} limit", hint="export a JSON array or NDJSON instead")
     try:
-        document = json.loads(source.path.read_bytes().decode("utf-8-sig"))
+        document = loads_bounded(source.path.read_bytes().decode("utf-8-sig"),
+                                 source.limits.json_max_depth, what=source.name)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ParseError(f"{source.name} is not valid JSON ({exc})") from exc
     if isinstance(document, dict):
@@ -419,6 +447,10 @@ def _stream_array(fh: IO[str], source: SourceFile) -> Iterator[tuple[int, Any]]:
         try:
             value, end = decoder.raw_decode(buffer) if buffer else (None, 0)
             complete = bool(buffer) and (end < len(buffer) or eof)
+        except RecursionError as exc:
+            raise ParseError(f"{source.name}: element {number + 1} nests arrays/objects more "
+                             f"than {source.limits.json_max_depth} levels deep "
+                             "(ECOUTE_JSON_MAX_DEPTH)") from exc
         except json.JSONDecodeError as exc:
             if eof:
                 raise ParseError(f"{source.name}: element {number + 1} is not valid JSON "
@@ -436,7 +468,10 @@ def _stream_array(fh: IO[str], source: SourceFile) -> Iterator[tuple[int, Any]]:
             buffer += chunk
             continue
         number += 1
-        yield number, value
+        reason = too_deep_reason(value, source.limits.json_max_depth,
+                                 f"{source.name}, element {number}")
+        yield Rejected(buffer[:min(end, 2000)], source.at(number), reason) if reason \
+            else (number, value)
         buffer = buffer[end:]
 
 

@@ -187,7 +187,7 @@ def watched_files(ctx: CollectContext, options: FileSourceOptions) -> Iterator[S
             ctx.logger.debug("%s already imported (as %s)", path, known.get(sha, {}).get("name"))
             continue
         seen.add(sha)
-        yield SourceFile(path=path, sha256=sha, size=size)
+        yield SourceFile(path=path, sha256=sha, size=size, limits=ctx.limits)
         imported = {"name": path.name, "imported_at": datetime.now(timezone.utc).isoformat()}
         # A new dict each time: the runner snapshots the cursor with a shallow copy.
         ctx.cursor["files"] = {**ctx.cursor.get("files", {}), sha: imported}

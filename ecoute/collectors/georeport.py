@@ -19,6 +19,7 @@ from xml.etree.ElementTree import ParseError as XmlSyntaxError
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from ecoute.collectors.limits import DEFAULT_LIMITS, loads_bounded
 from ecoute.errors import ApiError
 
 #: The fields a GeoReport v2 service request may carry (spec order).
@@ -74,22 +75,25 @@ def split_http_status(body: bytes) -> tuple[int | None, bytes]:
     return int(match.group(1)), b"".join(lines[skipped:])
 
 
-def loads_lenient(text: str) -> tuple[Any, bool]:
-    """JSON, or JSON whose bare numbers have leading zeros (read as strings, zeros kept)."""
+def loads_lenient(text: str, max_depth: int = DEFAULT_LIMITS.json_max_depth) -> tuple[Any, bool]:
+    """JSON, or JSON whose bare numbers have leading zeros (read as strings, zeros kept);
+    ParseError when it nests deeper than ``max_depth``."""
     try:
-        return json.loads(text), False
+        return loads_bounded(text, max_depth, what="the answer"), False
     except json.JSONDecodeError as first:
         repaired = STRING_OR_NUMBER.sub(
             lambda m: f'"{m.group(1)}"' if m.group(1) else m.group(0), text)
         if repaired == text:
             raise
         try:
-            return json.loads(repaired), True
+            return loads_bounded(repaired, max_depth, what="the answer"), True
         except json.JSONDecodeError:
             raise first from None
 
 
-def parse_document(body: bytes, *, where: str) -> Document:
+def parse_document(
+    body: bytes, *, where: str, max_depth: int = DEFAULT_LIMITS.json_max_depth
+) -> Document:
     """Parse a GeoReport answer; ApiError for an error document, NotRequests for a readable
     document of another kind, ValueError (with line/column) for unreadable input."""
     if body.decode("utf-8-sig", errors="replace").lstrip().startswith("<"):
@@ -97,7 +101,7 @@ def parse_document(body: bytes, *, where: str) -> Document:
     text = body.decode("utf-8-sig").strip()  # JSON is UTF-8; UnicodeDecodeError otherwise
     if not text:
         raise NotRequests("the answer is empty")
-    data, lenient = loads_lenient(text)
+    data, lenient = loads_lenient(text, max_depth)
     if isinstance(data, dict) and isinstance(data.get("service_requests"), list):
         data = data["service_requests"]  # some servers wrap the list
     if isinstance(data, dict):

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import Rejected
+from ecoute.collectors.limits import DEFAULT_LIMITS
 from ecoute.collectors.push import PushCollector, push_entry
 from ecoute.collectors.registry import get_collector
 from ecoute.collectors.runner import RunReport
@@ -51,33 +52,45 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-def split_records(body: bytes, content_type: str | None) -> list[tuple[str, Any]]:
-    """(line to spool, parsed value or None) per record of a JSON array or NDJSON body."""
+def split_records(
+    body: bytes, content_type: str | None, max_depth: int = DEFAULT_LIMITS.json_max_depth
+) -> list[tuple[str, Any, str | None]]:
+    """(line to spool, parsed value or None, why it is not JSON) per record of a JSON array or
+    NDJSON body. Records nested over ``max_depth`` are kept for the push source to quarantine;
+    an array nested past what the parser can read is refused whole."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidRequest(f"the body is not UTF-8 (byte {exc.start})") from exc
     ndjson = "ndjson" in (content_type or "") or "jsonl" in (content_type or "") \
         or not text.lstrip().startswith("[")
-    records: list[tuple[str, Any]] = []
+    records: list[tuple[str, Any, str | None]] = []
     if ndjson:
         for line in text.split("\n"):
             if not line.strip():
                 continue
             try:
                 value = json.loads(line)
-                records.append((json.dumps(value, ensure_ascii=False), value))
+                records.append((json.dumps(value, ensure_ascii=False), value, None))
             except json.JSONDecodeError:
-                records.append((line, None))  # the push source quarantines it as "not JSON"
+                records.append((line, None, "not JSON"))  # the push source quarantines it
+            except RecursionError:
+                records.append((line, None, f"nests arrays/objects more than {max_depth} "
+                                "levels deep (ECOUTE_JSON_MAX_DEPTH)"))
     else:
         try:
             values = json.loads(text)
+        except RecursionError as exc:
+            raise InvalidRequest(
+                f"the body nests arrays/objects more than {max_depth} levels deep",
+                hint="send records whose `extra` is flatter (ECOUTE_JSON_MAX_DEPTH)",
+            ) from exc
         except json.JSONDecodeError as exc:
             raise InvalidRequest(
                 f"the body is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                 hint="send a JSON array of records, or NDJSON (one record per line)",
             ) from exc
-        records = [(json.dumps(v, ensure_ascii=False), v) for v in values]
+        records = [(json.dumps(v, ensure_ascii=False), v, None) for v in values]
     if not records:
         raise InvalidRequest("the body holds no record")
     return records
@@ -115,20 +128,22 @@ def ingest_records(
     content_type: str | None,
 ) -> IngestResult:
     """Store pushed records through the runner; bad ones are quarantined and listed."""
-    records = split_records(body, content_type)
+    records = split_records(body, content_type, settings.json_max_depth)
     problems = []
-    for index, (_line, value) in enumerate(records):
-        if value is None:
-            problems.append(RecordProblem(index, f"record {index}: not JSON"))
+    for index, (_line, value, not_json) in enumerate(records):
+        if not_json is not None:
+            problems.append(RecordProblem(index, f"record {index}: {not_json}"))
             continue
-        entry = push_entry(value, f"record {index}", PushCollector.channel)
+        entry = push_entry(value, f"record {index}", PushCollector.channel,
+                           max_depth=settings.json_max_depth,
+                           extra_max_bytes=settings.push_extra_max_bytes)
         if isinstance(entry, Rejected):
             problems.append(RecordProblem(index, entry.reason))
     with session_scope(factory) as session:
         spool = Path(source_repo.get_source(session, source_id).options["path"])
     spool.mkdir(parents=True, exist_ok=True)
     path = spool / f"ingest-{_stamp()}.ndjson"
-    path.write_text("".join(line + "\n" for line, _value in records), encoding="utf-8")
+    path.write_text("".join(line + "\n" for line, _value, _problem in records), encoding="utf-8")
     try:
         report = run_source(factory, settings, source_id, options_override={"path": str(path)})
     except OperationalError as exc:

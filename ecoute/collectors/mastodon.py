@@ -21,6 +21,8 @@ from bs4 import BeautifulSoup
 from pydantic import Field, field_validator, model_validator
 
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.limits import loads_bounded
+from ecoute.errors import ParseError
 from ecoute.store.models import Channel
 
 LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?([a-z]+)"?')
@@ -118,10 +120,14 @@ class MastodonCollector(Collector):
                 break
             result = ctx.http.get(url, headers=headers)
             try:
-                data = json.loads(result.content)
+                data = loads_bounded(result.content, ctx.limits.json_max_depth, what=url)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield Rejected(payload=result.content, position=url,
                                reason=f"{url}: not JSON ({exc})")
+                break
+            except ParseError as exc:
+                yield Rejected(payload=result.content[:20_000], position=url, reason=str(exc),
+                               error_class=exc.name)
                 break
             entries = data.get("statuses", []) if isinstance(data, dict) else data
             if not isinstance(entries, list):

@@ -21,7 +21,8 @@ from pydantic import Field, field_validator
 from ecoute.collectors import georeport
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
 from ecoute.collectors.rss import read_local
-from ecoute.errors import ApiError, CollectError, FetchError
+from ecoute.collectors.limits import DEFAULT_LIMITS
+from ecoute.errors import ApiError, CollectError, FetchError, ParseError
 from ecoute.store.models import Channel
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -91,7 +92,11 @@ class Open311Collector(Collector):
 
     options: Options
 
+    #: Deepest JSON answer accepted; the run's limit, set when it starts.
+    _max_depth: int = DEFAULT_LIMITS.json_max_depth
+
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
+        self._max_depth = ctx.limits.json_max_depth
         endpoint = self.options.endpoint
         local = read_local(endpoint)
         if local is not None:
@@ -180,9 +185,14 @@ class Open311Collector(Collector):
     ) -> Iterator[RawItem | Rejected]:
         status, body = georeport.split_http_status(body)
         try:
-            document = georeport.parse_document(body, where=where)
+            document = georeport.parse_document(body, where=where,
+                                                max_depth=self._max_depth)
         except ApiError:
             raise
+        except ParseError as exc:  # nested too deep
+            yield Rejected(payload=body[:20_000], position="document", reason=f"{where}: {exc}",
+                           error_class=exc.name)
+            return
         except georeport.NotRequests as exc:
             if status is not None and status >= 400:
                 raise FetchError(f"{where}: the server answered HTTP {status}") from exc

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
 from ecoute.collectors.files import SourceFile, file_sha256, read_json_records
+from ecoute.collectors.limits import DEFAULT_LIMITS, too_deep_reason
+from ecoute.config.settings import Settings
 from ecoute.errors import FetchError, ParseError
 from ecoute.store.models import Channel
 
@@ -54,12 +56,27 @@ class PushRecord(BaseModel):
         return value.strip()
 
 
-def push_entry(value: Any, position: str, default_channel: Channel) -> RawItem | Rejected:
-    """A record as an item, or the reason it cannot be one (naming the field)."""
+def push_entry(
+    value: Any, position: str, default_channel: Channel, *,
+    max_depth: int = DEFAULT_LIMITS.json_max_depth,
+    extra_max_bytes: int = Settings.model_fields["push_extra_max_bytes"].default,
+) -> RawItem | Rejected:
+    """A record as an item, or the reason it cannot be one (naming the field).
+
+    Depth and size are checked before anything walks the record: a deeply nested ``extra``
+    stored as is would break every later read of the authority's items."""
+    reason = too_deep_reason(value, max_depth, position)
+    if reason:
+        return Rejected(_excerpt(value), position, reason, "InvalidRecord")
     payload = json.dumps(value, ensure_ascii=False, default=str)[:20_000]
     if not isinstance(value, dict):
         return Rejected(payload, position, f"{position}: a record is a JSON object, not "
                         f"{type(value).__name__}", "InvalidRecord")
+    extra_size = len(json.dumps(value.get("extra"), ensure_ascii=False, default=str).encode())
+    if extra_size > extra_max_bytes:
+        return Rejected(payload, position, f"{position}: extra is {extra_size} bytes as JSON, "
+                        f"over the {extra_max_bytes}-byte limit (ECOUTE_PUSH_EXTRA_MAX_BYTES)",
+                        "InvalidRecord")
     try:
         record = PushRecord.model_validate(value)
     except ValidationError as exc:
@@ -77,6 +94,20 @@ def push_entry(value: Any, position: str, default_channel: Channel) -> RawItem |
         rating_scale=record.rating_scale, site=record.site, department=record.department,
         extra=record.extra,
     )
+
+
+def _excerpt(value: Any) -> str:
+    """The start of a record too deep to serialise safely: its opening characters."""
+    opening = []
+    while isinstance(value, (dict, list)) and value and len(opening) < 200:
+        if isinstance(value, dict):
+            key = next(iter(value))
+            opening.append(f"{{{json.dumps(str(key))[:100]}: ")
+            value = value[key]
+        else:
+            opening.append("[")
+            value = value[0]
+    return "".join(opening) + "..."
 
 
 class PushCollector(Collector):
@@ -124,13 +155,17 @@ class PushCollector(Collector):
         else:
             raise FetchError(f"{root} does not exist", hint="check the `path` option")
         for path in files:
-            source = SourceFile(path=path, sha256=file_sha256(path), size=path.stat().st_size)
+            source = SourceFile(path=path, sha256=file_sha256(path), size=path.stat().st_size,
+                                limits=ctx.limits)
             try:
                 for entry in read_json_records(source):
                     if isinstance(entry, Rejected):
                         yield entry
                     else:
                         number, value = entry
-                        yield push_entry(value, source.at(number), self.options.channel)
+                        yield push_entry(
+                            value, source.at(number), self.options.channel,
+                            max_depth=ctx.limits.json_max_depth,
+                            extra_max_bytes=ctx.settings.push_extra_max_bytes)
             except ParseError as exc:
                 yield Rejected(str(path), path.name, str(exc), exc.name)

@@ -28,6 +28,7 @@ from ecoute.collectors.feed_entries import (
     looks_like_json,
 )
 from ecoute.collectors.files import FileSourceOptions, watched_files
+from ecoute.collectors.limits import DEFAULT_LIMITS
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
@@ -88,7 +89,11 @@ class RssCollector(Collector):
 
     options: Options
 
+    #: Deepest JSON Feed accepted; the run's limit, set when it starts.
+    _max_depth: int = DEFAULT_LIMITS.json_max_depth
+
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
+        self._max_depth = ctx.limits.json_max_depth
         url = self.options.url
         folder = _local_folder(url)
         if folder is not None:
@@ -167,7 +172,7 @@ class RssCollector(Collector):
             yield _empty_feed(raw, url)
 
     def _json_feed(self, raw: bytes, url: str) -> Iterator[RawItem | Rejected]:
-        entries, problem = json_feed_entries(raw)
+        entries, problem = json_feed_entries(raw, self._max_depth)
         if problem is not None:
             yield Rejected(payload=_excerpt(raw, None), position="document",
                            reason=f"{url}: {problem}", error_class="NotAFeed")

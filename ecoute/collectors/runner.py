@@ -36,6 +36,7 @@ from ecoute.collectors.batch_failures import (
 )
 from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
+from ecoute.collectors.limits import InputLimits
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError, RunInterrupted, StoreError
@@ -162,12 +163,14 @@ class SourceRunner:
                 source_name=name, options=collector.options, settings=self.settings, http=http,
                 cursor=cursor, etag=etag, last_modified=last_modified,
                 logger=logging.getLogger(f"ecoute.collect.{kind}"),
+                limits=InputLimits.from_settings(self.settings),
             )
             failure: BaseException | None = None
             try:
                 stream = collector.collect(ctx)
-                if self.interrupt is not None:
-                    stream = _interruptible(stream, self.interrupt)
+                # Imports and uploads have no worker watching their time: the run's own
+                # deadline stops them (readers also check it between rows).
+                stream = _interruptible(stream, self.interrupt or ctx.limits.check_time)
                 batches = _batches(stream, self.settings.collect_batch_size)
                 for batch in batches:
                     if dry_run:

@@ -41,6 +41,7 @@ from ecoute.collectors.survey_layouts import (
     repeat_base,
     table_responses,
 )
+from ecoute.collectors.limits import loads_bounded
 from ecoute.errors import ParseError
 from ecoute.store.models import Channel
 
@@ -197,7 +198,8 @@ class SurveyFileCollector(Collector):
             head = source.path.read_bytes()[:64].lstrip(b"\xef\xbb\xbf").lstrip()
             if head.startswith(b"{"):  # a formpack/KoBo document: read its form too
                 try:
-                    document = json.loads(source.path.read_bytes().decode("utf-8-sig"))
+                    document = loads_bounded(source.path.read_bytes().decode("utf-8-sig"),
+                                             source.limits.json_max_depth, what=source.name)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     raise ParseError(f"{source.name} is not valid JSON ({exc})") from exc
                 form = document.get("content") or document.get("asset", {}).get("content") or {}

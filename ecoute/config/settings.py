@@ -187,6 +187,28 @@ class Settings(BaseSettings):
         200_000_000, ge=1024,
         description="Largest file accepted by `POST /api/v1/sources/{id}/upload`.",
     )
+    json_max_depth: int = Field(
+        64, ge=4, le=200,
+        description="Deepest nesting of arrays/objects accepted in any JSON ecoute reads "
+        "(pushed records and their `extra`, JSON files, API answers); a deeper record or "
+        "file is quarantined with the reason.",
+    )
+    push_extra_max_bytes: int = Field(
+        65_536, ge=1024,
+        description="Largest `extra` of one pushed record (as JSON); a larger record is "
+        "quarantined with the reason.",
+    )
+    import_max_rows: int = Field(
+        1_000_000, ge=1,
+        description="Most rows read from one CSV or XLSX file (blank rows count); the rows "
+        "after it are quarantined with the reason, split larger files.",
+    )
+    xlsx_max_shared_strings_bytes: int = Field(
+        50_000_000, ge=1024,
+        description="Largest uncompressed table of shared strings in an XLSX workbook (it is "
+        "read whole into memory, about 6 times its size); a larger workbook is quarantined "
+        "with the reason (export CSV instead).",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(
         "text",
@@ -215,8 +237,9 @@ class Settings(BaseSettings):
     )
     collect_max_seconds: float = Field(
         1800.0, gt=0,
-        description="Wall-time limit of one collection run; a run over it stops after its "
-        "current batch, keeps what it stored and fails with a timeout.",
+        description="Wall-time limit of one collection run, imports (`ecoute import`) and "
+        "uploads included; a run over it stops after its current batch or row, keeps what it "
+        "stored and fails with a timeout.",
     )
     source_lease_seconds: float = Field(
         120.0, ge=5,

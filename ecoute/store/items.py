@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
@@ -68,14 +68,35 @@ def _encode_cursor(item: Item) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
+#: Ids are 64-bit signed integers in both databases.
+_MAX_ID = 2**63 - 1
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
+    """The (published_at, id) a cursor of :func:`_encode_cursor` holds; anything else, edited
+    or made up, is an InvalidRequest (never a database error: an id over 64 bits or a date
+    without an offset would reach the driver)."""
+    refused = InvalidRequest("the cursor is not one this API returned",
+                             hint="start again without a cursor")
     try:
-        when, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return (datetime.fromisoformat(when) if when else None, int(item_id))
-    except (ValueError, TypeError) as exc:
-        raise InvalidRequest(
-            "the cursor is not one this API returned", hint="start again without a cursor"
-        ) from exc
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise refused from exc
+    if not (isinstance(key, list) and len(key) == 2 and (key[0] is None or isinstance(key[0], str))
+            and type(key[1]) is int and 1 <= key[1] <= _MAX_ID):
+        raise refused
+    try:
+        when = datetime.fromisoformat(key[0]) if key[0] else None
+    except ValueError as exc:
+        raise refused from exc
+    if when is not None:
+        if when.tzinfo is None:
+            raise refused
+        try:
+            when = when.astimezone(timezone.utc)
+        except OverflowError as exc:
+            raise refused from exc
+    return when, key[1]
 
 
 def _filtered(filters: ItemFilters) -> Select[tuple[Item]]:

@@ -8,11 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from ecoute.api.deps import AuthorityQuery, IngestKey, SettingsDep, scoped_authority
-from ecoute.api.schemas import IngestOut, RecordProblemOut, RunOut
+from ecoute.api.schemas import (
+    COMMON_ERRORS,
+    MAX_ID,
+    IngestOut,
+    RecordProblemOut,
+    RunOut,
+    error_responses,
+)
 from ecoute.collectors.ingest import (
     file_source,
     ingest_records,
@@ -24,7 +31,7 @@ from ecoute.collectors.runner import RunReport
 from ecoute.errors import PayloadTooLarge
 from ecoute.store.db import session_scope
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(tags=["ingest"], responses=COMMON_ERRORS)
 
 
 def _run_out(source_id: int, report: RunReport) -> RunOut:
@@ -36,14 +43,20 @@ def _run_out(source_id: int, report: RunReport) -> RunOut:
     )
 
 
-def _too_large(request: Request, limit: int, setting: str) -> None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the request announces {declared} bytes, the limit is {limit}",
-                              hint=f"send smaller batches, or raise {setting}")
+#: The body as the OpenAPI schema declares it (the endpoint reads the raw stream itself, to
+#: bound it and to accept NDJSON). ``PushRecord`` is added to the components by
+#: :func:`ecoute.api.openapi.install_openapi`.
+_INGEST_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "array", "minItems": 1,
+                                    "items": {"$ref": "#/components/schemas/PushRecord"}}},
+    "application/x-ndjson": {"schema": {
+        "type": "string", "description": "One PushRecord as JSON per line"}},
+}}}
 
 
-@router.post("/ingest", response_model=IngestOut)
+# Sizes are checked while the body arrives (ecoute.api.body_limits), before these run.
+@router.post("/ingest", response_model=IngestOut, openapi_extra=_INGEST_BODY,
+             responses=error_responses(413))
 async def ingest(
     request: Request, key: IngestKey, settings: SettingsDep, authority: AuthorityQuery = None,
 ) -> IngestOut:
@@ -57,7 +70,6 @@ async def ingest(
     `Retry-After`: send the same batch again, external ids make that safe.
     """
     limit = settings.ingest_max_bytes
-    _too_large(request, limit, "ECOUTE_INGEST_MAX_BYTES")
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
@@ -85,17 +97,19 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-@router.post("/sources/{source_id}/upload", response_model=RunOut)
+@router.post("/sources/{source_id}/upload", response_model=RunOut,
+             responses=error_responses(404, 413))
 def upload(
-    source_id: int, request: Request, key: IngestKey, settings: SettingsDep,
+    source_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Id of a file source")],
+    request: Request, key: IngestKey, settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The export, document or mailbox file")],
     authority: AuthorityQuery = None,
     keep: Annotated[bool, Query(description="Keep the file under the data dir after the run "
                                 "(default: yes, for audit)")] = True,
 ) -> RunOut:
     """Save a file for a file-reading source and run the source on it."""
-    _too_large(request, settings.upload_max_bytes + 1_000_000, "ECOUTE_UPLOAD_MAX_BYTES")
-    with session_scope(request.app.state.session_factory) as session:
+    factory = request.app.state.session_factory
+    with session_scope(factory) as session:
         owner = scoped_authority(session, settings, key, authority)
         source = file_source(session, source_id, owner.id)
         path = save_upload(settings, source, owner.slug, file.filename, _chunks(file.file))

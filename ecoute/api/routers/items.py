@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from ecoute.api.deps import (
@@ -14,14 +15,49 @@ from ecoute.api.deps import (
     WriterSessionDep,
     scoped_authority,
 )
-from ecoute.api.schemas import Correction, ItemOut, ItemPage, Tag
-from ecoute.classifiers.determinants import DETERMINANTS
+from ecoute.api.schemas import (
+    COMMON_ERRORS,
+    MAX_ID,
+    Correction,
+    DETERMINANT_ENUM,
+    ItemOut,
+    ItemPage,
+    Tag,
+    error_responses,
+    known_determinant,
+)
+from ecoute.collectors.limits import nesting_depth
 from ecoute.errors import InvalidRequest
 from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
-from ecoute.store.models import Channel, Item, Polarity
+from ecoute.store.models import Authority, Channel, Item, Polarity
 from ecoute.store.taggings import correct_determinant, effective_tags
 
-router = APIRouter(tags=["items"])
+router = APIRouter(tags=["items"], responses=COMMON_ERRORS)
+
+#: Deepest ``extra`` shown; the JSON encoder of answers gives up past 255 levels, and one such
+#: item (stored before pushes were bounded) must not break the listing of all the others.
+SHOWN_EXTRA_MAX_DEPTH = 200
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id of the item")]
+
+
+def _shown_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    if nesting_depth(extra, SHOWN_EXTRA_MAX_DEPTH) > SHOWN_EXTRA_MAX_DEPTH:
+        return {"not_shown": f"nested more than {SHOWN_EXTRA_MAX_DEPTH} levels deep"}
+    return extra
+
+
+def _instant(value: datetime | None, authority: Authority, name: str) -> datetime | None:
+    """A UTC instant; a date or time written without an offset is read in the authority's
+    time zone (``since=2026-01-01`` starts at its midnight)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(authority.timezone))
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError as exc:  # 0001-01-01 east of Greenwich, 9999-12-31 west of it
+        raise InvalidRequest(f"{name} is out of the range of dates",
+                             hint="use a date between years 1 and 9999") from exc
 
 
 def _views(session: Session, items: list[Item]) -> list[ItemOut]:
@@ -47,7 +83,7 @@ def _views(session: Session, items: list[Item]) -> list[ItemOut]:
                 for t in effective_tags(tags[item.id])
                 if t.polarity != Polarity.NONE  # a determinant a human removed
             ],
-            extra=item.extra,
+            extra=_shown_extra(item.extra),
         ))
     return out
 
@@ -56,35 +92,45 @@ def _views(session: Session, items: list[Item]) -> list[ItemOut]:
 def get_items(
     session: SessionDep,
     authority: AuthorityDep,
-    source_id: Annotated[int | None, Query(description="Only items of this source")] = None,
+    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                           description="Only items of this source")] = None,
     channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
-    determinant: Annotated[str | None, Query(description="Only items tagged with it")] = None,
+    determinant: Annotated[str | None, Query(json_schema_extra=DETERMINANT_ENUM,
+                                             description="Only items tagged with it")] = None,
     polarity: Annotated[Polarity | None, Query(description="With `determinant`: only this "
                                                "polarity; alone: any determinant")] = None,
-    since: Annotated[datetime | None, Query(description="Published at or after (ISO 8601)")]
-    = None,
-    until: Annotated[datetime | None, Query(description="Published before (ISO 8601)")] = None,
+    since: Annotated[datetime | None, Query(
+        description="Published at or after (ISO 8601 date or date-time; without an offset, "
+        "in the authority's time zone)")] = None,
+    until: Annotated[datetime | None, Query(
+        description="Published before (ISO 8601, as `since`)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[str | None, Query(max_length=200,
+                                        description="next_cursor of the previous page")] = None,
 ) -> ItemPage:
     """Items newest first, with their sentiment and determinant tags, one page at a time."""
     filters = ItemFilters(
         authority_id=authority.id, source_id=source_id,
-        channel=channel.value if channel else None, determinant=determinant,
-        polarity=polarity.value if polarity else None, since=since, until=until,
+        channel=channel.value if channel else None,
+        determinant=known_determinant(determinant) if determinant else None,
+        polarity=polarity.value if polarity else None,
+        since=_instant(since, authority, "since"), until=_instant(until, authority, "until"),
     )
     items, next_cursor = list_items(session, filters, limit=limit, cursor=cursor)
     return ItemPage(items=_views(session, items), next_cursor=next_cursor)
 
 
-@router.get("/items/{item_id}", response_model=ItemOut)
-def get_one_item(item_id: int, session: SessionDep, authority: AuthorityDep) -> ItemOut:
+@router.get("/items/{item_id}", response_model=ItemOut, responses=error_responses(404))
+def get_one_item(item_id: ItemId, session: SessionDep, authority: AuthorityDep) -> ItemOut:
     return _views(session, [get_item(session, item_id, authority.id)])[0]
 
 
-@router.put("/items/{item_id}/determinants/{determinant}", response_model=ItemOut)
+@router.put("/items/{item_id}/determinants/{determinant}", response_model=ItemOut,
+            responses=error_responses(404))
 def correct_item_determinant(
-    item_id: int, determinant: str, correction: Correction, session: WriterSessionDep,
+    item_id: ItemId,
+    determinant: Annotated[str, Path(json_schema_extra=DETERMINANT_ENUM)],
+    correction: Correction, session: WriterSessionDep,
     settings: SettingsDep, key: OfficerKey,
 ) -> ItemOut:
     """A quality officer sets (or, with a null polarity, removes) a determinant of an item.
@@ -92,9 +138,7 @@ def correct_item_determinant(
     The correction wins over the model, survives re-classification, updates the satisfaction
     figures at once and becomes a training example (`ecoute train --from-corrections`).
     """
-    if determinant not in DETERMINANTS:
-        raise InvalidRequest(f"unknown determinant {determinant!r}",
-                             hint=f"determinants: {', '.join(DETERMINANTS)}")
+    known_determinant(determinant)
     authority = scoped_authority(session, settings, key, None)
     item = get_item(session, item_id, authority.id if key.authority_id else None)
     correct_determinant(session, item, determinant=determinant, polarity=correction.polarity,

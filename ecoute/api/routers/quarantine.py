@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ecoute.api.deps import AuthorityDep, OfficerKey, SessionDep, SettingsDep
-from ecoute.api.schemas import QuarantineOut, QuarantinePage, RetryOut
+from ecoute.api.schemas import (
+    COMMON_ERRORS,
+    MAX_ID,
+    QuarantineOut,
+    QuarantinePage,
+    RetryOut,
+    error_responses,
+)
 from ecoute.collectors.quarantine import dismiss_entry, retry_entry
 from ecoute.store.models import ApiKey, Quarantine
 from ecoute.store.quarantine import QuarantineFilters, get_entry, list_entries
 from ecoute.store.sources import get_source
 
-router = APIRouter(tags=["quarantine"])
+router = APIRouter(tags=["quarantine"], responses=COMMON_ERRORS)
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id of the quarantine entry")]
 
 
 def _view(entry: Quarantine, source: str) -> QuarantineOut:
@@ -30,11 +38,12 @@ def _view(entry: Quarantine, source: str) -> QuarantineOut:
 def get_quarantine(
     session: SessionDep,
     authority: AuthorityDep,
-    source_id: Annotated[int | None, Query(description="Only this source's entries")] = None,
+    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                           description="Only this source's entries")] = None,
     resolved: Annotated[bool | None, Query(description="false (default): waiting; true: "
                                            "retried or dismissed; empty: both")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> QuarantinePage:
     """What collection could not store, oldest first, without the payloads."""
     filters = QuarantineFilters(authority_id=authority.id, source_id=source_id,
@@ -48,8 +57,9 @@ def _scope(key: ApiKey) -> int | None:
     return key.authority_id
 
 
-@router.post("/quarantine/{entry_id}/retry", response_model=RetryOut)
-async def retry_quarantined(entry_id: int, request: Request, settings: SettingsDep,
+@router.post("/quarantine/{entry_id}/retry", response_model=RetryOut,
+             responses=error_responses(404, 409))
+async def retry_quarantined(entry_id: EntryId, request: Request, settings: SettingsDep,
                             key: OfficerKey) -> RetryOut:
     """Read the entry again with its source's current options; stored, it leaves quarantine."""
     factory = request.app.state.session_factory
@@ -59,8 +69,9 @@ async def retry_quarantined(entry_id: int, request: Request, settings: SettingsD
                     duplicate=result.duplicate, updated=result.updated, reason=result.reason)
 
 
-@router.post("/quarantine/{entry_id}/dismiss", response_model=QuarantineOut)
-def dismiss_quarantined(entry_id: int, session: SessionDep, key: OfficerKey) -> QuarantineOut:
+@router.post("/quarantine/{entry_id}/dismiss", response_model=QuarantineOut,
+             responses=error_responses(404))
+def dismiss_quarantined(entry_id: EntryId, session: SessionDep, key: OfficerKey) -> QuarantineOut:
     """Mark the entry as looked at and not worth keeping."""
     entry = dismiss_entry(session, get_entry(session, entry_id, _scope(key)))
     return _view(entry, get_source(session, entry.source_id).name)

@@ -5,15 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ecoute.api.deps import AuthorityDep, SessionDep, SettingsDep
-from ecoute.api.schemas import Figure, Satisfaction
+from ecoute.api.schemas import COMMON_ERRORS, MAX_ID, Figure, Satisfaction
 from ecoute.assessment.satisfaction import (
     DeterminantFigure,
     authority_today,
     parse_window,
     satisfaction,
 )
+from ecoute.store.models import Channel
 
-router = APIRouter(tags=["satisfaction"])
+router = APIRouter(tags=["satisfaction"], responses=COMMON_ERRORS)
 
 
 def _figure(f: DeterminantFigure) -> Figure:
@@ -31,15 +32,21 @@ def get_satisfaction(
     session: SessionDep,
     settings: SettingsDep,
     authority: AuthorityDep,
-    window: Annotated[str, Query(description="Rolling window in days: 7d, 30d, 90d...")] = "30d",
-    channel: Annotated[str | None, Query(description="Only this channel")] = None,
-    site_id: Annotated[int | None, Query(description="Only this site")] = None,
-    department_id: Annotated[int | None, Query(description="Only this department")] = None,
+    # The pattern is declared, not enforced by FastAPI: parse_window's refusal says what to
+    # write instead.
+    window: Annotated[str, Query(json_schema_extra={"pattern": r"^[1-9][0-9]{0,3}d$"},
+                                 description="Rolling window in days: 7d, 30d, 90d... "
+                                 "(1d to 9999d)")] = "30d",
+    channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
+    site_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this site")] = None,
+    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                               description="Only this department")] = None,
 ) -> Satisfaction:
     """Satisfaction per determinant: positive share of mentions with a Wilson 95 % interval."""
     span = parse_window(window, authority_today(authority))
     report = satisfaction(
-        session, authority, span, min_sample_size=settings.min_sample_size, channel=channel,
+        session, authority, span, min_sample_size=settings.min_sample_size,
+        channel=channel.value if channel else None,
         site_id=site_id, department_id=department_id,
     )
     return Satisfaction(

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from ecoute.api.deps import AuthorityDep, SessionDep, SettingsDep, require_key
-from ecoute.api.schemas import SourceOut, SourcePatch, SourceRemovedOut
+from ecoute.api.schemas import (
+    COMMON_ERRORS,
+    MAX_ID,
+    SourceOut,
+    SourcePatch,
+    SourceRemovedOut,
+    error_responses,
+)
 from ecoute.collectors.health import source_health
 from ecoute.collectors.sources import change_source, remove_source
 from ecoute.config.settings import Settings
@@ -14,9 +21,10 @@ from ecoute.errors import SourceNotFound
 from ecoute.store.models import ApiKey, Role, Source
 from ecoute.store.sources import get_source, last_run_quarantined, list_sources
 
-router = APIRouter(tags=["sources"])
+router = APIRouter(tags=["sources"], responses=COMMON_ERRORS)
 
 AdminKey = Annotated[ApiKey, Depends(require_key(Role.ADMIN))]
+SourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id of the source")]
 
 
 def _view(source: Source, items: int, quarantined: int, settings: Settings) -> SourceOut:
@@ -48,8 +56,9 @@ def _admin_source(session: Session, key: ApiKey, source_id: int) -> Source:
     return source
 
 
-@router.patch("/sources/{source_id}", response_model=SourceOut)
-def patch_source(source_id: int, patch: SourcePatch, session: SessionDep,
+@router.patch("/sources/{source_id}", response_model=SourceOut,
+              responses=error_responses(404))
+def patch_source(source_id: SourceId, patch: SourcePatch, session: SessionDep,
                  settings: SettingsDep, key: AdminKey) -> SourceOut:
     """Change a source's options, schedule or whether it is collected (admin keys)."""
     source = _admin_source(session, key, source_id)
@@ -60,9 +69,10 @@ def patch_source(source_id: int, patch: SourcePatch, session: SessionDep,
     return _view(source, counted, held, settings)
 
 
-@router.delete("/sources/{source_id}", response_model=SourceRemovedOut)
+@router.delete("/sources/{source_id}", response_model=SourceRemovedOut,
+               responses=error_responses(404))
 def delete_source(
-    source_id: int, session: SessionDep, key: AdminKey,
+    source_id: SourceId, session: SessionDep, key: AdminKey,
     keep_items: Annotated[bool, Query(description="Keep the items and their figures; the "
                                       "source stays, disabled and hidden, as their origin")]
     = False,
