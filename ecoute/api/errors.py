@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecoute.errors import EcouteError, StoreError, Unauthorized
 
@@ -28,8 +31,8 @@ def install_error_handlers(app: FastAPI) -> None:
             exc, Unauthorized) else None
         if isinstance(exc, StoreError):
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return JSONResponse(error_body(exc.name, exc.message, exc.hint), status_code=exc.http_status,
-                            headers=headers)
+        return JSONResponse(error_body(exc.name, exc.message, exc.hint),
+                            status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(OperationalError)
     async def _database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
@@ -37,9 +40,18 @@ def install_error_handlers(app: FastAPI) -> None:
         # sent is wrong, the same request succeeds later. The SQL text stays in the logs.
         return JSONResponse(
             error_body("StoreError", "the database is busy or unreachable",
-                  "retry in a few seconds"),
+                       "retry in a few seconds"),
             status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by the framework itself (a body it cannot parse, an unknown route): the same
+        # shape as ours, so that clients read one error format.
+        name = {400: "InvalidRequest", 413: "PayloadTooLarge"}.get(
+            exc.status_code, HTTPStatus(exc.status_code).phrase.title().replace(" ", ""))
+        return JSONResponse(error_body(name, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
