@@ -49,11 +49,11 @@ from ecoute.collectors.file_formats import (
     file_format,
     parse_datetime,
     read_csv,
-    read_json_records,
     read_rows,
     read_xlsx,
     sniff_delimiter,
 )
+from ecoute.collectors.json_files import read_json_records
 from ecoute.errors import FetchError, ParseError
 
 # The format readers live in file_formats; collectors import everything from here.

@@ -4,7 +4,6 @@ reads another authority's data, never changes it, and a role that only reads nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
