@@ -121,6 +121,7 @@ def sources_add(
 def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
     """Sources with their health: last success, last error, items collected, back-off."""
     from ecoute.collectors.health import source_health
+    from ecoute.collectors.secret_options import scrub, source_secrets
     from ecoute.store.authorities import get_authority
     from ecoute.store.db import session_scope
     from ecoute.store.sources import last_run_quarantined, list_sources
@@ -133,7 +134,8 @@ def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
         rows = [
             {"id": s.id, "name": s.name, "kind": s.kind, "enabled": s.enabled, "items": n,
              "schedule": s.schedule, "last_run_at": s.last_run_at,
-             "last_success_at": s.last_success_at, "last_error": s.last_error,
+             "last_success_at": s.last_success_at,
+             "last_error": scrub(s.last_error, source_secrets(s.kind, s.options)),
              "consecutive_failures": s.consecutive_failures,
              **source_health(s, settings, quarantined=held.get(s.id, 0)).as_dict()}
             for s, n in listed

@@ -15,7 +15,8 @@ from ecoute.config.settings import Settings
 from ecoute.store.db import make_engine, make_session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: The read-only data sets; ECOUTE_TEST_SHARED_DATA points elsewhere (a checkout not beside them).
+SHARED_DATA = Path(os.environ.get("ECOUTE_TEST_SHARED_DATA") or ROOT.parent / "shared" / "data")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 pytest_plugins = ["tests.helpers.tiny_model", "tests.helpers.servers"]

@@ -7,15 +7,17 @@ conditional GET; robots.txt for crawled pages; and a guard refusing private, loo
 link-local and metadata addresses unless ``http_allow_private`` is set. The guard resolves the
 host once, checks every address, and connects to the checked address (the request is pinned to
 it), so a DNS answer that changes between check and connect cannot reach an internal service.
+Addresses written in other forms are read as the guard's: IPv4 embedded in IPv6 (mapped,
+compatible, NAT64, 6to4, Teredo) is checked as the IPv4 it reaches, and a host such as
+``0177.0.0.1`` (octal) is decoded as the resolver would before it is judged. A redirect to another
+origin drops the caller's credentials (Authorization, Cookie, API-key headers), as browsers do.
 Every failure becomes an ecoute error that names the URL. Tests hand in an ``httpx`` transport
 or a real server on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import random
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -32,16 +34,23 @@ from ecoute.collectors.http_policy import (
     RobotsPolicy,
     parse_retry_after,
 )
+from ecoute.collectors.http_guard import (
+    PRIVATE_HINT,
+    checked_parts,
+    default_port,
+    is_public_address,
+    resolve_public,
+    same_origin,
+    without_credentials,
+)
 from ecoute.errors import BlockedURL, FetchError, ResponseTooLarge, RobotsDisallowed
+
+__all__ = ["PRIVATE_HINT", "FetchResult", "GuardedTransport", "HttpFetcher",
+           "is_public_address", "resolve_public"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-PRIVATE_HINT = "set ECOUTE_HTTP_ALLOW_PRIVATE=true only for trusted intranet sources"
 SIZE_HINT = "raise ECOUTE_HTTP_MAX_BYTES if this source is trusted"
-#: Cloud metadata endpoints; link-local already covers the IPv4 one, not the AWS IPv6 one.
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
 
 
 @dataclass
@@ -54,31 +63,6 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast and ip not in METADATA_ADDRESSES
-
-
-def resolve_public(url: str, host: str, port: int) -> str:
-    """The first address of ``host`` once every address it resolves to is checked public."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"{url}: host {host} not found ({exc})",
-                         hint="check the address of the source") from exc
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses:
-        raise FetchError(f"{url}: host {host} has no address")
-    for address in addresses:
-        if not is_public_address(address):
-            raise BlockedURL(
-                f"{url}: {host} resolves to the non-public address {address}", hint=PRIVATE_HINT
-            )
-    return addresses[0]
 
 
 @lru_cache(maxsize=1)
@@ -188,11 +172,9 @@ class HttpFetcher:
 
     def check_url(self, url: str) -> None:
         """Refuse URLs that are not http(s) or that resolve to a non-public address."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BlockedURL(f"{url}: only http and https URLs can be fetched")
+        parts = checked_parts(url, url)
         if not self.allow_private:
-            resolve_public(url, parts.hostname, parts.port or 443)
+            resolve_public(url, parts.hostname or "", default_port(url, parts))
 
     def get(
         self,
@@ -222,15 +204,16 @@ class HttpFetcher:
     def _follow(self, url: str, headers: dict[str, str], *, crawl: bool) -> FetchResult:
         current = url
         for _hop in range(self.max_redirects + 1):
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise BlockedURL(f"{current}: only http and https URLs can be fetched"
-                                 + (f" (redirected from {url})" if current != url else ""))
+            checked_parts(current, url)
             if crawl:
                 self._check_robots(current)
             result = self._get_with_retries(current, headers)
             if result.status in REDIRECT_STATUSES and "location" in result.headers:
-                current = urljoin(current, result.headers["location"])
+                target = urljoin(current, result.headers["location"])
+                if not same_origin(current, target):
+                    # Another host must not receive this one's token (and never gets it back).
+                    headers = without_credentials(headers)
+                current = target
                 continue
             return result
         raise FetchError(f"{url}: more than {self.max_redirects} redirects",
@@ -277,6 +260,9 @@ class HttpFetcher:
             except httpx.HTTPError as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}",
                                  hint="check the address and that the server is up") from exc
+            except httpx.InvalidURL as exc:
+                raise BlockedURL(f"{url}: not an address that can be fetched ({exc})",
+                                 hint="check the address of the source") from exc
             else:
                 if result.status not in RETRY_STATUSES or attempt >= self.retries:
                     return result

@@ -5,7 +5,7 @@ Timelines are read newest first, page by page along the ``Link: rel="next"`` hea
 the newest status stored by the last run (``since_id``, kept per timeline in the source's
 cursor, and moved only once a timeline has been read in full so that it never runs ahead of
 what is stored). A boost is collected as the status it boosts, so a post boosted ten times is
-one item.
+one item. A ``next`` link to another server is not followed (it would receive the token).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.http_guard import same_origin
 from ecoute.collectors.limits import loads_bounded
 from ecoute.errors import ParseError
 from ecoute.store.models import Channel
@@ -52,7 +53,7 @@ class MastodonCollector(Collector):
         search: str | None = Field(
             None, description="Full-text search of posts (needs access_token)."
         )
-        access_token: str | None = Field(
+        access_token: SecretStr | None = Field(
             None, description="Bearer token of an application of the authority's account."
         )
         page_size: int = Field(40, ge=1, le=40, description="Posts asked per page (40 at most).")
@@ -113,7 +114,8 @@ class MastodonCollector(Collector):
             # v2 search pages by min_id; timelines and notifications by since_id.
             query["min_id" if key == "search" else "since_id"] = since_id
         url: str | None = f"{opts.instance}{path}?{urlencode(query)}"
-        headers = {"Authorization": f"Bearer {opts.access_token}"} if opts.access_token else {}
+        headers = ({"Authorization": f"Bearer {opts.access_token.get_secret_value()}"}
+                   if opts.access_token else {})
         newest: str | None = None
         for _page in range(opts.max_pages):
             if url is None:
@@ -147,7 +149,14 @@ class MastodonCollector(Collector):
             next_url = _links(result.headers.get("link", "")).get("next")
             if reached_stored or not entries or key == "search" or not next_url:
                 break
-            url = urljoin(url, next_url)
+            target = urljoin(url, next_url)
+            if not same_origin(url, target):
+                # The token goes with every page: a page elsewhere would receive it.
+                yield Rejected(payload=target, position=url, error_class="BlockedURL",
+                               reason=f"{url}: the next page is on another server ({target}); "
+                               "not followed")
+                break
+            url = target
         return newest
 
     def _item(self, status: Any, position: str) -> RawItem | Rejected:

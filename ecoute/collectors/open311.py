@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from ecoute.collectors import georeport
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
 from ecoute.collectors.rss import read_local
 from ecoute.collectors.limits import DEFAULT_LIMITS
+from ecoute.collectors.secret_options import MASK
 from ecoute.errors import ApiError, CollectError, FetchError, ParseError
 from ecoute.store.models import Channel
 
@@ -49,7 +50,9 @@ class Open311Collector(Collector):
         jurisdiction_id: str | None = Field(
             None, description="jurisdiction_id, for servers hosting several cities."
         )
-        api_key: str | None = Field(None, description="API key, for servers that require one.")
+        api_key: SecretStr | None = Field(
+            None, description="API key, for servers that require one (secret: never shown)."
+        )
         service_code: str | None = Field(
             None, description="Only these services (comma-separated service codes)."
         )
@@ -122,15 +125,17 @@ class Open311Collector(Collector):
                             self.options.since.day, tzinfo=UTC)
         return now - timedelta(days=self.options.initial_days)
 
-    def _url(self, resource: str, **params: str) -> str:
+    def _url(self, resource: str, *, shown: bool = False, **params: str) -> str:
+        """The address to fetch, or with ``shown`` the one messages name (key masked)."""
         opts = self.options
+        key = (MASK if shown else opts.api_key.get_secret_value()) if opts.api_key else None
         query = {k: v for k, v in {
-            "jurisdiction_id": opts.jurisdiction_id, "api_key": opts.api_key,
+            "jurisdiction_id": opts.jurisdiction_id, "api_key": key,
             "service_code": opts.service_code, **params}.items() if v}
         return urljoin(opts.endpoint, f"{resource}.{opts.format}") + (
             f"?{urlencode(query)}" if query else "")
 
-    def _get(self, ctx: CollectContext, url: str) -> bytes:
+    def _get(self, ctx: CollectContext, url: str, shown: str) -> bytes:
         try:
             return ctx.http.get(url).content
         except ApiError:
@@ -139,22 +144,25 @@ class Open311Collector(Collector):
             if exc.body:
                 # The server's own <errors> document says more than the status does.
                 try:
-                    georeport.parse_document(exc.body, where=url)
+                    georeport.parse_document(exc.body, where=shown)
                 except ApiError as api_error:
                     raise api_error from exc
                 except (ValueError, georeport.NotRequests, CollectError):
                     pass
             hint = ("GeoReport servers answer 403 to a wrong api_key or jurisdiction_id and 404 "
                     "to a wrong endpoint; check them in the source options")
-            raise type(exc)(exc.message, hint=exc.hint or hint) from exc
+            # The message names the address, and the address holds the API key.
+            raise type(exc)(exc.message.replace(url, shown), hint=exc.hint or hint) from None
+        except CollectError as exc:
+            raise type(exc)(exc.message.replace(url, shown), hint=exc.hint) from None
 
     def _window(
         self, ctx: CollectContext, start: datetime, end: datetime
     ) -> Iterator[tuple[bytes, str, datetime]]:
         """The answers covering [start, end), splitting windows the server answered in full."""
-        url = self._url("requests", start_date=start.strftime(STAMP),
-                        end_date=end.strftime(STAMP))
-        body = self._get(ctx, url)
+        window = {"start_date": start.strftime(STAMP), "end_date": end.strftime(STAMP)}
+        url = self._url("requests", shown=True, **window)
+        body = self._get(ctx, self._url("requests", **window), url)
         if end - start > MIN_WINDOW and self._count(body) >= self.options.requests_limit:
             middle = start + (end - start) / 2
             yield from self._window(ctx, start, middle)
@@ -172,9 +180,10 @@ class Open311Collector(Collector):
             return 0  # reported when the answer is read for its items
 
     def _services(self, ctx: CollectContext) -> dict[str, dict[str, Any]]:
-        url = self._url("services")
+        url = self._url("services", shown=True)
         try:
-            return georeport.parse_services(self._get(ctx, url), where=url)
+            return georeport.parse_services(self._get(ctx, self._url("services"), url),
+                                            where=url)
         except (CollectError, ValueError) as exc:
             # Requests carry their service_name anyway; the list only fills gaps.
             ctx.logger.warning("%s: service list unavailable (%s)", url, exc)

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import CallInterval, CollectContext, RawItem, Rejected
@@ -38,6 +38,7 @@ from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.limits import InputLimits
 from ecoute.collectors.registry import get_collector, validate_options
+from ecoute.collectors.secret_options import scrub, source_secrets
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError, RunInterrupted, StoreError
 from ecoute.privacy import pseudonym, redact
@@ -346,10 +347,12 @@ class SourceRunner:
                 restate(session, kept, moved)
             calls = self._sorted_intervals(session, source_id, part, create=True)
             call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
+            secrets = source_secrets(source.kind, source.options) if rejected else []
             for rej in rejected:
                 source_repo.add_quarantine(
                     session, source_id=source_id, run_id=report.run_id, payload=rej.payload,
-                    position=rej.position, error_class=rej.error_class, message=rej.reason,
+                    position=scrub(rej.position, secrets) or "",
+                    error_class=rej.error_class, message=scrub(rej.reason, secrets) or "",
                 )
             report.rejected.extend(replace(r, payload="") for r in rejected)
             report.fetched += len(part) - len(rejected)
@@ -473,12 +476,15 @@ class SourceRunner:
         and cursor that say everything up to here is stored."""
         if error is not None:
             report.status = RunStatus.FAILED
-            report.error = str(error) if isinstance(error, EcouteError) else (
-                f"unexpected {type(error).__name__} in the collector: {error}"
-            )
+            report.error = _error_text(error)
         else:
             report.status = RunStatus.PARTIAL if report.quarantined else RunStatus.SUCCESS
         if dry_run:
+            if report.error:
+                with session_scope(self.factory) as session:
+                    source = source_repo.get_source(session, source_id)
+                    report.error = scrub(report.error, source_secrets(source.kind,
+                                                                      source.options))
             return report
         # A run must not stay "running" because the database was busy for a moment.
         for attempt in range(FINISH_ATTEMPTS):
@@ -497,6 +503,7 @@ class SourceRunner:
     ) -> None:
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
+            report.error = scrub(report.error, source_secrets(source.kind, source.options))
             now = utcnow()
             source.last_run_at = now
             if error is None and ctx is not None:
@@ -533,6 +540,18 @@ def _as_stored(raw: RawItem, settings: Settings) -> RawItem:
     return replace(raw, text=redact(raw.text, patterns),
                    title=redact(raw.title, patterns) if raw.title else None,
                    author=pseudonym(raw.author, settings.pseudonym_key))
+
+
+def _error_text(error: BaseException) -> str:
+    """What a failed run stores and shows: never a database's SQL text or row values."""
+    if isinstance(error, EcouteError):
+        return str(error)
+    if isinstance(error, SQLAlchemyError):
+        # The driver's message quotes the statement and the record: the server log has it.
+        log.error("database error while storing a batch: %s", error)
+        return (f"the database refused to store a batch ({type(error).__name__}); nothing of "
+                "that batch was stored, the next run tries again (details in the server log)")
+    return f"unexpected {type(error).__name__} in the collector: {error}"
 
 
 def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:

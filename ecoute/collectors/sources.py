@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.locations import check_locations
 from ecoute.collectors.registry import get_collector, validate_options
+from ecoute.collectors.secret_options import stored_options
 from ecoute.collectors.runner import RunReport, SourceRunner
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidOptions, InvalidSchedule, SourceRemoved
@@ -58,7 +59,7 @@ def add_source(
     _check_schedule(schedule, owner.timezone)
     return source_repo.add_source(
         session, owner.id, name=name, kind=kind,
-        options=validated.model_dump(mode="json", exclude_unset=True),
+        options=stored_options(validated),
         schedule=schedule or collector.default_schedule,
         site_id=ensure_site(session, owner.id, site).id if site else None,
         department_id=ensure_department(session, owner.id, department).id if department else None,

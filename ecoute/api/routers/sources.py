@@ -15,6 +15,7 @@ from ecoute.api.schemas import (
     error_responses,
 )
 from ecoute.collectors.health import source_health
+from ecoute.collectors.secret_options import scrub, shown_options, source_secrets
 from ecoute.collectors.sources import change_source, remove_source
 from ecoute.config.settings import Settings
 from ecoute.errors import SourceNotFound
@@ -30,9 +31,10 @@ SourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id of the source")]
 def _view(source: Source, items: int, quarantined: int, settings: Settings) -> SourceOut:
     return SourceOut(
         id=source.id, name=source.name, kind=source.kind, enabled=source.enabled,
-        options=source.options, schedule=source.schedule, items=items,
-        last_run_at=source.last_run_at, last_success_at=source.last_success_at,
-        last_error=source.last_error, consecutive_failures=source.consecutive_failures,
+        options=shown_options(source.kind, source.options), schedule=source.schedule,
+        items=items, last_run_at=source.last_run_at, last_success_at=source.last_success_at,
+        last_error=scrub(source.last_error, source_secrets(source.kind, source.options)),
+        consecutive_failures=source.consecutive_failures,
         health=source_health(source, settings, quarantined=quarantined).state,
         quarantined=quarantined,
     )
@@ -41,7 +43,8 @@ def _view(source: Source, items: int, quarantined: int, settings: Settings) -> S
 @router.get("/sources", response_model=list[SourceOut])
 def get_sources(session: SessionDep, settings: SettingsDep, authority: AuthorityDep
                 ) -> list[SourceOut]:
-    """The authority's sources with their health and item counts."""
+    """The authority's sources with their health and item counts; secret options (tokens,
+    API keys) are never returned, whatever the key's role."""
     listed = list_sources(session, authority.id)
     held = last_run_quarantined(session, [s.id for s, _n in listed])
     return [_view(s, n, held.get(s.id, 0), settings) for s, n in listed]
