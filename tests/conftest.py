@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The read-only data sets; ECOUTE_TEST_SHARED_DATA points elsewhere (a checkout not beside them).
 SHARED_DATA = Path(os.environ.get("ECOUTE_TEST_SHARED_DATA") or ROOT.parent / "shared" / "data")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Tests read their files from pytest's temporary folders, the repository and the shared data.
+os.environ.setdefault("ECOUTE_FILE_ROOTS", os.pathsep.join(
+    [tempfile.gettempdir(), str(ROOT), str(SHARED_DATA)]))
 
 pytest_plugins = ["tests.helpers.tiny_model", "tests.helpers.servers"]
 

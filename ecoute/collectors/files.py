@@ -54,7 +54,8 @@ from ecoute.collectors.file_formats import (
     sniff_delimiter,
 )
 from ecoute.collectors.json_files import read_json_records
-from ecoute.errors import FetchError, ParseError
+from ecoute.collectors.local_files import allowed_roots, configured_path, confine
+from ecoute.errors import BlockedURL, FetchError, ParseError
 
 # The format readers live in file_formats; collectors import everything from here.
 __all__ = [
@@ -157,8 +158,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _candidates(options: FileSourceOptions) -> list[Path]:
-    root = Path(options.path).expanduser()
+def _candidates(options: FileSourceOptions, roots: list[Path]) -> list[Path]:
+    root = configured_path(options.path, roots)
+    if root is None:
+        raise FetchError(f"{options.path}: a file source reads a local file or folder",
+                         hint="give a path; web addresses are read by the rss and "
+                         "html_reviews sources")
     if root.is_file():
         return [root]
     if not root.is_dir():
@@ -167,17 +172,27 @@ def _candidates(options: FileSourceOptions) -> list[Path]:
         )
     found = [
         p for p in root.glob(options.pattern)
-        # Hidden files and Office lock files (~$book.xlsx) are not exports.
-        if p.is_file() and not p.name.startswith((".", "~$"))
+        # Hidden files and Office lock files (~$book.xlsx) are not exports; is_file() leaves
+        # out FIFOs and devices, and a link out of the allowed folders is not followed.
+        if p.is_file() and not p.name.startswith((".", "~$")) and _inside(p, roots)
     ]
     return sorted(found, key=lambda p: (p.stat().st_mtime, str(p)))
 
 
+def _inside(path: Path, roots: list[Path]) -> bool:
+    try:
+        confine(path, roots)
+    except BlockedURL:
+        return False
+    return True
+
+
 def watched_files(ctx: CollectContext, options: FileSourceOptions) -> Iterator[SourceFile]:
     """The files not imported yet, oldest first. A file is recorded in ``ctx.cursor`` when the
-    caller asks for the next one (so after all its rows were yielded), never before."""
+    caller asks for the next one (so after all its rows were yielded), never before. Only
+    files inside ``ECOUTE_FILE_ROOTS`` are read (see :mod:`ecoute.collectors.local_files`)."""
     seen: set[str] = set()
-    for path in _candidates(options):
+    for path in _candidates(options, allowed_roots(ctx.settings)):
         try:
             size, sha = path.stat().st_size, file_sha256(path)
         except OSError as exc:

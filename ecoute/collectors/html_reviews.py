@@ -26,6 +26,7 @@ from w3lib.encoding import html_to_unicode
 
 from ecoute.collectors import schema_org
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.local_files import allowed_roots, found_url, is_web_address
 from ecoute.collectors.rss import html_to_text, read_local
 from ecoute.errors import CollectError
 from ecoute.store.models import Channel
@@ -86,7 +87,8 @@ class HtmlReviewsCollector(Collector):
             description="Page(s) to read: http(s) URLs, file:// URLs or local paths.",
         )
         sitemap: str | None = Field(
-            None, description="A sitemap (URL or local path) whose pages are read too."
+            None, description="A sitemap (URL or local path) whose pages are read too "
+            "(only its http(s) addresses: a sitemap never points at local files)."
         )
         sitemap_filter: str | None = Field(
             None, description="Regular expression: only sitemap pages whose URL matches it."
@@ -152,19 +154,24 @@ class HtmlReviewsCollector(Collector):
         opts = self.options
         starts = list(opts.url) if isinstance(opts.url, list) else [opts.url]
         given = set(starts)  # addresses the user typed; robots.txt governs only the rest
+        # Where each address was found: None for a configured one (it may be a local file).
+        found_in: dict[str, str | None] = dict.fromkeys(starts)
         if opts.sitemap:
-            starts += self._sitemap_urls(ctx, opts.sitemap)
+            locs = [loc for loc in self._sitemap_urls(ctx, opts.sitemap) if loc not in found_in]
+            found_in.update(dict.fromkeys(locs, opts.sitemap))
+            starts += locs
         budget, read = opts.max_pages, 0
         failures: list[tuple[str, CollectError]] = []
         seen: set[str] = set()
         for start in starts:
             page_url: str | None = start
+            origin = found_in.get(start)
             first = True
             while page_url and page_url not in seen and read < budget:
                 seen.add(page_url)
                 try:
                     body, content_type = self._fetch(
-                        ctx, page_url, crawl=not (first and start in given))
+                        ctx, page_url, crawl=not (first and start in given), found_in=origin)
                 except CollectError as exc:
                     failures.append((page_url, exc))
                     break
@@ -172,6 +179,8 @@ class HtmlReviewsCollector(Collector):
                 page = _Page(page_url, html_to_unicode(content_type, body)[1])
                 yield from self._page_items(page, start, first)
                 first = False
+                # A web page's link is the site's word, not the administrator's: fetch only.
+                origin = page_url if is_web_address(page_url) else None
                 page_url = self._next_page(page)
         if failures and not read:
             raise failures[0][1]
@@ -180,11 +189,16 @@ class HtmlReviewsCollector(Collector):
                            error_class=type(error).__name__)
 
     def _fetch(
-        self, ctx: CollectContext, url: str, *, crawl: bool = False
+        self, ctx: CollectContext, url: str, *, crawl: bool = False, found_in: str | None = None
     ) -> tuple[bytes, str | None]:
-        local = read_local(url)
-        if local is not None:
-            return local, None
+        """``url`` read from the disk (configured, or linked from a local page) or fetched;
+        an address found in a fetched document (``found_in``) is only ever fetched."""
+        if found_in is None:
+            local = read_local(url, allowed_roots(ctx.settings))
+            if local is not None:
+                return local, None
+        else:
+            found_url(url, found_in=found_in)
         result = ctx.http.get(url, crawl=crawl)
         return result.content, result.headers.get("content-type")
 

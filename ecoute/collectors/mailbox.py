@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
 from ecoute.collectors.email_text import mail_content, parse_message
+from ecoute.collectors.local_files import allowed_roots, confine
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
@@ -138,7 +139,8 @@ class MailboxCollector(Collector):
     # --- local folders -------------------------------------------------------------------
 
     def _local(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
-        location = Path(self.options.path or "").expanduser()
+        location = confine(Path(self.options.path or "").expanduser(),
+                           allowed_roots(ctx.settings), self.options.path)
         box: mailbox.Mailbox
         if location.is_dir() and (location / "cur").is_dir():
             box = mailbox.Maildir(location, factory=None, create=False)

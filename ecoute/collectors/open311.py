@@ -20,8 +20,8 @@ from pydantic import Field, SecretStr, field_validator
 
 from ecoute.collectors import georeport
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
-from ecoute.collectors.rss import read_local
 from ecoute.collectors.limits import DEFAULT_LIMITS
+from ecoute.collectors.local_files import allowed_roots, read_configured as read_local
 from ecoute.collectors.secret_options import MASK
 from ecoute.errors import ApiError, CollectError, FetchError, ParseError
 from ecoute.store.models import Channel
@@ -101,7 +101,7 @@ class Open311Collector(Collector):
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         self._max_depth = ctx.limits.json_max_depth
         endpoint = self.options.endpoint
-        local = read_local(endpoint)
+        local = read_local(endpoint, allowed_roots(ctx.settings))
         if local is not None:
             yield from self._document_items(local, endpoint, {})
             return

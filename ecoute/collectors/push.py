@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
 from ecoute.collectors.files import SourceFile, file_sha256, read_json_records
 from ecoute.collectors.limits import DEFAULT_LIMITS, too_deep_reason
+from ecoute.collectors.local_files import allowed_roots, confine
 from ecoute.config.settings import Settings
 from ecoute.errors import FetchError, ParseError
 from ecoute.store.models import Channel
@@ -146,7 +147,8 @@ class PushCollector(Collector):
         yield push_entry(value, position, self.options.channel)
 
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
-        root = Path(self.options.path).expanduser()
+        root = confine(Path(self.options.path).expanduser(), allowed_roots(ctx.settings),
+                       self.options.path)
         if root.is_dir():
             files = sorted(p for p in root.iterdir()
                            if p.is_file() and p.suffix in (".json", ".ndjson", ".jsonl"))

@@ -10,10 +10,9 @@ makes one record per version, not one per run.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 from xml.sax import SAXException, SAXParseException
 
 import feedparser
@@ -29,6 +28,12 @@ from ecoute.collectors.feed_entries import (
 )
 from ecoute.collectors.files import FileSourceOptions, watched_files
 from ecoute.collectors.limits import DEFAULT_LIMITS
+from ecoute.collectors.local_files import (
+    allowed_roots,
+    configured_path,
+    read_configured,
+    read_regular_file,
+)
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 
@@ -38,25 +43,10 @@ __all__ = ["RssCollector", "html_to_text", "read_local"]
 QUARANTINE_MAX_BYTES = 1_000_000
 
 
-def _local_folder(location: str) -> Path | None:
-    parts = urlsplit(location)
-    if parts.scheme in ("http", "https"):
-        return None
-    path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(location).expanduser()
-    return path if path.is_dir() else None
-
-
-def read_local(location: str) -> bytes | None:
-    """The bytes of a ``file://`` URL or a plain path; None for an http(s) URL."""
-    parts = urlsplit(location)
-    if parts.scheme in ("http", "https"):
-        return None
-    path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(location).expanduser()
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise FetchError(f"{location}: cannot read the file ({exc.strerror})",
-                         hint="check the path and that ecoute may read it") from exc
+def read_local(location: str, roots: Sequence[Path]) -> bytes | None:
+    """The bytes of a configured ``file://`` URL or path (inside ``roots``); None for an
+    http(s) URL."""
+    return read_configured(location, roots)
 
 
 class RssCollector(Collector):
@@ -95,11 +85,11 @@ class RssCollector(Collector):
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         self._max_depth = ctx.limits.json_max_depth
         url = self.options.url
-        folder = _local_folder(url)
-        if folder is not None:
-            yield from self._folder(ctx, folder)
+        local = configured_path(url, allowed_roots(ctx.settings))
+        if local is not None and local.is_dir():
+            yield from self._folder(ctx, local)
             return
-        raw = read_local(url)
+        raw = read_regular_file(local, url) if local is not None else None
         headers: dict[str, str] = {}
         if raw is None:
             result = ctx.http.get(url, etag=ctx.etag, last_modified=ctx.last_modified)

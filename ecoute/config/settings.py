@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -180,6 +181,13 @@ class Settings(BaseSettings):
         description="Where uploaded files and pushed items waiting to be stored are kept "
         "(default: `files` in the user's data directory).",
     )
+    file_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders that file sources (paths, `file://` URLs, watched folders) may "
+        "read, separated by `:` (or a TOML list). Empty: the working directory and ecoute's "
+        "data directory (where the demo lives); `data_dir` is always allowed. Links are "
+        "resolved first; `/proc`, `/sys`, `/dev` and anything but regular files are never read.",
+    )
     ingest_max_bytes: int = Field(
         10_000_000, ge=1024, description="Largest body accepted by `POST /api/v1/ingest`."
     )
@@ -290,6 +298,13 @@ class Settings(BaseSettings):
                 hint="fix ECOUTE_CONFIG_FILE or create the file",
             )
         return tuple(sources)
+
+    @field_validator("file_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import CollectContext, RawItem, Rejected
 from ecoute.collectors.registry import get_collector
+from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
 from ecoute.store.models import Item, Quarantine
 
@@ -20,7 +21,7 @@ def collect(kind: str, cursor: dict[str, Any] | None = None, **options: Any
     """Everything a ``kind`` collector yields for ``options`` (no database involved)."""
     cls = get_collector(kind)
     collector = cls(cls.Options.model_validate(options))
-    ctx = CollectContext(source_name="test", options=collector.options, settings=MagicMock(),
+    ctx = CollectContext(source_name="test", options=collector.options, settings=Settings(),
                          http=MagicMock(), cursor=cursor if cursor is not None else {},
                          logger=logging.getLogger("test"))
     return list(collector.collect(ctx))

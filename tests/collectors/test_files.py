@@ -25,6 +25,7 @@ from ecoute.collectors.files import (
     sniff_delimiter,
     watched_files,
 )
+from ecoute.config.settings import Settings
 from ecoute.errors import FetchError, ParseError
 
 
@@ -33,7 +34,7 @@ def source(path: Path) -> SourceFile:
 
 
 def context(cursor: dict | None = None) -> CollectContext:
-    return CollectContext(source_name="t", options=None, settings=MagicMock(), http=MagicMock(),
+    return CollectContext(source_name="t", options=None, settings=Settings(), http=MagicMock(),
                           cursor=cursor or {}, logger=logging.getLogger("test"))
 
 
