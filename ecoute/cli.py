@@ -232,9 +232,7 @@ def settings_cmd(
 
         sys.stdout.write(settings_markdown())
         return
-    shown = get_settings().model_dump(mode="json")
-    shown["pseudonym_key"] = "(hidden)"
-    _print_json(shown)
+    _print_json(get_settings().shown())
 
 
 @app.command("collectors")
@@ -293,6 +291,14 @@ def classify_cmd(
     out.print(f"{report.classified} item(s) classified with {default.name}@{default.version}")
 
 
+def _warn_open_reads(settings: Settings, host: str) -> None:
+    from ecoute.api.deps import open_read_warning
+
+    warning = open_read_warning(settings, host)
+    if warning:
+        err.print(f"[bold red]Warning:[/bold red] {warning}", highlight=False)
+
+
 @app.command("run")
 def run_cmd(
     host: HostOpt = "127.0.0.1",
@@ -304,7 +310,10 @@ def run_cmd(
     Runs until SIGTERM or Ctrl+C, then finishes the batch in hand and exits."""
     from ecoute.daemon import RunOptions, run_process
 
-    run_process(get_settings(), RunOptions(host=host, port=port, api=api))
+    settings = get_settings()
+    if api:
+        _warn_open_reads(settings, host)
+    run_process(settings, RunOptions(host=host, port=port, api=api))
 
 
 @app.command("worker")
@@ -333,6 +342,7 @@ def serve_cmd(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 
     settings = get_settings()
     _factory(settings)  # refuse to start on an unmigrated database
+    _warn_open_reads(settings, host)
     sock = listening_socket(host, port)
     try:
         uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port,
@@ -356,6 +366,7 @@ def demo_cmd(
 
         from ecoute.api.app import create_app
 
+        _warn_open_reads(settings, host)
         out.print(f"\nOpen http://{host}:{port}/api/v1/satisfaction?window=90d "
                   f"or http://{host}:{port}/docs — Ctrl+C to stop.")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

@@ -79,3 +79,7 @@ def configure_logging(settings: Settings, *, debug: bool = False) -> None:
     root.setLevel(level)
     # APScheduler logs every job execution at INFO: noise next to our own lines.
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    # httpx logs every request's full URL at INFO (and httpcore its headers at DEBUG): an API
+    # key in a query string or a bearer token would land in the logs. Never below WARNING.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
 
 from ecoute import __version__
 from ecoute.api.body_limits import BodySizeLimit
+from ecoute.api.deps import ReadAccess, open_read_warning
 from ecoute.api.errors import install_error_handlers
 from ecoute.api.metrics import metrics_registry
 from ecoute.api.metrics import router as metrics_router
@@ -14,6 +19,8 @@ from ecoute.api.openapi import install_openapi
 from ecoute.api.routers import health, ingest, items, quarantine, satisfaction, sources
 from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import make_engine, make_session_factory, make_writer_factory
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -26,6 +33,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="ecoute",
         version=__version__,
         description="Continuous listening to the users of a public service.",
+        # Served below under the read rule: in prod the schema is not for anonymous callers.
+        docs_url=None, redoc_url=None, openapi_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -42,4 +51,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router, prefix="/api/v1")
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)
+    _add_docs(app)
+    warning = open_read_warning(settings)
+    if warning:
+        log.warning(warning)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/openapi.json`` and ``/docs`` answer whoever may read the API (anyone in dev; a
+    viewer, officer or admin key in prod, or where anonymous reading is off)."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_key: ReadAccess) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_key: ReadAccess) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="ecoute API")

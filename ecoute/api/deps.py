@@ -81,6 +81,20 @@ def anonymous_read_allowed(settings: Settings) -> bool:
     return settings.env == "dev"
 
 
+def open_read_warning(settings: Settings, host: str | None = None) -> str | None:
+    """What to tell whoever starts the API when anonymous requests may read everything."""
+    if not anonymous_read_allowed(settings):
+        return None
+    message = ("the API answers requests without a key: anyone who can reach it reads every "
+               "authority's items, sources and figures")
+    if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
+        message += f", and it listens on {host}, so other computers can reach it"
+    why = ("ECOUTE_API_ANONYMOUS_READ=true" if settings.api_anonymous_read
+           else "ECOUTE_ENV=dev, the default")
+    return (f"{message} ({why}). Before exposing it, set ECOUTE_ENV=prod and give each reader "
+            "a key from `ecoute keys create`.")
+
+
 def scoped_authority(
     session: Session, settings: Settings, key: ApiKey | None, slug: str | None
 ) -> Authority:
@@ -118,15 +132,23 @@ AuthorityQuery = Annotated[
 ]
 
 
-def _authority(
-    session: SessionDep, settings: SettingsDep, key: CurrentKey, authority: AuthorityQuery = None,
-) -> Authority:
+def _read_access(settings: SettingsDep, key: CurrentKey) -> ApiKey | None:
+    """The read rule: a key of a reading role, or none where anonymous reading is allowed."""
     if key is None:
         if not anonymous_read_allowed(settings):
             raise Unauthorized("reading this API needs an API key", hint=KEY_HINT)
     elif key.role not in READ_ROLES:
         raise Forbidden(f"a {key.role} key cannot read data; use a viewer, officer or "
                         "admin key")
+    return key
+
+
+ReadAccess = Annotated[ApiKey | None, Depends(_read_access)]
+
+
+def _authority(
+    session: SessionDep, settings: SettingsDep, key: ReadAccess, authority: AuthorityQuery = None,
+) -> Authority:
     return scoped_authority(session, settings, key, authority)
 
 

@@ -28,6 +28,8 @@ from ecoute.errors import ConfigError
 #: Used only in ``env = "dev"``; production refuses it so that pseudonyms cannot be reversed
 #: by anyone who read this source file.
 DEV_PSEUDONYM_KEY = "ecoute-dev-pseudonym-key-change-me"
+#: A shorter key can be guessed by trying every value: pseudonyms would be reversible.
+MIN_PSEUDONYM_KEY_LENGTH = 16
 
 
 def _default_database_url() -> str:
@@ -55,8 +57,9 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "prod"] = Field(
         "dev",
-        description="`dev` accepts convenient defaults; `prod` refuses unsafe ones "
-        "(the development pseudonym key).",
+        description="`dev` (the default) accepts convenient defaults, and lets anonymous "
+        "requests read every authority's data through the API; `prod` refuses unsafe ones "
+        "(the development or a short pseudonym key) and needs an API key to read.",
     )
     database_url: str = Field(
         default_factory=_default_database_url,
@@ -159,7 +162,7 @@ class Settings(BaseSettings):
     pseudonym_key: str = Field(
         DEV_PSEUDONYM_KEY,
         description="Secret key of the HMAC that turns authors into pseudonyms. Required "
-        "(and kept secret) when `env = prod`.",
+        "(and kept secret) when `env = prod`, at least 16 characters.",
     )
     redact_patterns: dict[str, str] = Field(
         default_factory=dict,
@@ -358,7 +361,31 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ECOUTE_PSEUDONYM_KEY must be set to a secret of your own when ECOUTE_ENV=prod"
             )
+        if self.env == "prod" and len(self.pseudonym_key) < MIN_PSEUDONYM_KEY_LENGTH:
+            raise ValueError(
+                f"ECOUTE_PSEUDONYM_KEY is too short ({len(self.pseudonym_key)} characters): "
+                f"use at least {MIN_PSEUDONYM_KEY_LENGTH} random characters, e.g. the output "
+                "of `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
+            )
         return self
+
+    def shown(self) -> dict[str, object]:
+        """The settings as JSON for people: secrets (pseudonym key, database password)
+        hidden."""
+        data = self.model_dump(mode="json")
+        data["pseudonym_key"] = "(hidden)"
+        data["database_url"] = hide_password(self.database_url)
+        return data
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password of its user part replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 @lru_cache(maxsize=1)

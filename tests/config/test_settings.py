@@ -53,7 +53,7 @@ def test_postgres_url_gets_the_shipped_driver() -> None:
 def test_production_refuses_the_development_key(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match="ECOUTE_PSEUDONYM_KEY"):
         Settings(env="prod")
-    assert Settings(env="prod", pseudonym_key="a-real-secret").env == "prod"
+    assert Settings(env="prod", pseudonym_key="a-real-secret-of-24-chars").env == "prod"
     monkeypatch.setenv("ECOUTE_ENV", "prod")
     with pytest.raises(ConfigError, match="ECOUTE_PSEUDONYM_KEY"):
         get_settings()
