@@ -133,7 +133,7 @@ class Open311Collector(Collector):
             "jurisdiction_id": opts.jurisdiction_id, "api_key": key,
             "service_code": opts.service_code, **params}.items() if v}
         return urljoin(opts.endpoint, f"{resource}.{opts.format}") + (
-            f"?{urlencode(query)}" if query else "")
+            f"?{urlencode(query, safe='*' if shown else '')}" if query else "")
 
     def _get(self, ctx: CollectContext, url: str, shown: str) -> bytes:
         try:
