@@ -296,7 +296,7 @@ def _warn_open_reads(settings: Settings, host: str) -> None:
 
     warning = open_read_warning(settings, host)
     if warning:
-        err.print(f"[bold red]Warning:[/bold red] {warning}", highlight=False)
+        err.print(f"[bold red]Warning:[/bold red] {warning}", highlight=False, soft_wrap=True)
 
 
 @app.command("run")
