@@ -54,7 +54,8 @@ class MastodonCollector(Collector):
             None, description="Full-text search of posts (needs access_token)."
         )
         access_token: SecretStr | None = Field(
-            None, description="Bearer token of an application of the authority's account."
+            None, description="Bearer token of an application of the authority's account "
+            "(secret: never shown)."
         )
         page_size: int = Field(40, ge=1, le=40, description="Posts asked per page (40 at most).")
         max_pages: int = Field(
