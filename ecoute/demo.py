@@ -97,6 +97,7 @@ def prepare_demo(
 
     from ecoute.classifiers.loader import build_classifier
     from ecoute.classifiers.worker import classify_pending
+    from ecoute.collectors.local_files import allowed_roots
     from ecoute.collectors.sources import add_source, run_source
     from ecoute.errors import SourceExists
     from ecoute.store.authorities import ensure_authority
@@ -106,6 +107,9 @@ def prepare_demo(
     if own_database is None:
         own_database = "ECOUTE_DATABASE_URL" not in os.environ
     settings = demo_settings(base or get_settings(), folder, fresh_url=own_database)
+    # The samples are copied into ``folder``: readable whatever ECOUTE_FILE_ROOTS says.
+    settings = settings.model_copy(
+        update={"file_roots": [*allowed_roots(settings), folder.resolve()]})
     if own_database:
         for suffix in ("", "-wal", "-shm"):
             (folder / f"ecoute-demo.db{suffix}").unlink(missing_ok=True)

@@ -35,7 +35,9 @@ def test_dates_move_to_end_today(tmp_path: Path) -> None:
 
 
 def test_demo_fills_a_fresh_database(tmp_path: Path, tiny_model_dir: Path) -> None:
-    base = Settings(model_dir=tiny_model_dir, cache_dir=tmp_path / "cache")
+    # Folders allowed to file sources that do not hold the demo: its samples are read anyway.
+    base = Settings(model_dir=tiny_model_dir, cache_dir=tmp_path / "cache",
+                    file_roots=[tmp_path / "exports"])
     console = Console(file=io.StringIO())
     settings = prepare_demo(console, base=base, folder=tmp_path / "demo", own_database=True)
     assert settings.database_url == f"sqlite:///{tmp_path / 'demo' / 'ecoute-demo.db'}"
