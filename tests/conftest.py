@@ -23,7 +23,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 os.environ.setdefault("ECOUTE_FILE_ROOTS", os.pathsep.join(
     [tempfile.gettempdir(), str(ROOT), str(SHARED_DATA)]))
 
-pytest_plugins = ["tests.helpers.tiny_model", "tests.helpers.servers", "tests.helpers.recording_server"]
+pytest_plugins = [
+    "tests.helpers.tiny_model", "tests.helpers.servers", "tests.helpers.recording_server",
+]
 
 
 def postgres_url() -> str | None:

@@ -27,6 +27,7 @@ from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import CollectionRun, Quarantine, Source
+from tests.helpers.logs import kept_logging
 from tests.helpers.recording_server import RecordingServer, serve
 
 API_KEY = "planted-open311-key-7f3a9c"
@@ -38,22 +39,13 @@ SECRETS = (API_KEY, TOKEN)
 def configured_logging(settings: Settings) -> Iterator[io.StringIO]:
     """The commands' own logging (handler, format, levels) written into a buffer it yields;
     undone afterwards."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level,
-             {n: logging.getLogger(n).level for n in ("httpx", "httpcore", "apscheduler")})
-    configure_logging(settings.model_copy(update={"log_level": "DEBUG"}))
-    buffer = io.StringIO()
-    for handler in root.handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(buffer)
-    yield buffer
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
+    with kept_logging():
+        configure_logging(settings.model_copy(update={"log_level": "DEBUG"}))
+        buffer = io.StringIO()
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(buffer)
+        yield buffer
 
 
 def _sources(factory: sessionmaker[Session], server: RecordingServer
@@ -182,7 +174,8 @@ def test_settings_command_hides_the_database_password(monkeypatch: pytest.Monkey
     monkeypatch.setenv("ECOUTE_PSEUDONYM_KEY", "planted-pseudonym-key-0123456789")
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli_app, ["settings"])
+        with kept_logging():
+            result = CliRunner().invoke(cli_app, ["settings"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output

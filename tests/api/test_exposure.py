@@ -19,6 +19,7 @@ from ecoute.config.settings import Settings, get_settings
 from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import make_session_factory, session_scope
+from tests.helpers.logs import kept_logging
 
 STRONG_KEY = "k" * 32
 
@@ -53,7 +54,8 @@ def served(sqlite_engine: Engine,
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("ECOUTE_DATABASE_URL", sqlite_engine.url.render_as_string())
     get_settings.cache_clear()
-    yield calls
+    with kept_logging():
+        yield calls
     get_settings.cache_clear()
 
 
