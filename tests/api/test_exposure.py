@@ -47,11 +47,21 @@ def test_open_reads_are_logged_when_the_app_starts(
 @pytest.fixture
 def served(sqlite_engine: Engine,
            monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
-    """`ecoute serve` against a migrated SQLite file, uvicorn replaced by a recorder."""
+    """`ecoute serve` against a migrated SQLite file; the listening socket and uvicorn's
+    server replaced by a recorder, so that nothing listens."""
     calls: list[dict[str, Any]] = []
+    import socket
+
     import uvicorn
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    import ecoute.daemon
+
+    def record(host: str, port: int) -> socket.socket:
+        calls.append({"host": host, "port": port})
+        return socket.socket()
+
+    monkeypatch.setattr(ecoute.daemon, "listening_socket", record)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
     monkeypatch.setenv("ECOUTE_DATABASE_URL", sqlite_engine.url.render_as_string())
     get_settings.cache_clear()
     with kept_logging():
