@@ -16,12 +16,42 @@ from ecoute.config.settings import Settings
 from ecoute.store.db import make_engine, make_session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The read-only data sets; ECOUTE_TEST_SHARED_DATA points elsewhere (a checkout not beside them).
-SHARED_DATA = Path(os.environ.get("ECOUTE_TEST_SHARED_DATA") or ROOT.parent / "shared" / "data")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# Tests read their files from pytest's temporary folders, the repository and the shared data.
+
+
+def _test_data_folder() -> Path:
+    value = os.environ.get("ECOUTE_TEST_DATA")
+    return Path(value).expanduser() if value else ROOT.parent / "shared" / "data"
+
+
+#: The development data sets (real feeds, pages, exports; see its README for their licences).
+#: They are not part of the repository, so a fresh clone runs without them: the tests marked
+#: ``needs_test_data`` are then skipped, except in CI, where a missing folder is an error.
+TEST_DATA = _test_data_folder()
+TEST_DATA_MISSING = (
+    f"development data sets not found at {TEST_DATA}: set ECOUTE_TEST_DATA to their folder "
+    "to run these tests"
+)
+needs_test_data = pytest.mark.needs_test_data
+
+# Tests read their files from pytest's temporary folders, the repository and the data sets.
 os.environ.setdefault("ECOUTE_FILE_ROOTS", os.pathsep.join(
-    [tempfile.gettempdir(), str(ROOT), str(SHARED_DATA)]))
+    [tempfile.gettempdir(), str(ROOT), str(TEST_DATA)]))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip (or, in CI, refuse to run) the tests that read the absent development data sets."""
+    if TEST_DATA.is_dir():
+        return
+    needing = [item for item in items if item.get_closest_marker("needs_test_data")]
+    if needing and os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"{TEST_DATA_MISSING} ({len(needing)} tests need them; CI runs them all)")
+    for item in needing:
+        # In front, so that this reason wins over pytest's "got empty parameter set" when a
+        # test is parametrized over the (absent) folder's files.
+        item.add_marker(pytest.mark.skip(reason=TEST_DATA_MISSING), append=False)
+
 
 pytest_plugins = [
     "tests.helpers.tiny_model", "tests.helpers.servers", "tests.helpers.recording_server",

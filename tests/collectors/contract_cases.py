@@ -1,7 +1,8 @@
 """For every registered collector kind: options of a working source and of a failing one.
 
 The contract test in ``test_contract.py`` runs each case; a kind registered without a case
-here makes that test fail, so no collector ships untested.
+here makes that test fail, so no collector ships untested. Every case reads only files of the
+repository (tests/fixtures, with their licences beside them), so it runs on a fresh clone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 from tests.helpers.servers import FileServer
 
 Options = dict[str, Any]
@@ -29,29 +30,26 @@ class ContractCase:
 
 
 def _rss_working(tmp: Path, server: FileServer) -> Options:
-    shutil.copy(SHARED_DATA / "feeds/feedparser/wellformed/rss/item_description.xml",
-                server.root / "feed.xml")
+    shutil.copy(FIXTURES / "feeds/item_description.xml", server.root / "feed.xml")
     return {"url": server.url("feed.xml")}
 
 
 def _html_reviews_working(tmp: Path, server: FileServer) -> Options:
-    shutil.copy(SHARED_DATA / "html/recipe_scrapers/recept.se/recept.html",
-                server.root / "recept.html")
-    return {"url": server.url("recept.html")}
+    shutil.copy(FIXTURES / "html_reviews/null_ld_mock.html", server.root / "reviews.html")
+    return {"url": server.url("reviews.html")}
 
 
 def _mastodon_working(tmp: Path, server: FileServer) -> Options:
     timeline = server.root / "api/v1/timelines/tag/valmont"
     timeline.parent.mkdir(parents=True)
-    shutil.copy(Path(__file__).parent.parent / "fixtures/mastodon/tag_timeline.json", timeline)
+    shutil.copy(FIXTURES / "mastodon/tag_timeline.json", timeline)
     return {"instance": server.base_url, "hashtags": ["valmont"]}
 
 
 def _open311_working(tmp: Path, server: FileServer) -> Options:
-    # Served whatever the query string: the spec's example with its leading-zero numbers.
-    shutil.copy(SHARED_DATA / "open311/spec_examples_v2/json-service-requests.json",
-                server.root / "requests.json")
-    return {"endpoint": server.url("/")}
+    # Served whatever the query string: a recorded answer, empty descriptions included.
+    shutil.copy(FIXTURES / "open311/service_requests.xml", server.root / "requests.xml")
+    return {"endpoint": server.url("/"), "format": "xml"}
 
 
 def _documents_working(tmp: Path, server: FileServer) -> Options:
@@ -66,7 +64,7 @@ def _documents_working(tmp: Path, server: FileServer) -> Options:
 def _survey_file_working(tmp: Path, server: FileServer) -> Options:
     folder = tmp / "surveys"
     folder.mkdir()
-    shutil.copy(SHARED_DATA / "surveys/qualtrics_qualtRics/sample.csv", folder / "export.csv")
+    shutil.copy(FIXTURES / "surveys/qualtrics_sample.csv", folder / "export.csv")
     return {"path": str(folder), "pattern": "*.csv"}
 
 
@@ -99,8 +97,7 @@ def _push_working(tmp: Path, server: FileServer) -> Options:
 def _call_log_working(tmp: Path, server: FileServer) -> Options:
     folder = tmp / "acd"
     folder.mkdir()
-    shutil.copy(Path(__file__).parent.parent / "fixtures/call_log/queue_interval_report_fr.csv",
-                folder / "report.csv")
+    shutil.copy(FIXTURES / "call_log/queue_interval_report_fr.csv", folder / "report.csv")
     return {"path": str(folder), "pattern": "*.csv"}
 
 

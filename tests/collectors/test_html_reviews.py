@@ -18,11 +18,11 @@ from ecoute.config.settings import Settings
 from ecoute.errors import CollectError, FetchError, InvalidOptions
 from ecoute.store.db import session_scope
 from ecoute.store.models import Item
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA, needs_test_data
 from tests.helpers.collect import collect_all
 from tests.helpers.servers import FileServer
 
-HTML = SHARED_DATA / "html"
+HTML = TEST_DATA / "html"
 RECIPE_PAGES = sorted((HTML / "recipe_scrapers").glob("*/*.html"))
 
 
@@ -43,6 +43,7 @@ def reviews(items: list) -> list:
     return [i for i in items if i.extra.get("record") != "aggregate_rating"]
 
 
+@needs_test_data
 @pytest.mark.parametrize("page", RECIPE_PAGES, ids=lambda p: p.parent.name)
 def test_aggregate_rating_of_every_saved_page(page: Path, file_server: FileServer,
                                               tmp_path: Path) -> None:
@@ -62,6 +63,7 @@ def test_aggregate_rating_of_every_saved_page(page: Path, file_server: FileServe
         assert review.rating_value is None or review.rating_scale == "1-5"
 
 
+@needs_test_data
 @pytest.mark.parametrize(
     ("page", "first"),
     [
@@ -88,6 +90,7 @@ def test_individual_reviews_keep_text_author_and_rating(
     assert len({r.external_id for r in found}) == len(found)
 
 
+@needs_test_data
 def test_microdata_review_date_and_title(file_server: FileServer, tmp_path: Path) -> None:
     page = HTML / "recipe_scrapers/williams-sonoma.com/williamssonoma_2.html"
     items, _, _ = collect_all(collector(url=serve(file_server, page)), tmp=tmp_path)
@@ -114,6 +117,7 @@ def _expected_objects(node: Any, kind: str) -> list[dict[str, Any]]:
     return found
 
 
+@needs_test_data
 @pytest.mark.parametrize("name", [
     "schema.org/CreativeWork.001", "schema.org/LocalBusiness.002", "schema.org/product-ref",
     "schema.org/product", "misc/null_ld_mock",
@@ -133,6 +137,7 @@ def test_extruct_samples_match_their_expected_output(name: str, tmp_path: Path) 
     assert [r.text for r in reviews(items)] == bodies
 
 
+@needs_test_data
 def test_unicode_escaped_jsonld_keys(tmp_path: Path) -> None:
     items, _, _ = collect_all(collector(url=str(HTML / "extruct/misc/null_ld_mock.html")),
                               tmp=tmp_path)
@@ -141,6 +146,7 @@ def test_unicode_escaped_jsonld_keys(tmp_path: Path) -> None:
     assert aggregates(items)[0].extra["item_reviewed"] == "Some Name Goes Here"
 
 
+@needs_test_data
 def test_large_page_without_reviews_yields_nothing_and_does_not_fail(tmp_path: Path) -> None:
     page = HTML / "extruct/misc/opengraph_ns_product_test.html"
     assert page.stat().st_size > 800_000
@@ -148,6 +154,7 @@ def test_large_page_without_reviews_yields_nothing_and_does_not_fail(tmp_path: P
     assert (items, rejected) == ([], [])
 
 
+@needs_test_data
 @pytest.mark.parametrize("declared", ["meta", "header"])
 def test_non_utf8_page(declared: str, file_server: FileServer, tmp_path: Path) -> None:
     page = (HTML / "recipe_scrapers/ricardocuisine.com/ricardocuisine_1.html").read_text()
@@ -232,6 +239,7 @@ def test_next_link_to_another_site_is_not_followed(tmp_path: Path) -> None:
     assert len(items) == 1 and not rejected
 
 
+@needs_test_data
 def test_sitemap_with_filter(file_server: FileServer, tmp_path: Path) -> None:
     serve(file_server, HTML / "recipe_scrapers/recept.se/recept.html")
     serve(file_server, HTML / "recipe_scrapers/mob.co.uk/mob_2.html")
@@ -255,6 +263,7 @@ def test_hostile_sitemap_is_refused(tmp_path: Path) -> None:
         collect_all(collector(sitemap=str(bomb)), tmp=tmp_path)
 
 
+@needs_test_data
 def test_one_missing_page_is_quarantined_the_others_read(file_server: FileServer,
                                                          tmp_path: Path) -> None:
     good = serve(file_server, HTML / "recipe_scrapers/recept.se/recept.html")
@@ -301,6 +310,7 @@ def test_invalid_options(options: dict[str, Any]) -> None:
         validate_options("html_reviews", options)
 
 
+@needs_test_data
 def test_aggregate_change_updates_the_item_and_keeps_history(
     factory: sessionmaker[Session], settings: Settings, file_server: FileServer
 ) -> None:

@@ -27,12 +27,12 @@ from ecoute.config.settings import Settings
 from ecoute.errors import ApiError, EcouteError, FetchError, InvalidOptions
 from ecoute.store.db import session_scope
 from ecoute.store.models import Department, Item, Source
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA, needs_test_data
 from tests.helpers.collect import collect_all
 
-OPEN311 = SHARED_DATA / "open311"
+OPEN311 = TEST_DATA / "open311"
 SPEC = OPEN311 / "spec_examples_v2"
-HELSINKI = SHARED_DATA / "citizen/helsinki_issue_reporting"
+HELSINKI = TEST_DATA / "citizen/helsinki_issue_reporting"
 ALL_FILES = sorted(p for p in OPEN311.rglob("*") if p.is_file())
 
 
@@ -40,6 +40,7 @@ def collector(**options: Any) -> Open311Collector:
     return Open311Collector(Open311Collector.Options(**options))
 
 
+@needs_test_data
 def test_every_recorded_file_is_read_or_clearly_refused(tmp_path: Path) -> None:
     outcomes: dict[str, str] = {}
     for path in ALL_FILES:
@@ -67,6 +68,7 @@ def test_every_recorded_file_is_read_or_clearly_refused(tmp_path: Path) -> None:
     assert len(outcomes) == len(ALL_FILES)
 
 
+@needs_test_data
 @pytest.mark.parametrize("stem", ["service-requests", "service-request"])
 def test_xml_and_json_twins_give_the_same_records(stem: str, tmp_path: Path) -> None:
     from_xml, _, _ = collect_all(collector(endpoint=str(SPEC / f"xml-{stem}.xml")), tmp=tmp_path)
@@ -78,6 +80,7 @@ def test_xml_and_json_twins_give_the_same_records(stem: str, tmp_path: Path) -> 
         (i.external_id, i.text, i.published_at) for i in from_json]
 
 
+@needs_test_data
 def test_record_fields_and_timings(tmp_path: Path) -> None:
     items, _, _ = collect_all(collector(endpoint=str(SPEC / "json-service-requests.json"),
                                         departments={"Sidewalk and Curb Issues": "Voirie"}),
@@ -92,6 +95,7 @@ def test_record_fields_and_timings(tmp_path: Path) -> None:
     assert closed.published_at == datetime(2010, 4, 14, 14, 37, 38, tzinfo=UTC)
 
 
+@needs_test_data
 def test_error_answers_carry_the_servers_message(tmp_path: Path) -> None:
     with pytest.raises(ApiError, match="Invalid api_key received") as caught:
         collect_all(collector(endpoint=str(SPEC / "xml-errors.http")), tmp=tmp_path)
@@ -123,6 +127,7 @@ def test_broken_json_names_the_line(tmp_path: Path) -> None:
     assert rejected.position == "line 3, column 14"
 
 
+@needs_test_data
 def test_service_lists_in_both_formats() -> None:
     xml = georeport.parse_services((SPEC / "xml-service-list.xml").read_bytes(), where="x")
     js = georeport.parse_services((SPEC / "json-service-list.json").read_bytes(), where="j")
@@ -133,6 +138,7 @@ def test_service_lists_in_both_formats() -> None:
     assert giessen["011"]["service_name"] == "Straßen- und Gehwegschäden"
 
 
+@needs_test_data
 def test_every_real_directory_entry_is_a_valid_endpoint() -> None:
     servers = yaml.safe_load((OPEN311 / "open311_org_directory/servers.yml").read_text())
     for server in servers:
@@ -211,6 +217,7 @@ def helsinki_records(count: int) -> list[dict[str, Any]]:
     return [{k: r.get(k) for k in keep if k in r} for r in document.records]
 
 
+@needs_test_data
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_windows_split_and_cursor(fmt: str, georeport_server: GeoReportServer,
                                   tmp_path: Path) -> None:
@@ -237,6 +244,7 @@ def days_between(query: dict[str, str]) -> float:
     return span.total_seconds() / 86400
 
 
+@needs_test_data
 def test_status_change_updates_the_item_and_dedupes_on_request_id(
     factory: sessionmaker[Session], settings: Settings, georeport_server: GeoReportServer
 ) -> None:
@@ -278,6 +286,7 @@ def test_wrong_key_is_a_typed_error(georeport_server: GeoReportServer, tmp_path:
     assert isinstance(caught.value, FetchError) and "api_key" in str(caught.value)
 
 
+@needs_test_data
 def test_helsinki_fixture_file_through_the_adapter(tmp_path: Path) -> None:
     items, rejected, _ = collect_all(collector(
         endpoint=str(HELSINKI / "real_feedbacks_half.json"), lang="fi"), tmp=tmp_path)
@@ -289,6 +298,7 @@ def test_helsinki_fixture_file_through_the_adapter(tmp_path: Path) -> None:
     assert first.extra["address"].startswith("Kaivolahdenpolku 1")
 
 
+@needs_test_data
 def test_status_is_part_of_the_hash(tmp_path: Path) -> None:
     items, _, _ = collect_all(collector(endpoint=str(SPEC / "json-service-requests.json")),
                               tmp=tmp_path)

@@ -12,7 +12,7 @@ from ecoute.collectors.sources import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
 from ecoute.store.models import CollectionRun, Item, Quarantine, RunStatus, Source
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA, needs_test_data
 from tests.helpers.servers import FileServer
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -145,16 +145,18 @@ def test_dry_run_writes_nothing(factory: sessionmaker[Session], settings: Settin
         assert session.get(Source, source_id).last_run_at is None  # type: ignore[union-attr]
 
 
+@needs_test_data
 def test_real_feedparser_sample(factory: sessionmaker[Session], settings: Settings) -> None:
-    sample = SHARED_DATA / "feeds/feedparser/wellformed/rss/item_guid.xml"
+    sample = TEST_DATA / "feeds/feedparser/wellformed/rss/item_guid.xml"
     report = run_source(factory, settings, add(factory, str(sample)))
     assert report.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
     assert report.new + report.quarantined >= 1
 
 
-SAMPLES = SHARED_DATA / "feeds/feedparser"
+SAMPLES = TEST_DATA / "feeds/feedparser"
 
 
+@needs_test_data
 @pytest.mark.parametrize(("sample", "new", "quarantined", "status"), [
     ("wellformed/atom10/entry_content_text_plain.xml", 1, 0, RunStatus.SUCCESS),
     ("illformed/rdf_channel_empty_textinput.xml", 1, 1, RunStatus.PARTIAL),
@@ -174,6 +176,7 @@ def test_feedparser_samples_through_the_runner(
             assert item.published_at is None or item.published_at.utcoffset() is not None
 
 
+@needs_test_data
 def test_json_feed_items(factory: sessionmaker[Session], settings: Settings) -> None:
     run_source(factory, settings, add(factory, str(SAMPLES / "json/example.json")))
     with session_scope(factory) as session:

@@ -29,9 +29,10 @@ from ecoute.collectors.feed_entries import html_to_text, safe_link, struct_to_ut
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.rss import RssCollector
 from ecoute.config.settings import Settings
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA, needs_test_data
 
-SAMPLES = SHARED_DATA / "feeds" / "feedparser"
+pytestmark = needs_test_data
+SAMPLES = TEST_DATA / "feeds" / "feedparser"
 FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
 HEADER_LINE = re.compile(rb"^Header:\s+([^:]+):(.+)$", re.MULTILINE)
 #: A tag that would run code if the stored text were ever rendered as HTML.

@@ -23,12 +23,13 @@ from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
 from ecoute.store.models import RunStatus
 from tests.collectors.file_helpers import collect, items, rejected, stored
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA, needs_test_data
 
-SURVEYS = SHARED_DATA / "surveys"
+SURVEYS = TEST_DATA / "surveys"
 LIME = SURVEYS / "limesurvey_limonaid/testing"
 
 
+@needs_test_data
 @pytest.mark.parametrize("name,fmt,key", [("sample.csv", "qualtrics", "QID2_TEXT"),
                                           ("sample_legacy.csv", "qualtrics_legacy", "Q2")])
 def test_qualtrics_exports_give_the_one_free_text_answer(name: str, fmt: str, key: str) -> None:
@@ -41,6 +42,7 @@ def test_qualtrics_exports_give_the_one_free_text_answer(name: str, fmt: str, ke
     assert item.published_at.isoformat() == "2017-07-18T06:28:48+00:00"  # type: ignore[union-attr]
 
 
+@needs_test_data
 @pytest.mark.parametrize("name,count", [("survey_100001_R_data_file.csv", 3),
                                         ("survey_998192_R_data_file.csv", 7)])
 def test_limesurvey_response_count_and_long_headers(name: str, count: int) -> None:
@@ -57,6 +59,7 @@ def test_limesurvey_response_count_and_long_headers(name: str, count: int) -> No
     assert [r.answers["Response ID"] for r in found] == [e for e in expected if e]
 
 
+@needs_test_data
 def test_limesurvey_mapped_open_question() -> None:
     out = collect("survey_file", path=str(LIME / "survey_998192_R_data_file.csv"),
                   text_columns=["Please  describe your current mood."])
@@ -64,6 +67,7 @@ def test_limesurvey_mapped_open_question() -> None:
     assert {i.extra["respondent_id"] for i in items(out)} == {"4", "9"}
 
 
+@needs_test_data
 def test_kobo_submissions_end_to_end(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
