@@ -39,6 +39,8 @@ XLSX_MAX_RATIO = 200
 JSON_MAX_BYTES = 200 * 1024 * 1024
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
+#: How many leading records that no delimiter splits (report titles) the sniffer looks past.
+SNIFF_TITLE_LINES = 10
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
@@ -141,21 +143,34 @@ def detect_encoding(sample: bytes) -> tuple[str, int]:
 
 def sniff_delimiter(sample: str) -> str:
     """The candidate that splits the first record into the most columns, consistently with
-    the next one (quoted separators in long headers do not count)."""
-    best, best_score = ",", (0, 0)
+    the next two (quoted separators in long headers do not count).
+
+    Report exports put title lines above the header ("Rapport d'intervalles…", "Période : …"):
+    records that no candidate splits are skipped, up to the first one that splits, which must
+    then agree with one of the next two to count.
+    """
+    best, best_score = ",", (0, 0, 0)
     for delim in DELIMITERS:
         try:
-            rows = []
+            rows: list[int] = []
+            skipped = 0
             for row in csv.reader(_lines_of(sample), delimiter=delim):
+                if not rows and len(row) < 2:
+                    skipped += 1
+                    if skipped > SNIFF_TITLE_LINES:
+                        break
+                    continue
                 rows.append(len(row))
                 if len(rows) == 3:
                     break
         except csv.Error:
             continue
-        if not rows or rows[0] < 2:
+        if not rows:
             continue
         consistent = sum(1 for n in rows[1:] if n == rows[0])
-        score = (consistent, rows[0])
+        if skipped and not consistent:
+            continue  # one stray separator in a title or a comment proves nothing
+        score = (consistent, -skipped, rows[0])
         if score > best_score:
             best, best_score = delim, score
     return best

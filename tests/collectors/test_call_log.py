@@ -58,6 +58,20 @@ def test_french_queue_interval_report() -> None:
     assert sum(c.offered for c in found) == 743  # the report's own grand total
 
 
+def test_report_with_bare_title_lines_needs_no_delimiter_option(tmp_path: Path) -> None:
+    # As docs/call_log.md shows it: title lines without the ";;;;" padding Excel adds, so the
+    # first records give the delimiter away only once the header comes.
+    lines = REPORT.read_text(encoding="utf-8-sig").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("File d'attente"))
+    bare = [line.rstrip(";") for line in lines[:header]] + lines[header:]
+    path = tmp_path / "rapport.csv"
+    path.write_text("\n".join(bare) + "\n", encoding="utf-8")
+    out = collect("call_log", path=str(path))
+    assert not rejected(out)
+    found = intervals(out)
+    assert len(found) == 80 and sum(c.offered for c in found) == 743
+
+
 def test_english_xlsx_export_holds_the_same_figures() -> None:
     found = intervals(collect("call_log", path=str(CALL_LOGS / "interval_export_en.xlsx")))
     assert len(found) == 80 and all(c.interval_minutes == 30 for c in found)

@@ -56,6 +56,15 @@ def test_delimiter_sniffing_ignores_quoted_separators() -> None:
     assert sniff_delimiter('id,"text; with; semicolons"\n1,x\n') == ","
 
 
+def test_delimiter_sniffing_looks_past_report_title_lines() -> None:
+    report = ("Queue Interval Report\nPeriod: 04/03/2024 - 05/03/2024\n\n"
+              "Queue;Interval Start;Offered;Service level\nDesk;04/03/2024 08:00;12;86,7 %\n"
+              "Desk;04/03/2024 08:30;10;85,1 %\n")
+    assert sniff_delimiter(report) == ";"
+    # A lone separator in a one-column file is not taken for a table.
+    assert sniff_delimiter("Remarks\nToo long a wait\nKind staff; thanks\nNothing\n") == ","
+
+
 def test_csv_line_numbers_survive_quoted_newlines(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_bytes('id;texte\r\n1;"deux\r\nlignes"\r\n2;"un ""guillemet"""\r\n3;5" écran\r\n'
