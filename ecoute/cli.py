@@ -190,6 +190,8 @@ def sources_run(
     else:
         out.print(f"{name}: {report.status} — {report.new} new, {report.duplicate} duplicate, "
                   f"{report.updated} updated, {report.quarantined} quarantined")
+        for warning in report.warnings:
+            out.print(f"[yellow]warning[/yellow]: {warning}")
     if report.error:
         raise EcouteError(f"{name}: {report.error}")
 
@@ -217,6 +219,8 @@ def sources_test(
             out.print(f"  {item.text[:200]}")
         for rej in report.rejected:
             out.print(f"[red]would quarantine[/red] {rej.position}: {rej.reason}")
+        for warning in report.warnings:
+            out.print(f"[yellow]warning[/yellow]: {warning}")
         out.print(f"{len(report.preview)} item(s) shown, {report.duplicate} already stored")
     if report.error:
         raise EcouteError(f"{name}: {report.error}")

@@ -184,6 +184,9 @@ class RunOut(BaseModel):
     updated: int
     quarantined: int
     error: str | None
+    warnings: list[str] = Field(default_factory=list, description=(
+        "What a run that did not fail left out or found empty (pages not read, a file "
+        "without free text)"))
 
 
 class RecordProblemOut(BaseModel):

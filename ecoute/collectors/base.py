@@ -128,6 +128,14 @@ class CollectContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("ecoute.collect"))
     #: Bounds on what the collector reads (JSON depth, rows, expansion, wall time).
     limits: InputLimits = DEFAULT_LIMITS
+    #: What the user should know about a run that did not fail (pages left unread, a file
+    #: with nothing to collect); the runner puts them in the run report.
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+            self.logger.warning("%s: %s", self.source_name, message)
 
 
 class CollectorOptions(BaseModel):

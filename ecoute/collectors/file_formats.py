@@ -16,7 +16,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -404,6 +404,11 @@ DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "
                 "%d %B %Y", "%d %b %Y")
 _NUMERIC_DATE = re.compile(
     r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?)?")
+#: Google Forms' own CSV download: ``2024/03/02 2:11:26 PM GMT+1`` (12-hour clock, the form
+#: owner's offset; a zone abbreviation such as ``CET`` leaves the source's ``timezone``).
+_YEAR_FIRST_STAMP = re.compile(
+    r"(\d{4})/(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?"
+    r"(?:\s+(?:(?:GMT|UTC)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?|[A-Z]{2,5}))?")
 
 
 @lru_cache(maxsize=64)
@@ -432,6 +437,8 @@ def parse_datetime(value: str, tz: str = "UTC") -> datetime | None:
                 parsed = datetime(year, month, day, hour, minute, second)
             except ValueError:
                 return None
+        elif stamp := _YEAR_FIRST_STAMP.fullmatch(value):
+            parsed = _year_first_stamp(stamp)
         else:
             for fmt in DATE_FORMATS:
                 try:
@@ -444,3 +451,20 @@ def parse_datetime(value: str, tz: str = "UTC") -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_zone(tz))
     return parsed.astimezone(timezone.utc)
+
+
+def _year_first_stamp(match: re.Match[str]) -> datetime | None:
+    year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
+    meridiem, sign, off_hours, off_minutes = match.groups()[6:]
+    if meridiem:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if meridiem.lower() == "pm" else 0)
+    zone = None
+    if sign or match.group(0).rstrip().upper().endswith(("GMT", "UTC")):
+        offset = timedelta(hours=int(off_hours or 0), minutes=int(off_minutes or 0))
+        zone = timezone(-offset if sign == "-" else offset)
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=zone)
+    except ValueError:
+        return None

@@ -73,6 +73,8 @@ class RunReport:
     #: What went (in a dry run: would have gone) to quarantine; in a real run without the
     #: payloads, which are in the quarantine table.
     rejected: list[Rejected] = field(default_factory=list)
+    #: Things the user should know although the run did not fail (see CollectContext.warn).
+    warnings: list[str] = field(default_factory=list)
 
 
 def content_hash(raw: RawItem) -> str:
@@ -474,6 +476,8 @@ class SourceRunner:
     ) -> RunReport:
         """Record the outcome; after a complete run, in the same transaction, the validators
         and cursor that say everything up to here is stored."""
+        if ctx is not None:
+            report.warnings = list(ctx.warnings)
         if error is not None:
             report.status = RunStatus.FAILED
             report.error = _error_text(error)

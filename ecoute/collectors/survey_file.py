@@ -176,13 +176,21 @@ class SurveyFileCollector(Collector):
     options: Options
 
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
-        return collect_files(ctx, self.options, self._read)
+        return collect_files(ctx, self.options, lambda source: self._read(source, ctx))
 
-    def _read(self, source: SourceFile) -> Iterator[RawItem | Rejected]:
+    def _read(self, source: SourceFile, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         layout, responses = self._responses(source)
         sample = list(islice(responses, SAMPLE_RESPONSES))
-        plan = _Plan.build(layout, [r for r in sample if isinstance(r, Response)],
-                           self.options, source)
+        answered = [r for r in sample if isinstance(r, Response)]
+        plan = _Plan.build(layout, answered, self.options, source)
+        if answered and not plan.texts:
+            # Otherwise a closed-question export (or one whose comment column was not
+            # recognised) just gives no item, and nobody learns why.
+            kept = ("only the ratings are kept" if plan.ratings and self.options.rating_only_items
+                    else "nothing is collected from it")
+            ctx.warn(f"{source.name}: no free-text answer column found among its "
+                     f"{len(layout.columns)} columns, so {kept}; if a column holds comments, "
+                     "name it in the text_columns option")
         for response in [*sample, *responses]:
             if isinstance(response, Rejected):
                 yield response

@@ -205,3 +205,37 @@ def test_an_edited_rating_updates_the_answer(
     assert [(i.external_id, i.rating_value) for i in found] == [
         ("r1:Qu'avez-vous apprécié ?", 5), ("r2:Qu'avez-vous apprécié ?", 3)]
     assert len(found[1].extra["versions"]) == 1
+
+
+def test_google_forms_english_download_gives_the_timestamp(tmp_path: Path) -> None:
+    # The form's own "Download responses (.csv)": 12-hour clock and the owner's GMT offset.
+    (tmp_path / "form.csv").write_text(
+        '"Timestamp","Email Address","Any comments?"\n'
+        '"2024/03/02 2:11:26 PM GMT+1","a@b.org","Opening hours are far too short on Saturday"\n'
+        '"2024/03/04 9:05:00 AM GMT+1","c@d.org","Very kind and efficient staff at the desk"\n',
+        encoding="utf-8")
+    found = items(collect("survey_file", path=str(tmp_path / "form.csv")))
+    assert found[0].extra["format"] == "google_forms"
+    assert [i.published_at.isoformat() for i in found] == [
+        "2024-03-02T13:11:26+00:00", "2024-03-04T08:05:00+00:00"]
+
+
+def test_export_without_free_text_says_so_in_the_run_report(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    # A LimeSurvey response export of closed questions only (answer codes, LimeSurvey's default).
+    (tmp_path / "results.csv").write_text(
+        "id,submitdate,lastpage,startlanguage,seed,Which service did you visit?,"
+        "Did you get an answer?\n"
+        "1,2024-03-02 10:00:00,2,en,123,A1,Y\n"
+        "2,2024-03-02 11:00:00,2,en,456,A3,N\n"
+        "3,2024-03-02 11:30:00,2,en,789,A1,Y\n", encoding="utf-8")
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="lime", kind="survey_file",
+                               options={"path": str(tmp_path / "results.csv")}).id
+    for dry_run in (True, False):
+        report = run_source(factory, settings, source_id, dry_run=dry_run)
+        assert report.status == RunStatus.SUCCESS and report.new == 0 and not report.preview
+        [warning] = report.warnings
+        assert "results.csv: no free-text answer column" in warning
+        assert "nothing is collected" in warning and "text_columns" in warning

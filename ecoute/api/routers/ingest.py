@@ -39,7 +39,7 @@ def _run_out(source_id: int, report: RunReport) -> RunOut:
         source_id=source_id, source=report.source, run_id=report.run_id,
         status=str(report.status), fetched=report.fetched, new=report.new,
         duplicate=report.duplicate, updated=report.updated, quarantined=report.quarantined,
-        error=report.error,
+        error=report.error, warnings=report.warnings,
     )
 
 
