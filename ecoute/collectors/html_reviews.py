@@ -163,11 +163,15 @@ class HtmlReviewsCollector(Collector):
         budget, read = opts.max_pages, 0
         failures: list[tuple[str, CollectError]] = []
         seen: set[str] = set()
+        unread: list[str] = []  # pages left out because the budget ran out
         for start in starts:
             page_url: str | None = start
             origin = found_in.get(start)
             first = True
-            while page_url and page_url not in seen and read < budget:
+            while page_url and page_url not in seen:
+                if read >= budget:
+                    unread.append(page_url)
+                    break
                 seen.add(page_url)
                 try:
                     body, content_type = self._fetch(
@@ -184,6 +188,12 @@ class HtmlReviewsCollector(Collector):
                 page_url = self._next_page(page)
         if failures and not read:
             raise failures[0][1]
+        if unread:
+            # Silently stopping would pass a partial read for the whole site.
+            ctx.warn(f"stopped after max_pages={budget} pages: the reviews of {unread[0]}"
+                     + (f" and of {len(unread) - 1} other start page(s)" if len(unread) > 1
+                        else "")
+                     + " and beyond were not read; raise max_pages to read them")
         for url, error in failures:
             yield Rejected(payload=url, position=url, reason=str(error),
                            error_class=type(error).__name__)

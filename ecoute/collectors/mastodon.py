@@ -158,6 +158,11 @@ class MastodonCollector(Collector):
                                "not followed")
                 break
             url = target
+        else:
+            if url is not None:
+                # The cursor moves past what was read: older posts would be lost unnoticed.
+                ctx.warn(f"{key}: stopped after max_pages={opts.max_pages} pages, older posts "
+                         "may remain unread; raise max_pages to read them")
         return newest
 
     def _item(self, status: Any, position: str) -> RawItem | Rejected:

@@ -221,12 +221,24 @@ def test_pages_reached_by_links_obey_robots_txt(file_server: FileServer, tmp_pat
 
 def test_next_selector_and_page_limit(file_server: FileServer, tmp_path: Path) -> None:
     _feedback_pages(file_server.root, 5, next_style="a")
-    items, _, _ = collect_all(
+    items, _, ctx = collect_all(
         collector(url=file_server.url("page1.html"), selectors=SELECTORS,
                   next_selector="a.suivant", max_pages=2), tmp=tmp_path)
     assert len(items) == 4
     assert [p for p, _ in file_server.requests if p != "/robots.txt"] == [
         "/page1.html", "/page2.html"]
+    # The run report says the site was only partly read, and how to read the rest.
+    [warning] = ctx.warnings
+    assert "max_pages=2" in warning and file_server.url("page3.html") in warning
+
+
+def test_pages_up_to_the_limit_and_no_further_give_no_warning(file_server: FileServer,
+                                                             tmp_path: Path) -> None:
+    _feedback_pages(file_server.root, 2, next_style="a")
+    items, _, ctx = collect_all(
+        collector(url=file_server.url("page1.html"), selectors=SELECTORS,
+                  next_selector="a.suivant", max_pages=2), tmp=tmp_path)
+    assert len(items) == 4 and ctx.warnings == []  # page 2 leads back to page 1, already read
 
 
 def test_next_link_to_another_site_is_not_followed(tmp_path: Path) -> None:

@@ -129,6 +129,16 @@ def test_hashtag_timeline_pages_and_boosts(mastodon: MastodonServer, tmp_path: P
                            "#MairieDeValmont")
     assert next(i for i in items if "Horaires" in i.text).lang is None
     assert ctx.cursor == {"since_id": {"tag:MairieDeValmont": "110000000000000106"}}
+    assert ctx.warnings == []
+
+
+def test_page_limit_is_reported(mastodon: MastodonServer, tmp_path: Path) -> None:
+    items, _, ctx = collect_all(collector(
+        instance=mastodon.base_url, hashtags=["MairieDeValmont"], page_size=2, max_pages=2),
+        tmp=tmp_path)
+    assert len([p for p, _, _ in mastodon.requests if "/tag/" in p]) == 2
+    [warning] = ctx.warnings
+    assert warning.startswith("tag:MairieDeValmont: stopped after max_pages=2 pages")
 
 
 def test_since_id_reads_only_newer_posts(mastodon: MastodonServer, tmp_path: Path) -> None:
