@@ -221,7 +221,10 @@ def sources_test(
             out.print(f"[red]would quarantine[/red] {rej.position}: {rej.reason}")
         for warning in report.warnings:
             out.print(f"[yellow]warning[/yellow]: {warning}")
-        out.print(f"{len(report.preview)} item(s) shown, {report.duplicate} already stored")
+        # Entries repeated within the source itself were never stored: not "already stored".
+        repeats = f", {report.repeated} repeated in the source" if report.repeated else ""
+        out.print(f"{len(report.preview)} item(s) shown, "
+                  f"{report.duplicate - report.repeated} already stored{repeats}")
     if report.error:
         raise EcouteError(f"{name}: {report.error}")
 

@@ -66,6 +66,20 @@ def test_add_list_test_run_a_source(migrated: Path, tiny_model_dir: Path) -> Non
     assert "2 item(s) classified" in classified.stdout
 
 
+def test_sources_test_on_an_empty_database_says_nothing_is_stored(migrated: Path) -> None:
+    entry = ("<item><guid>{guid}</guid><description>Accueil très aimable</description>"
+             "<pubDate>Mon, 02 Mar 2026 10:00:00 +0100</pubDate></item>")
+    # The same post twice (republished under a second guid), as feeds and timelines do.
+    (migrated / "avis.rss").write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        + entry.format(guid="a1") + entry.format(guid="a2") + "</channel></rss>",
+        encoding="utf-8")
+    ecoute(migrated, "sources", "add", "avis", "--kind", "rss", "--option",
+           f"url={migrated / 'avis.rss'}")
+    dry = ecoute(migrated, "sources", "test", "avis")
+    assert "1 item(s) shown, 0 already stored, 1 repeated in the source" in dry.stdout
+
+
 def test_errors_are_one_readable_line(migrated: Path) -> None:
     result = ecoute(migrated, "sources", "add", "x", "--kind", "nope", check=False)
     assert result.returncode == 1

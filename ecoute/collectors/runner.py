@@ -75,6 +75,9 @@ class RunReport:
     rejected: list[Rejected] = field(default_factory=list)
     #: Things the user should know although the run did not fail (see CollectContext.warn).
     warnings: list[str] = field(default_factory=list)
+    #: Dry runs only: of ``duplicate``, the entries that repeat one read earlier in the same
+    #: run (a republished post, a boost and its original): nothing was stored before them.
+    repeated: int = 0
 
 
 def content_hash(raw: RawItem) -> str:
@@ -169,6 +172,7 @@ class SourceRunner:
                 limits=InputLimits.from_settings(self.settings),
             )
             failure: BaseException | None = None
+            read_so_far: set[str] = set()  # dry runs: ids and content hashes read earlier
             try:
                 stream = collector.collect(ctx)
                 # Imports and uploads have no worker watching their time: the run's own
@@ -177,7 +181,8 @@ class SourceRunner:
                 batches = _batches(stream, self.settings.collect_batch_size)
                 for batch in batches:
                     if dry_run:
-                        self._preview(source_id, batch, report, collector.dedupe_by_content)
+                        self._preview(source_id, batch, report, collector.dedupe_by_content,
+                                      read_so_far)
                         if limit is not None and len(report.preview) >= limit:
                             del report.preview[limit:]
                             batches.close()
@@ -210,13 +215,22 @@ class SourceRunner:
         return report
 
     def _preview(
-        self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool
+        self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool,
+        read_so_far: set[str],
     ) -> None:
         batch = self._normalised(batch)
         with session_scope(self.factory) as session:
-            new, _updates, dupes, rejected = self._classify_batch(session, source_id, batch,
-                                                                  by_content)
+            new, updates, dupes, rejected = self._classify_batch(session, source_id, batch,
+                                                                 by_content)
             calls = self._sorted_intervals(session, source_id, batch, create=False)
+        # A dry run stores nothing, so an entry repeating one read earlier in the run is not
+        # "already stored" (what 'sources test' calls duplicates), and one read in an earlier
+        # batch must not be previewed twice.
+        repeats = _repeats(batch, by_content, read_so_far)
+        fresh = [(raw, digest) for raw, digest in new if id(raw) not in repeats]
+        dupes += len(new) - len(fresh)
+        new = fresh
+        report.repeated += len(repeats - {id(raw) for _item, raw, _digest in updates})
         report.fetched += len(batch) - len(rejected)
         report.duplicate += dupes + calls.changes.duplicate
         report.preview.extend(_as_stored(raw, self.settings) for raw, _hash in new)
@@ -561,6 +575,25 @@ def _error_text(error: BaseException) -> str:
 def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:
     title = redact(raw.title, patterns) if raw.title else None
     return item.text != redact(raw.text, patterns) or item.title != title
+
+
+def _repeats(
+    batch: list[RawItem | CallInterval | Rejected], by_content: bool, read_so_far: set[str]
+) -> set[int]:
+    """The ``id()`` of the items of ``batch`` that repeat an entry read earlier in the run (by
+    external id, or by content where the collector dedupes by content); ``read_so_far``, the
+    run's memory of what it read, is updated."""
+    repeats: set[int] = set()
+    for raw in batch:
+        if not isinstance(raw, RawItem):
+            continue
+        keys = {f"id:{raw.external_id}"}
+        if by_content:
+            keys.add(f"content:{content_hash(raw)}")
+        if keys & read_so_far:
+            repeats.add(id(raw))
+        read_so_far |= keys
+    return repeats
 
 
 def _interruptible(

@@ -42,6 +42,24 @@ def count(factory: sessionmaker[Session], model: type, **where: object) -> int:
         return int(session.scalar(query) or 0)
 
 
+def test_entries_repeated_in_the_feed_are_not_called_already_stored(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    # Five entries over two batches of 3: avis-1 again, and avis-4 saying what avis-2 said.
+    items = [ITEM.format(n=n, d=1 + n % 9) for n in (1, 2, 3, 1)]
+    items.append(ITEM.format(n=2, d=3).replace("avis-2</guid>", "avis-4</guid>"))
+    path = tmp_path / "avis.xml"
+    path.write_text(FEED.format(items="\n".join(items)), encoding="utf-8")
+    source_id = add(factory, str(path))
+    dry = run_source(factory, settings, source_id, dry_run=True)
+    assert [i.external_id for i in dry.preview] == ["avis-1", "avis-2", "avis-3"]
+    assert (dry.duplicate, dry.repeated) == (2, 2)  # on an empty database: none stored before
+    first = run_source(factory, settings, source_id)
+    assert (first.new, first.duplicate) == (3, 2)
+    again = run_source(factory, settings, source_id, dry_run=True)
+    assert (again.preview, again.duplicate, again.repeated) == ([], 5, 2)
+
+
 def test_local_feed_lands_once(factory: sessionmaker[Session], settings: Settings,
                                tmp_path: Path) -> None:
     path = tmp_path / "avis.rss"
