@@ -230,3 +230,21 @@ def test_upload_runs_a_file_source(
         update={"upload_max_bytes": 1024}), client.app.state.engine))  # type: ignore[attr-defined]
     too_big = small.post(url, files=files, headers=_auth(keys["ingest"]))
     assert too_big.status_code == 413
+
+
+def test_upload_answer_carries_the_run_warnings(
+    client: TestClient, factory: sessionmaker[Session], keys: dict[str, str], tmp_path: Path
+) -> None:
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="valmont", name="enquete", kind="survey_file",
+                               options={"path": str(tmp_path / "watched")}).id
+    closed_questions = ("id,submitdate,lastpage,startlanguage,seed,Service visited\n"
+                        "1,2024-03-02 10:00:00,2,fr,1,A1\n2,2024-03-02 11:00:00,2,fr,2,A2\n")
+    response = client.post(f"/api/v1/sources/{source_id}/upload",
+                           files={"file": ("results.csv", closed_questions, "text/csv")},
+                           headers=_auth(keys["ingest"]))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["new"]) == ("success", 0)
+    [warning] = body["warnings"]
+    assert "no free-text answer column" in warning and "text_columns" in warning
