@@ -18,6 +18,10 @@ from ecoute.store.db import make_engine, make_session_factory, upgrade
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+pytest_plugins = [
+    "tests.helpers.tiny_model", "tests.helpers.servers", "tests.helpers.recording_server",
+]
+
 
 def _test_data_folder() -> Path:
     value = os.environ.get("ECOUTE_TEST_DATA")
@@ -51,11 +55,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # In front, so that this reason wins over pytest's "got empty parameter set" when a
         # test is parametrized over the (absent) folder's files.
         item.add_marker(pytest.mark.skip(reason=TEST_DATA_MISSING), append=False)
-
-
-pytest_plugins = [
-    "tests.helpers.tiny_model", "tests.helpers.servers", "tests.helpers.recording_server",
-]
 
 
 def postgres_url() -> str | None:
