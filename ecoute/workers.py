@@ -28,7 +28,13 @@ from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
-from ecoute.classifiers.worker import _text_of, classify_pending, model_version
+from ecoute.classifiers.worker import (
+    classify_pending,
+    in_item_text,
+    item_text,
+    model_version,
+    title_offset,
+)
 from ecoute.collectors.runner import SourceRunner
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError, RunInterrupted
@@ -87,10 +93,14 @@ def classify_one_batch(
         ids = pending_item_ids(session, version, limit=batch_size, authority_id=authority_id)
         items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
         seen = {item.id: item.content_hash for item in items}
-        texts = [_text_of(item) for item in items]
+        texts = [item_text(item) for item in items]
+        placing = [(title_offset(item), len(item.text)) for item in items]
     if not items:
         return 0
-    predictions = dict(zip(seen, classifier.predict(texts), strict=True))
+    predictions = {
+        item_id: in_item_text(prediction, offset, length) for item_id, prediction, (offset, length)
+        in zip(seen, classifier.predict(texts), placing, strict=True)
+    }
     with session_scope(writer) as session:
         current = [
             item for item in session.scalars(

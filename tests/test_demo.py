@@ -21,7 +21,8 @@ from ecoute.api.app import create_app
 from ecoute.config.settings import Settings
 from ecoute.demo import copy_samples, prepare_demo, shift_dates
 from ecoute.store.db import make_engine, make_session_factory, session_scope
-from ecoute.store.models import Item, Quarantine
+from ecoute.classifiers.sentences import split_segments
+from ecoute.store.models import DeterminantTag, Item, Quarantine
 
 
 def test_dates_move_to_end_today(tmp_path: Path) -> None:
@@ -57,6 +58,27 @@ def test_demo_fills_a_fresh_database(tmp_path: Path, tiny_model_dir: Path) -> No
     with session_scope(factory) as session:
         assert session.scalar(select(func.count()).select_from(Item)) == items
     engine.dispose()
+
+
+def test_demo_spans_quote_the_stored_text(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """Items with a title are read as "title. text": every span must still index item.text,
+    cut at the boundaries of a sentence of it."""
+    base = Settings(model_dir=tiny_model_dir, cache_dir=tmp_path / "cache")
+    settings = prepare_demo(Console(file=io.StringIO()), base=base, folder=tmp_path / "demo",
+                            own_database=True)
+    engine = make_engine(settings.database_url)
+    with session_scope(make_session_factory(engine)) as session:
+        rows = session.execute(select(DeterminantTag, Item).join(
+            Item, Item.id == DeterminantTag.item_id)).all()
+        titled = [(tag, item) for tag, item in rows if item.title and item.title not in item.text]
+        spans = [(tag.span_start, tag.span_end, item.text) for tag, item in rows
+                 if tag.span_start is not None]
+    engine.dispose()
+    assert titled and len(spans) > 100
+    sentences = {(s.start, s.end, text) for _a, _b, text in spans for s in split_segments(text)}
+    for start, end, text in spans:
+        assert 0 <= start < end <= len(text)
+        assert (start, end, text) in sentences, (text[start:end], text)
 
 
 def _free_port() -> int:

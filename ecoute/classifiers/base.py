@@ -30,13 +30,14 @@ class SentimentScores:
 
 @dataclass(frozen=True)
 class DeterminantMention:
-    """One determinant talked about in one sentence (character span of the item's text)."""
+    """One determinant talked about in one sentence (character span of the item's text;
+    ``None`` when the sentence is not part of it, such as a title read with the text)."""
 
     determinant: str
     polarity: str  # positive | negative | neutral
     confidence: float
-    start: int
-    end: int
+    start: int | None
+    end: int | None
     provenance: str = "model"
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.classifiers.base import Classifier
+from ecoute.classifiers.base import Classifier, Prediction
 from ecoute.store.db import session_scope
 from ecoute.store.items import pending_item_ids
 from ecoute.store.models import Authority, Item
@@ -49,7 +49,8 @@ def classify_pending(
                 break
             items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
             texts = [item_text(item) for item in items]
-            predictions = classifier.predict(texts)
+            predictions = [in_item_text(p, title_offset(item), len(item.text))
+                           for item, p in zip(items, classifier.predict(texts), strict=True)]
             record_predictions(
                 session, items, predictions, model_name=classifier.name, model_version=version
             )
@@ -62,9 +63,34 @@ def classify_pending(
 
 def item_text(item: Item) -> str:
     # Titles of reviews and posts often carry the verdict ("Accueil minable !").
+    return f"{item.title}. {item.text}" if title_offset(item) else item.text
+
+
+def title_offset(item: Item) -> int:
+    """Where ``item.text`` starts in :func:`item_text` (0 when the title is not prepended)."""
     if item.title and item.title not in item.text:
-        return f"{item.title}. {item.text}"
-    return item.text
+        return len(item.title) + 2
+    return 0
+
+
+def in_item_text(prediction: Prediction, offset: int, length: int) -> Prediction:
+    """``prediction`` with its spans moved from :func:`item_text` to the stored ``item.text``.
+
+    Spans are shown against ``item.text`` and used to quote the sentence, so they must index
+    it exactly; a mention found in the prepended title has no span in the text but still counts
+    for the item.
+    """
+    if not offset:
+        return prediction
+    moved = []
+    for m in prediction.determinants:
+        if m.start is None or m.end is None:
+            moved.append(m)
+            continue
+        start, end = max(m.start - offset, 0), min(m.end - offset, length)
+        moved.append(replace(m, start=start, end=end) if end > start
+                     else replace(m, start=None, end=None))
+    return replace(prediction, determinants=moved)
 
 
 #: Kept for callers that imported the former private name.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.determinants import load_lexicon
@@ -13,6 +13,7 @@ from ecoute.classifiers.lexicon_tagger import LexiconSentenceClassifier
 from ecoute.classifiers.transformer import TransformerSentiment
 from ecoute.classifiers.worker import classify_pending, model_version
 from ecoute.config.settings import Settings
+from ecoute.workers import classify_one_batch
 from ecoute.store.db import session_scope
 from ecoute.store.models import OVERALL, DailyRollup, DeterminantTag, Item, Tagging
 from ecoute.store.taggings import correct_determinant
@@ -186,3 +187,28 @@ def test_pool_uses_an_authority_heads_only_when_it_has_some(
     assert pool.for_authority("demo") is pool.for_authority("paris")
     assert pool.for_authority("lyon") is not pool.for_authority("demo")
     assert built == [None, "lyon"]
+
+
+@pytest.mark.parametrize("path", ["classify_pending", "classify_one_batch"])
+def test_spans_index_the_stored_text_of_titled_items(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path, engine: Engine,
+    classifier: LexiconSentenceClassifier, path: str,
+) -> None:
+    """The classifier reads "title. text"; the spans it gives are moved onto item.text, and a
+    mention found in the title keeps its tag without a span."""
+    seed(factory, settings, tmp_path, ["Attente interminable au guichet. Accueil chaleureux merci"])
+    with session_scope(factory) as session:
+        item = session.scalars(select(Item)).one()
+        item.title = "Personnel désagréable"
+    if path == "classify_pending":
+        classify_pending(factory, classifier)
+    else:
+        classify_one_batch(engine, factory, factory, classifier, 10)
+    with session_scope(factory) as session:
+        text = session.scalars(select(Item.text)).one()
+        tags = {(t.determinant, t.polarity): (t.span_start, t.span_end)
+                for t in session.scalars(select(DeterminantTag))}
+    assert tags[("waiting_time", "negative")] == (0, len("Attente interminable au guichet."))
+    start, end = tags[("courtesy", "positive")]
+    assert text[start:end] == "Accueil chaleureux merci"
+    assert tags[("courtesy", "negative")] == (None, None)
