@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
@@ -41,7 +41,7 @@ from ecoute.errors import EcouteError, RunInterrupted
 from ecoute.observability import CLASSIFIED, CLASSIFY_SECONDS, RUN_SECONDS, RUNS
 from ecoute.store import scheduling
 from ecoute.store.db import make_session_factory, make_writer_factory, session_scope
-from ecoute.store.items import pending_item_ids
+from ecoute.store.items import needs_classifier, pending_item_ids
 from ecoute.store.models import Authority, Item, RunStatus, utcnow
 from ecoute.store.taggings import record_predictions
 
@@ -106,7 +106,7 @@ def classify_one_batch(
             item for item in session.scalars(
                 select(Item).where(
                     Item.id.in_(list(seen)),
-                    or_(Item.classified_version.is_(None), Item.classified_version != version),
+                    needs_classifier(version),
                 ).order_by(Item.id)
             )
             # Changed since it was read (the source updated it): the next batch redoes it.

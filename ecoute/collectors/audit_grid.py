@@ -1,9 +1,12 @@
 """Mystery-visit and mystery-call audit grids: one item per criterion scored in an audit.
 
 A grid is ``wide`` (one row per audit, one column per criterion, optional
-``<criterion> - commentaire`` columns) or ``long`` (one row per audit and criterion). Each
-criterion is mapped to a service-quality determinant in the options; the mapping is kept in the
-item's ``extra`` so that rollups can use it without a classifier.
+``<criterion> - commentaire`` columns and a general ``commentaire`` column) or ``long`` (one row
+per audit and criterion). Each criterion is mapped to a service-quality determinant in the
+options. A score is a fact, not an opinion to guess: its item carries the score's polarity as a
+:class:`StatedVerdict` (stored as audit tags of the criterion's determinant, never read by a
+classifier). The auditor's free-text comments are opinions: each becomes an item of its own,
+classified like any other feedback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected
+from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected, StatedVerdict
 from ecoute.collectors.files import (
     FileSourceOptions,
     Record,
@@ -24,9 +27,9 @@ from ecoute.collectors.files import (
     parse_datetime,
     read_rows,
 )
-from ecoute.collectors.survey_file import SCALES, parse_rating, rating_norm
+from ecoute.collectors.survey_file import SCALES, nps_category, parse_rating, rating_norm
 from ecoute.errors import ParseError
-from ecoute.store.models import Channel
+from ecoute.store.models import Channel, Polarity
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "audit_id": ("audit", "id", "visite", "visit", "numéro", "numero", "audit id", "n°"),
@@ -146,7 +149,10 @@ class AuditGridCollector(Collector):
             "published_at": parse_datetime(cell(fields.get("date")), self.options.timezone),
             "site": cell(fields.get("site")) or None,
             "department": cell(fields.get("department")) or None,
+            "channel": Channel.AUDIT,
         }
+        about = {"audit_id": audit, "audit_channel": cell(fields.get("channel")) or None,
+                 "file": source.name, "line": row.line}
         for criterion, raw, comment in scored:
             if not raw and not comment:
                 continue  # criterion not assessed in this audit
@@ -158,15 +164,34 @@ class AuditGridCollector(Collector):
                                "scale", error_class="InvalidScore")
                 continue
             determinant = self.options.criteria.get(criterion)
-            yield RawItem(
-                external_id=f"{audit}:{criterion}"[:500],
-                text=f"{criterion} : {comment}" if comment else criterion,
-                title=criterion, channel=Channel.AUDIT,
-                rating_value=value, rating_scale=self.options.scale if value is not None else None,
-                rating_norm=rating_norm(value, self.options.scale) if value is not None else None,
-                extra={"audit_id": audit, "criterion": criterion, "determinant": determinant,
-                       "audit_channel": cell(fields.get("channel")) or None, "score_raw": raw,
-                       "comment": comment or None, "file": source.name, "line": row.line},
-                **base,
-            )
+            facts = {**about, "criterion": criterion, "determinant": determinant}
+            if value is not None:
+                yield RawItem(
+                    external_id=f"{audit}:{criterion}"[:500], text=f"{criterion} : {raw}",
+                    rating_value=value, rating_scale=self.options.scale,
+                    rating_norm=rating_norm(value, self.options.scale),
+                    verdict=StatedVerdict(score_polarity(value, self.options.scale),
+                                          (determinant,) if determinant else ()),
+                    # A corrected score is an update of the audit, not a duplicate.
+                    extra={**facts, "score_raw": raw, "comment": comment or None,
+                           "version_key": raw},
+                    **base,
+                )
+            if comment:
+                yield RawItem(external_id=f"{audit}:{criterion}:comment"[:500], text=comment,
+                              title=criterion, extra={**facts, "record": "comment"}, **base)
+        general = cell(fields.get("comment")) if self.options.layout == "wide" else ""
+        if general:
+            yield RawItem(external_id=f"{audit}:comment"[:500], text=general,
+                          extra={**about, "record": "comment"}, **base)
 
+
+def score_polarity(value: float, scale: str) -> Polarity:
+    """A score's verdict: above the middle of its scale positive, below negative (NPS: its
+    promoters, passives and detractors)."""
+    if scale == "nps":
+        return {"promoter": Polarity.POSITIVE, "passive": Polarity.NEUTRAL}.get(
+            nps_category(value), Polarity.NEGATIVE)
+    middle = rating_norm(value, scale) - 0.5
+    return Polarity.POSITIVE if middle > 0 else Polarity.NEGATIVE if middle < 0 else (
+        Polarity.NEUTRAL)

@@ -18,11 +18,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from ecoute.collectors.limits import DEFAULT_LIMITS, InputLimits
-from ecoute.store.models import Channel
+from ecoute.store.models import Channel, Polarity
 
 if TYPE_CHECKING:
     from ecoute.collectors.http import HttpFetcher
     from ecoute.config.settings import Settings
+
+
+@dataclass(frozen=True)
+class StatedVerdict:
+    """What the source itself says of an item, such as a mystery-visit score: its polarity
+    and the determinants it measures. The runner stores it as the item's classification
+    (audit tags, which only a human correction overrides) and no classifier reads the item."""
+
+    polarity: Polarity
+    determinants: tuple[str, ...] = ()
 
 
 @dataclass
@@ -43,6 +53,7 @@ class RawItem:
     site: str | None = None  # a site name, created on first use
     department: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    verdict: StatedVerdict | None = None
 
 
 @dataclass

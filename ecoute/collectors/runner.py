@@ -47,7 +47,7 @@ from ecoute.store import items as item_repo
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import ensure_department, ensure_site
 from ecoute.store.db import session_scope
-from ecoute.store.taggings import forget_classification, restate, retract
+from ecoute.store.taggings import forget_classification, record_verdicts, restate, retract
 from ecoute.store.models import CollectionRun, Item, RunStatus, Source, utcnow
 from ecoute.store.text_normalise import normalise_record
 
@@ -361,6 +361,8 @@ class SourceRunner:
                 self._update_item(item, raw, digest)
             if kept:
                 restate(session, kept, moved)
+            self._record_verdicts(session, source_id, [raw for raw, _digest in new]
+                                  + [raw for _item, raw, _digest in updates])
             calls = self._sorted_intervals(session, source_id, part, create=True)
             call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
             secrets = source_secrets(source.kind, source.options) if rejected else []
@@ -407,6 +409,18 @@ class SourceRunner:
             report.quarantined += 1
             self._record_progress(session, source_repo.get_source(session, source_id),
                                   report, cursor)
+
+    def _record_verdicts(self, session: Session, source_id: int, raws: list[RawItem]) -> None:
+        """Audit scores and the like: the source's own verdict is the item's classification."""
+        stated = {raw.external_id[:512]: raw.verdict for raw in raws if raw.verdict is not None}
+        if not stated:
+            return
+        session.flush()
+        items = item_repo.known_external_ids(session, source_id, stated)
+        record_verdicts(session, [
+            (items[key], verdict.polarity, verdict.determinants)
+            for key, verdict in stated.items() if key in items
+        ])
 
     def _new_item(
         self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest, ItemNotFound
-from ecoute.store.models import DeterminantTag, Item, Tagging
+from ecoute.store.models import STATED, DeterminantTag, Item, Tagging
 
 
 def known_external_ids(
@@ -169,13 +169,18 @@ def latest_taggings(session: Session, item_ids: Sequence[int]) -> dict[int, Tagg
     return out
 
 
+def needs_classifier(model_version: str) -> ColumnElement[bool]:
+    """Condition on Item: not yet classified by ``model_version``, and not stated by its
+    source (an audit score is the item's verdict; a model reading its label is not)."""
+    return or_(Item.classified_version.is_(None),
+               and_(Item.classified_version != model_version, Item.classified_version != STATED))
+
+
 def pending_item_ids(
     session: Session, model_version: str, *, limit: int, authority_id: int | None = None
 ) -> list[int]:
     """Items not yet classified by ``model_version`` (oldest first)."""
-    query = select(Item.id).where(
-        or_(Item.classified_version.is_(None), Item.classified_version != model_version)
-    )
+    query = select(Item.id).where(needs_classifier(model_version))
     if authority_id is not None:
         query = query.where(Item.authority_id == authority_id)
     if session.bind is not None and session.bind.dialect.name == "postgresql":

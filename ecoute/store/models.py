@@ -87,6 +87,9 @@ class Provenance(enum.StrEnum):
     MODEL = "model"
     HUMAN = "human"
     RULE = "rule"
+    #: Stated by the source itself (a mystery-visit score): wins over model and rule tags,
+    #: is never replaced by a classifier run; only a human tag overrides it.
+    AUDIT = "audit"
 
 
 class RunStatus(enum.StrEnum):
@@ -315,6 +318,10 @@ class DailyRollup(Base):
 
 #: Determinant name used in DailyRollup for item-level sentiment (all mentions of an item).
 OVERALL = "_overall"
+
+#: ``Item.classified_version`` (and ``Tagging.model_version``) of an item whose source stated
+#: its verdict (an audit score): no classifier is asked about it.
+STATED = "stated"
 
 
 class SchedulerJob(Base):

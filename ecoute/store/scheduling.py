@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ecoute.store.items import needs_classifier
 from ecoute.store.models import (
     CollectionRun,
     Item,
@@ -196,9 +197,7 @@ def purge_expired(
 def pending_count(session: Session, model_version: str) -> int:
     """Items the classifier ``model_version`` has not classified yet (queue depth)."""
     return int(session.scalar(
-        select(func.count()).select_from(Item).where(
-            or_(Item.classified_version.is_(None), Item.classified_version != model_version)
-        )
+        select(func.count()).select_from(Item).where(needs_classifier(model_version))
     ) or 0)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ecoute.classifiers.base import Prediction
 from ecoute.store.models import (
     OVERALL,
+    STATED,
     Authority,
     Polarity,
     DailyRollup,
@@ -51,11 +52,22 @@ class Counts:
             self.neu += sign
 
 
+#: Tags no classifier run deletes or replaces; the first of them present for a determinant
+#: replaces every other tag of that determinant.
+KEPT = (Provenance.HUMAN, Provenance.AUDIT)
+
+
 def effective_tags(tags: Iterable[DeterminantTag]) -> list[DeterminantTag]:
-    """Human tags of a determinant replace every model or rule tag of that determinant."""
+    """Human tags of a determinant replace every other tag of it; audit tags (stated by the
+    source) replace the model's and the rules'."""
     tags = list(tags)
-    human = {t.determinant for t in tags if t.provenance == Provenance.HUMAN}
-    return [t for t in tags if t.provenance == Provenance.HUMAN or t.determinant not in human]
+    rank = {p: i for i, p in enumerate(KEPT)}
+    best: dict[str, int] = {}
+    for t in tags:
+        if t.provenance in rank:
+            best[t.determinant] = min(best.get(t.determinant, len(KEPT)), rank[t.provenance])
+    return [t for t in tags if t.determinant not in best
+            or rank.get(t.provenance) == best[t.determinant]]
 
 
 def item_polarities(tags: Iterable[DeterminantTag]) -> dict[str, str]:
@@ -155,7 +167,7 @@ def record_predictions(
     ids = [i.id for i in items]
     session.execute(
         delete(DeterminantTag)
-        .where(DeterminantTag.item_id.in_(ids), DeterminantTag.provenance != Provenance.HUMAN)
+        .where(DeterminantTag.item_id.in_(ids), DeterminantTag.provenance.not_in(KEPT))
         .execution_options(synchronize_session=False)
     )
     session.execute(
@@ -183,6 +195,43 @@ def record_predictions(
         if prediction.lang and not item.lang:
             item.lang = prediction.lang
         item.classified_version = model_version
+    session.flush()
+    _contributions(session, items, +1, delta)
+    _apply(session, delta)
+
+
+def record_verdicts(
+    session: Session, verdicts: Sequence[tuple[Item, str, Sequence[str]]]
+) -> None:
+    """Store what the source itself says of each item: ``(item, polarity, determinants)``.
+
+    The item's sentiment is the polarity and each determinant gets an audit tag with it,
+    replacing its former audit tags; ``classified_version`` becomes :data:`STATED`, so no
+    classifier reads the item (its text is a criterion's label, not an opinion).
+    """
+    items = [item for item, _polarity, _determinants in verdicts]
+    delta = retract(session, items)
+    ids = [i.id for i in items]
+    session.execute(
+        delete(DeterminantTag)
+        .where(DeterminantTag.item_id.in_(ids), DeterminantTag.provenance != Provenance.HUMAN)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(Tagging).where(Tagging.item_id.in_(ids), Tagging.model_version == STATED)
+                    .execution_options(synchronize_session=False))
+    for item, polarity, determinants in verdicts:
+        probability = {p: float(p == polarity) for p in ("negative", "neutral", "positive")}
+        session.add(Tagging(
+            item_id=item.id, model_name=Provenance.AUDIT, model_version=STATED,
+            sentiment=polarity, p_negative=probability["negative"],
+            p_neutral=probability["neutral"], p_positive=probability["positive"],
+        ))
+        for determinant in dict.fromkeys(determinants):
+            session.add(DeterminantTag(
+                item_id=item.id, span_start=None, span_end=None, determinant=determinant,
+                polarity=polarity, confidence=1.0, provenance=Provenance.AUDIT,
+            ))
+        item.classified_version = STATED
     session.flush()
     _contributions(session, items, +1, delta)
     _apply(session, delta)
@@ -227,7 +276,7 @@ def forget_classification(session: Session, items: Sequence[Item]) -> None:
     session.execute(
         delete(DeterminantTag)
         .where(DeterminantTag.item_id.in_([i.id for i in items]),
-               DeterminantTag.provenance != Provenance.HUMAN)
+               DeterminantTag.provenance.not_in(KEPT))
         .execution_options(synchronize_session=False)
     )
     for item in items:
