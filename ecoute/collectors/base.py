@@ -1,7 +1,8 @@
 """The collector contract.
 
 A collector reads one kind of source and yields :class:`RawItem` (something a user said),
-:class:`CallInterval` (a phone queue's figures over one interval, stored as figures, not text)
+:class:`CallInterval` (a phone queue's figures over one interval, stored as figures, not text),
+:class:`SourceFigures` (the source's own average rating, stored with the source)
 or :class:`Rejected` (something that could not be read, kept in quarantine). It never touches the
 database: the runner dedupes, redacts, persists and records health. Whether a run is a dry run
 is the runner's business, not the collector's.
@@ -107,6 +108,40 @@ class CallInterval:
 
 
 @dataclass
+class SourceFigures:
+    """A source's own summary of its ratings (a page's schema.org AggregateRating: "4.6 from
+    281 ratings"): stored with the source and tracked over time (``SourceFigure``), never an
+    item, never in the feedback rollups. Only real ratings: a count of 0 is no rating."""
+
+    rating_value: float
+    worst_rating: float
+    best_rating: float
+    rating_count: int | None = None
+    review_count: int | None = None
+    subject: str | None = None  # what is rated (schema.org itemReviewed)
+    url: str | None = None
+
+    # What previews and `ecoute sources test` show for any entry.
+    @property
+    def external_id(self) -> str:
+        return f"figures:{self.subject or self.url or ''}"
+
+    @property
+    def title(self) -> str:
+        return f"Average rating{f' of {self.subject}' if self.subject else ''}"
+
+    @property
+    def text(self) -> str:
+        count = self.rating_count if self.rating_count is not None else self.review_count
+        of = f" from {count} ratings" if count is not None else ""
+        return f"{self.rating_value:g} on a {self.worst_rating:g}-{self.best_rating:g} scale{of}"
+
+    @property
+    def published_at(self) -> None:
+        return None
+
+
+@dataclass
 class Rejected:
     """Input that could not become an item: kept in quarantine with where and why."""
 
@@ -169,7 +204,9 @@ class Collector:
     def __init__(self, options: CollectorOptions) -> None:
         self.options = options
 
-    def collect(self, ctx: CollectContext) -> Iterator[RawItem | CallInterval | Rejected]:
+    def collect(
+        self, ctx: CollectContext
+    ) -> Iterator[RawItem | CallInterval | SourceFigures | Rejected]:
         raise NotImplementedError
 
     def reread(

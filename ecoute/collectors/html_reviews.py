@@ -1,11 +1,12 @@
-"""Reviews published on web pages: schema.org markup first, CSS selectors where there is none.
+"""Reviews published on web pages: schema.org markup, and CSS selectors for what it leaves out.
 
-A page's ``Review`` objects (JSON-LD, microdata or RDFa, read by extruct) each become an item.
-A page's ``AggregateRating`` (the average shown next to the reviews) becomes an item of its own,
-with ``extra["record"] == "aggregate_rating"``, the average as its rating and the count in
-``extra["rating_count"]``: keeping it on the reviews instead would lose it on pages that show
-only the average, and one item per reviewed thing lets the runner keep the history of the
-average under ``extra["versions"]`` as it moves.
+A page's ``Review`` objects (JSON-LD, microdata or RDFa, read by extruct) each become an item;
+the ``selectors`` option adds the comments the markup does not carry (or all of them, on pages
+without markup). A page's ``AggregateRating`` (the average shown next to the reviews) is what
+the page says of itself, not anybody's feedback: it is yielded as :class:`SourceFigures`,
+stored with the source and tracked over time, and never counted in the rollups; "0 stars from
+0 ratings" is no rating at all. A review's language is its own (``inLanguage``, else detected
+from its text by the classifier), not the page's.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from w3lib.encoding import html_to_unicode
 
 from ecoute.collectors import schema_org
-from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.base import (
+    CollectContext,
+    Collector,
+    CollectorOptions,
+    RawItem,
+    Rejected,
+    SourceFigures,
+)
 from ecoute.collectors.local_files import allowed_roots, found_url, is_web_address
 from ecoute.collectors.rss import html_to_text, read_local
 from ecoute.errors import CollectError
@@ -94,7 +102,8 @@ class HtmlReviewsCollector(Collector):
             None, description="Regular expression: only sitemap pages whose URL matches it."
         )
         selectors: ReviewSelectors | None = Field(
-            None, description="CSS selectors used on pages whose markup holds no Review."
+            None, description="CSS selectors of the reviews on a page: all of them on pages "
+            "without schema.org Review markup, the comments the markup leaves out on the others."
         )
         next_selector: str | None = Field(
             None, description="CSS selector of the link to the next page of reviews; "
@@ -108,7 +117,9 @@ class HtmlReviewsCollector(Collector):
             "(schema.org's default is 1-5).",
         )
         lang: str | None = Field(
-            None, description="Language of the reviews when the page does not state it."
+            None, description="Language of every review, when you know it; by default a "
+            "review's language is its own markup's, else detected from its text (a page's "
+            "declared language is not its visitors')."
         )
         channel: Channel = Field(Channel.REVIEW, description="Channel given to the items.")
 
@@ -150,7 +161,7 @@ class HtmlReviewsCollector(Collector):
 
     options: Options
 
-    def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
+    def collect(self, ctx: CollectContext) -> Iterator[RawItem | SourceFigures | Rejected]:
         opts = self.options
         starts = list(opts.url) if isinstance(opts.url, list) else [opts.url]
         given = set(starts)  # addresses the user typed; robots.txt governs only the rest
@@ -239,9 +250,11 @@ class HtmlReviewsCollector(Collector):
             return None
         return target
 
-    def _page_items(self, page: _Page, start: str, first: bool) -> Iterator[RawItem | Rejected]:
+    def _page_items(
+        self, page: _Page, start: str, first: bool
+    ) -> Iterator[RawItem | SourceFigures | Rejected]:
         html, page_url = page.html, page.url
-        lang = self.options.lang or schema_org.short_lang(page.tree.get("lang"))
+        lang = self.options.lang
         Found = list[tuple[dict[str, Any], dict[str, Any] | None]]
         reviews: Found = []
         aggregates: Found = []
@@ -261,17 +274,22 @@ class HtmlReviewsCollector(Collector):
             for kind, node, parent in schema_org.find_ratings(nodes, None):
                 (reviews if kind == "review" else aggregates).append((node, parent))
         seen: set[str] = set()
+        texts: set[str] = set()
         for node, parent in reviews:
             item = self._review_item(node, parent, page_url, lang)
             if isinstance(item, RawItem):
                 if item.external_id in seen:  # the same review in JSON-LD and microdata
                     continue
                 seen.add(item.external_id)
+                texts.add(_same_text(item.text))
             yield item
-        if not reviews and self.options.selectors:
-            yield from self._selected_items(page.soup, page_url, lang)
+        if self.options.selectors:
+            for entry in self._selected_items(page.soup, page_url, lang):
+                # The markup's reviews are shown on the page too: only the others are new.
+                if not (isinstance(entry, RawItem) and _same_text(entry.text) in texts):
+                    yield entry
         if first:
-            yield from self._aggregate_items(aggregates, start, page_url, lang)
+            yield from self._aggregate_figures(aggregates, page_url)
 
     def _review_item(
         self, node: dict[str, Any], parent: dict[str, Any] | None, page_url: str, lang: str | None
@@ -306,10 +324,9 @@ class HtmlReviewsCollector(Collector):
             else {"page": page_url},
         )
 
-    def _aggregate_items(
-        self, aggregates: list[tuple[dict[str, Any], dict[str, Any] | None]], start: str,
-        page_url: str, lang: str | None,
-    ) -> Iterator[RawItem]:
+    def _aggregate_figures(
+        self, aggregates: list[tuple[dict[str, Any], dict[str, Any] | None]], page_url: str,
+    ) -> Iterator[SourceFigures]:
         seen: set[Any] = set()
         for node, parent in aggregates:
             reviewed = (schema_org.name_of(node.get("itemReviewed"))
@@ -318,20 +335,20 @@ class HtmlReviewsCollector(Collector):
             count = schema_org.parse_number(node.get("ratingCount"))
             reviews = schema_org.parse_number(node.get("reviewCount"))
             counted = count if count is not None else reviews
+            if value is None or scale is None or counted == 0:
+                continue  # "0 stars from 0 ratings": nobody rated it yet
+            worst, best = schema_org.parse_scale(scale)
+            if not worst <= value <= best:
+                continue
             # The same average is often marked up twice (JSON-LD and microdata), once unnamed.
-            if value is None or reviewed in seen or (value, counted) in seen:
+            if reviewed in seen or (value, counted) in seen:
                 continue
             seen.update((reviewed, (value, counted)))
-            about = f" for {reviewed}" if reviewed else ""
-            of = f" from {int(counted)} ratings" if counted is not None else ""
-            yield RawItem(
-                external_id=f"aggregate:{start}#{reviewed}"[:512],
-                text=f"Average rating{about}: {value:g} on a {scale} scale{of}.",
-                url=page_url, lang=lang, channel=self.options.channel,
-                rating_value=value, rating_scale=scale,
-                rating_norm=schema_org.normalize(value, scale),
-                extra={"record": "aggregate_rating", "item_reviewed": reviewed or None,
-                       "rating_count": count, "review_count": reviews, "page": page_url},
+            yield SourceFigures(
+                rating_value=value, worst_rating=worst, best_rating=best,
+                rating_count=int(count) if count is not None else None,
+                review_count=int(reviews) if reviews is not None else None,
+                subject=reviewed or None, url=page_url,
             )
 
     def _selected_items(
@@ -394,6 +411,10 @@ class _Page:
         if self._soup is None:
             self._soup = BeautifulSoup(self.html, "lxml")
         return self._soup
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _selected_text(box: Tag, selector: str | None) -> str:

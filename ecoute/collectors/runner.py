@@ -6,8 +6,12 @@ loses at most the batch being written and a rerun duplicates nothing. A dry run 
 reading and deduping but writes nothing.
 
 Call intervals (``CallInterval``, from phone-system exports) are figures, not feedback: they
-skip redaction and classification and are upserted into ``CallStat`` in the same batch
-transaction, counted in the same report (a corrected export counts as updated).
+skip classification and are upserted into ``CallStat`` in the same batch transaction, counted in
+the same report (a corrected export counts as updated). A source's own figures
+(``SourceFigures``, a page's average rating) go to ``SourceFigure``, never to the items.
+
+Everything stored from a collector goes through redaction: text, title and every string of
+``extra`` (raw fields kept for reference may hold the same phone number as the text).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -26,7 +30,13 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.base import CallInterval, CollectContext, RawItem, Rejected
+from ecoute.collectors.base import (
+    CallInterval,
+    CollectContext,
+    RawItem,
+    Rejected,
+    SourceFigures,
+)
 from ecoute.collectors.batch_failures import (
     counted_on_commit,
     database_reason,
@@ -44,6 +54,7 @@ from ecoute.errors import EcouteError, RunInterrupted, StoreError
 from ecoute.privacy import pseudonym, redact
 from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
+from ecoute.store import source_figures as figure_repo
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import ensure_department, ensure_site
 from ecoute.store.db import session_scope
@@ -69,7 +80,7 @@ class RunReport:
     #: stores what this one could not (the API answers 503 with Retry-After).
     retryable: bool = False
     #: Dry runs only: what would have been stored, redacted as it would be stored.
-    preview: list[RawItem | CallInterval] = field(default_factory=list)
+    preview: list[RawItem | CallInterval | SourceFigures] = field(default_factory=list)
     #: What went (in a dry run: would have gone) to quarantine; in a real run without the
     #: payloads, which are in the quarantine table.
     rejected: list[Rejected] = field(default_factory=list)
@@ -235,6 +246,7 @@ class SourceRunner:
         report.duplicate += dupes + calls.changes.duplicate
         report.preview.extend(_as_stored(raw, self.settings) for raw, _hash in new)
         report.preview.extend(calls.preview)
+        report.preview.extend(e for e in batch if isinstance(e, SourceFigures))
         report.rejected.extend(rejected)
         report.quarantined += len(rejected)
 
@@ -365,6 +377,12 @@ class SourceRunner:
                                   + [raw for _item, raw, _digest in updates])
             calls = self._sorted_intervals(session, source_id, part, create=True)
             call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
+            figure_repo.record_figures(session, source_id, [
+                {**asdict(f),
+                 "subject": f.subject and redact(f.subject, self.settings.redact_patterns)[:200],
+                 "url": f.url and redact(f.url, self.settings.redact_patterns)}
+                for f in part if isinstance(f, SourceFigures)
+            ])
             secrets = source_secrets(source.kind, source.options) if rejected else []
             for rej in rejected:
                 source_repo.add_quarantine(
@@ -441,7 +459,7 @@ class SourceRunner:
             published_at=raw.published_at, collected_at=utcnow(), classified_version=None,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
-            extra=raw.extra,
+            extra=redacted(raw.extra, self.settings.redact_patterns),
         )
 
     def _sorted_intervals(
@@ -476,7 +494,7 @@ class SourceRunner:
                  service_level=c.service_level, service_level_seconds=c.service_level_seconds,
                  agents=c.agents, site_id=resolve("site", c.site, source.site_id),
                  department_id=resolve("department", c.department, source.department_id),
-                 extra=c.extra)
+                 extra=redacted(c.extra, self.settings.redact_patterns))
             for c in intervals
         ]
         changes = call_repo.sort_intervals(session, rows)
@@ -490,7 +508,8 @@ class SourceRunner:
         """A changed item (a service request whose status moved): keep one row, log versions."""
         history = list(item.extra.get("versions", []))
         history.append({"content_hash": item.content_hash, "replaced_at": utcnow().isoformat()})
-        item.extra = {**raw.extra, "versions": history[-20:]}
+        extra = redacted(raw.extra, self.settings.redact_patterns)
+        item.extra = {**extra, "versions": history[-20:]}
         item.content_hash = digest
         item.title = redact(raw.title, self.settings.redact_patterns) if raw.title else None
         item.text = redact(raw.text, self.settings.redact_patterns)
@@ -571,7 +590,20 @@ def _as_stored(raw: RawItem, settings: Settings) -> RawItem:
     patterns = settings.redact_patterns
     return replace(raw, text=redact(raw.text, patterns),
                    title=redact(raw.title, patterns) if raw.title else None,
-                   author=pseudonym(raw.author, settings.pseudonym_key))
+                   author=pseudonym(raw.author, settings.pseudonym_key),
+                   extra=redacted(raw.extra, patterns))
+
+
+def redacted(value: Any, patterns: Mapping[str, str]) -> Any:
+    """``value`` (an ``extra`` mapping) with every string in it redacted, keys included."""
+    if isinstance(value, str):
+        return redact(value, patterns)
+    if isinstance(value, dict):
+        return {redacted(k, patterns) if isinstance(k, str) else k: redacted(v, patterns)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(v, patterns) for v in value]
+    return value
 
 
 def _error_text(error: BaseException) -> str:

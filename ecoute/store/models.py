@@ -396,3 +396,25 @@ class CallStat(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     collected_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None]
+
+
+class SourceFigure(Base):
+    """A source's own published figures (a review page's average rating and count), one row
+    per change: the history of what the source says of itself, kept apart from the feedback
+    so that it never enters the rollups. ``last_seen_at`` is the last run that read the same
+    figures."""
+
+    __tablename__ = "source_figure"
+    __table_args__ = (Index("ix_source_figure_source_observed", "source_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rating_value: Mapped[float] = mapped_column(Float)
+    worst_rating: Mapped[float] = mapped_column(Float)
+    best_rating: Mapped[float] = mapped_column(Float)
+    rating_count: Mapped[int | None] = mapped_column(Integer)
+    review_count: Mapped[int | None] = mapped_column(Integer)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.html_reviews import HtmlReviewsCollector
@@ -17,9 +17,10 @@ from ecoute.collectors.sources import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import CollectError, FetchError, InvalidOptions
 from ecoute.store.db import session_scope
-from ecoute.store.models import Item
+from ecoute.store.models import DailyRollup, Item
+from ecoute.store.source_figures import figure_history, latest_figures
 from tests.conftest import TEST_DATA, needs_test_data
-from tests.helpers.collect import collect_all
+from tests.helpers.collect import collect_all, collect_figures
 from tests.helpers.servers import FileServer
 
 HTML = TEST_DATA / "html"
@@ -35,12 +36,8 @@ def serve(server: FileServer, page: Path, name: str | None = None) -> str:
     return server.url(name or page.name)
 
 
-def aggregates(items: list) -> list:
-    return [i for i in items if i.extra.get("record") == "aggregate_rating"]
-
-
 def reviews(items: list) -> list:
-    return [i for i in items if i.extra.get("record") != "aggregate_rating"]
+    return items
 
 
 @needs_test_data
@@ -48,16 +45,17 @@ def reviews(items: list) -> list:
 def test_aggregate_rating_of_every_saved_page(page: Path, file_server: FileServer,
                                               tmp_path: Path) -> None:
     expected = json.loads(page.with_name(page.stem + ".expected.json").read_text())
-    items, rejected, _ = collect_all(collector(url=serve(file_server, page)), tmp=tmp_path)
+    url = serve(file_server, page)
+    items, rejected, _ = collect_all(collector(url=url), tmp=tmp_path)
     assert not rejected
-    [aggregate] = aggregates(items)
+    [aggregate] = collect_figures(collector(url=url), tmp=tmp_path)
     assert aggregate.rating_value == pytest.approx(expected["ratings"], abs=0.006)
-    assert aggregate.extra["rating_count"] or aggregate.extra["review_count"]
-    count = aggregate.extra["rating_count"] or aggregate.extra["review_count"]
+    assert aggregate.rating_count or aggregate.review_count
+    count = aggregate.rating_count or aggregate.review_count
     assert count == expected["ratings_count"]
-    assert aggregate.rating_scale in ("1-5", "0-5")
-    assert 0.5 < aggregate.rating_norm <= 1.0
-    assert f"{aggregate.rating_value:g}" in aggregate.text
+    assert (aggregate.worst_rating, aggregate.best_rating) in ((1, 5), (0, 5))
+    assert 0.5 < aggregate.rating_value / aggregate.best_rating <= 1.0
+    assert f"{aggregate.rating_value:g}" in aggregate.text and aggregate.url == url
     for review in reviews(items):
         assert review.text.strip(), f"{page.name}: a review without text"
         assert review.rating_value is None or review.rating_scale == "1-5"
@@ -129,9 +127,9 @@ def test_extruct_samples_match_their_expected_output(name: str, tmp_path: Path) 
     items, rejected, _ = collect_all(collector(url=str(page)), tmp=tmp_path)
     assert not rejected
     [want] = _expected_objects(expected, "AggregateRating")
-    [got] = aggregates(items)
+    [got] = collect_figures(collector(url=str(page)), tmp=tmp_path)
     assert got.rating_value == float(want["ratingValue"])
-    assert (got.extra["rating_count"] or got.extra["review_count"]) == float(
+    assert (got.rating_count or got.review_count) == float(
         want.get("ratingCount") or want["reviewCount"])
     bodies = [r.get("reviewBody") for r in _expected_objects(expected, "Review")]
     assert [r.text for r in reviews(items)] == bodies
@@ -143,7 +141,8 @@ def test_unicode_escaped_jsonld_keys(tmp_path: Path) -> None:
                               tmp=tmp_path)
     [review] = reviews(items)
     assert review.text.startswith("Sed ut perspiciatis") and review.rating_value is None
-    assert aggregates(items)[0].extra["item_reviewed"] == "Some Name Goes Here"
+    page = str(HTML / "extruct/misc/null_ld_mock.html")
+    assert collect_figures(collector(url=page), tmp=tmp_path)[0].subject == "Some Name Goes Here"
 
 
 @needs_test_data
@@ -200,7 +199,8 @@ def test_css_selectors_and_rel_next_pagination(file_server: FileServer, tmp_path
     assert not rejected
     assert [i.title for i in items] == [f"Avis {p}.{n}" for p in (1, 2, 3) for n in (1, 2)]
     first = items[0]
-    assert (first.text, first.author, first.lang) == ("Accueil 1.1 correct", "Usager 1", "fr")
+    # The page says lang="fr"; the language of a review is detected from its own text.
+    assert (first.text, first.author, first.lang) == ("Accueil 1.1 correct", "Usager 1", None)
     assert (first.rating_value, first.rating_scale, first.rating_norm) == (2.0, "0-10", 0.2)
     assert first.published_at is not None and first.published_at.day == 1
     assert [p for p, _ in file_server.requests] == [
@@ -263,7 +263,9 @@ def test_sitemap_with_filter(file_server: FileServer, tmp_path: Path) -> None:
     items, _, _ = collect_all(
         collector(sitemap=file_server.url("sitemap.xml"), sitemap_filter=r"(recept|mob)"),
         tmp=tmp_path)
-    assert len(aggregates(items)) == 2 and len(reviews(items)) == 10
+    assert len(reviews(items)) == 10
+    assert len(collect_figures(collector(sitemap=file_server.url("sitemap.xml"),
+                                         sitemap_filter=r"(recept|mob)"), tmp=tmp_path)) == 2
     assert "/about.html" not in [p for p, _ in file_server.requests]
 
 
@@ -281,7 +283,7 @@ def test_one_missing_page_is_quarantined_the_others_read(file_server: FileServer
     good = serve(file_server, HTML / "recipe_scrapers/recept.se/recept.html")
     items, rejected, _ = collect_all(collector(url=[file_server.url("gone.html"), good]),
                                      tmp=tmp_path)
-    assert len(items) == 6
+    assert len(items) == 5  # the page's average rating is not an item
     assert [r.error_class for r in rejected] == ["FetchError"] and "404" in rejected[0].reason
     with pytest.raises(FetchError, match="404"):
         collect_all(collector(url=file_server.url("gone.html")), tmp=tmp_path)
@@ -308,8 +310,9 @@ def test_rdfa_review_and_aggregate(tmp_path: Path) -> None:
     assert (review.text, review.author, review.rating_value) == (
         "Vestiaires sales, attente trop longue.", "Claire", 2.0)
     assert review.extra["item_reviewed"] == "Piscine municipale"
-    [aggregate] = aggregates(items)
-    assert (aggregate.rating_value, aggregate.extra["review_count"]) == (3.5, 12.0)
+    [aggregate] = collect_figures(collector(url=str(page)), tmp=tmp_path)
+    assert (aggregate.rating_value, aggregate.review_count) == (3.5, 12)
+    assert aggregate.subject == "Piscine municipale" and aggregate.best_rating == 5
 
 
 @pytest.mark.parametrize("options", [
@@ -323,21 +326,55 @@ def test_invalid_options(options: dict[str, Any]) -> None:
 
 
 @needs_test_data
-def test_aggregate_change_updates_the_item_and_keeps_history(
+def test_aggregate_rating_is_the_source_figures_tracked_over_time(
     factory: sessionmaker[Session], settings: Settings, file_server: FileServer
 ) -> None:
+    """A page's average is no feedback: no item, nothing in the rollups; stored with the
+    source, one row per change, shown with the source."""
     page = (HTML / "extruct/misc/null_ld_mock.html").read_text()
     (file_server.root / "p.html").write_text(page)
     with session_scope(factory) as session:
         source_id = add_source(session, authority="demo", name="avis", kind="html_reviews",
                                options={"url": file_server.url("p.html")}).id
     first = run_source(factory, settings, source_id)
-    assert (first.new, first.quarantined) == (2, 0)
+    assert (first.new, first.quarantined) == (1, 0)
+    run_source(factory, settings, source_id)  # the same figures: no new row
     (file_server.root / "p.html").write_text(page.replace('"ratingCount":280', '"ratingCount":281'))
     second = run_source(factory, settings, source_id)
-    assert (second.new, second.updated, second.duplicate) == (0, 1, 1)
+    assert (second.new, second.updated, second.duplicate) == (0, 0, 1)
     with session_scope(factory) as session:
-        stored = session.scalars(select(Item).order_by(Item.id)).all()
-        aggregate = next(i for i in stored if i.extra.get("record") == "aggregate_rating")
-        assert aggregate.extra["rating_count"] == 281 and len(aggregate.extra["versions"]) == 1
-        assert aggregate.rating_norm == 1.0 and aggregate.channel == "review"
+        [item] = session.scalars(select(Item)).all()
+        assert "Average rating" not in item.text
+        history = figure_history(session, source_id)
+        [latest] = latest_figures(session, [source_id])[source_id]
+        assert session.scalar(select(func.count()).select_from(DailyRollup)) == 0
+    assert [f.rating_count for f in history] == [281, 280]
+    assert latest.rating_count == 281 and latest.subject == "Some Name Goes Here"
+    assert history[1].last_seen_at > history[1].observed_at
+
+
+MIXED_PAGE = """<html lang="fr"><head><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "LocalBusiness", "name": "Mairie annexe",
+ "aggregateRating": {"@type": "AggregateRating", "ratingValue": "0", "ratingCount": "0"},
+ "review": [{"@type": "Review", "reviewBody": "The staff were very helpful with my passport.",
+             "author": {"@type": "Person", "name": "Ann"},
+             "reviewRating": {"@type": "Rating", "ratingValue": "5"}}]}
+</script></head><body><ul>
+<li class="avis"><p class="texte">The staff were very helpful with my passport.</p></li>
+<li class="avis"><p class="texte">Guichet fermé sans prévenir, deux heures perdues.</p></li>
+</ul></body></html>"""
+
+
+def test_markup_reviews_and_selected_comments_no_zero_rating(tmp_path: Path) -> None:
+    """The markup's review once, the comment it leaves out through the selectors, no
+    figures from "0 stars from 0 ratings", and no review labelled with the page's language."""
+    page = tmp_path / "mixed.html"
+    page.write_text(MIXED_PAGE, encoding="utf-8")
+    options = {"url": str(page), "selectors": {"container": "li.avis", "text": "p.texte"}}
+    items, rejected, _ = collect_all(collector(**options), tmp=tmp_path)
+    assert not rejected
+    assert [(i.text, i.rating_value, i.lang) for i in items] == [
+        ("The staff were very helpful with my passport.", 5.0, None),
+        ("Guichet fermé sans prévenir, deux heures perdues.", None, None),
+    ]
+    assert collect_figures(collector(**options), tmp=tmp_path) == []

@@ -314,3 +314,31 @@ def test_status_is_part_of_the_hash(tmp_path: Path) -> None:
 def test_invalid_options(options: dict[str, Any]) -> None:
     with pytest.raises(InvalidOptions):
         validate_options("open311", options)
+
+
+def test_raw_fields_kept_in_extra_are_redacted_like_the_text(
+    factory: sessionmaker[Session], settings: Settings, georeport_server: GeoReportServer
+) -> None:
+    """The description is kept whole in extra for reference: it must be masked there too,
+    on the first run and when the request is updated."""
+    record = {"service_request_id": "r-1", "status": "open", "service_name": "Voirie",
+              "description": "Trou devant chez moi, rappelez-moi au 06 12 34 56 78 "
+                             "ou jean.dupont@example.org",
+              "requested_datetime": "2026-11-01T10:00:00Z"}
+    georeport_server.records = [record]
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="voirie", kind="open311",
+                               options={"endpoint": georeport_server.base_url,
+                                        "since": "2026-10-01"}).id
+    assert run_source(factory, settings, source_id).new == 1
+    georeport_server.records = [dict(record, status="closed")]
+    with session_scope(factory) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        source.cursor = {"next_start": "2026-10-01T00:00:00Z"}
+    assert run_source(factory, settings, source_id).updated == 1
+    with session_scope(factory) as session:
+        item = session.scalars(select(Item)).one()
+        stored = json.dumps(item.extra, ensure_ascii=False)
+    assert "[téléphone]" in item.text and "[téléphone]" in stored and "[email]" in stored
+    assert "56 78" not in stored and "dupont" not in stored and item.extra["status"] == "closed"

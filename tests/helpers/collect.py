@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected
+from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected, SourceFigures
 from ecoute.collectors.http import HttpFetcher
 from ecoute.config.settings import Settings
 
@@ -22,3 +22,12 @@ def collect_all(
         out = list(collector.collect(ctx))
     return ([o for o in out if isinstance(o, RawItem)],
             [o for o in out if isinstance(o, Rejected)], ctx)
+
+
+def collect_figures(collector: Collector, *, tmp: Path | None = None) -> list[SourceFigures]:
+    """The source's own figures ``collector`` yields in one run (items are left out)."""
+    settings = Settings(database_url=f"sqlite:///{tmp or '.'}/unused.db", http_allow_private=True)
+    with HttpFetcher(allow_private=True, retries=0) as http:
+        ctx = CollectContext(source_name="test", options=collector.options, settings=settings,
+                             http=http)
+        return [o for o in collector.collect(ctx) if isinstance(o, SourceFigures)]
