@@ -124,6 +124,7 @@ def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
     from ecoute.collectors.secret_options import scrub, source_secrets
     from ecoute.store.authorities import get_authority
     from ecoute.store.db import session_scope
+    from ecoute.store.source_figures import figure_dict, latest_figures
     from ecoute.store.sources import last_run_quarantined, list_sources
 
     settings = get_settings()
@@ -131,13 +132,15 @@ def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
         owner = get_authority(session, authority or settings.default_authority)
         listed = list_sources(session, owner.id)
         held = last_run_quarantined(session, [s.id for s, _n in listed])
+        figures = latest_figures(session, [s.id for s, _n in listed])
         rows = [
             {"id": s.id, "name": s.name, "kind": s.kind, "enabled": s.enabled, "items": n,
              "schedule": s.schedule, "last_run_at": s.last_run_at,
              "last_success_at": s.last_success_at,
              "last_error": scrub(s.last_error, source_secrets(s.kind, s.options)),
              "consecutive_failures": s.consecutive_failures,
-             **source_health(s, settings, quarantined=held.get(s.id, 0)).as_dict()}
+             **source_health(s, settings, quarantined=held.get(s.id, 0)).as_dict(),
+             "figures": [figure_dict(f) for f in figures.get(s.id, [])]}
             for s, n in listed
         ]
     if as_json:

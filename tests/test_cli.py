@@ -80,6 +80,26 @@ def test_sources_test_on_an_empty_database_says_nothing_is_stored(migrated: Path
     assert "1 item(s) shown, 0 already stored, 1 repeated in the source" in dry.stdout
 
 
+RATED_PAGE = """<html><head><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "LocalBusiness", "name": "Piscine",
+ "aggregateRating": {"@type": "AggregateRating", "ratingValue": "4.5", "ratingCount": "12"},
+ "review": [{"@type": "Review", "reviewBody": "Bassin propre, personnel accueillant."}]}
+</script></head><body></body></html>"""
+
+
+def test_source_figures_are_listed_with_the_source(migrated: Path) -> None:
+    (migrated / "piscine.html").write_text(RATED_PAGE, encoding="utf-8")
+    ecoute(migrated, "sources", "add", "piscine", "--kind", "html_reviews", "--option",
+           f"url={migrated / 'piscine.html'}")
+    run = json.loads(ecoute(migrated, "sources", "run", "piscine", "--json").stdout)
+    assert run["new"] == 1
+    [listed] = json.loads(ecoute(migrated, "sources", "list", "--json").stdout)
+    assert listed["items"] == 1
+    [figures] = listed["figures"]
+    assert (figures["subject"], figures["rating_value"], figures["best_rating"],
+            figures["rating_count"]) == ("Piscine", 4.5, 5.0, 12)
+
+
 def test_errors_are_one_readable_line(migrated: Path) -> None:
     result = ecoute(migrated, "sources", "add", "x", "--kind", "nope", check=False)
     assert result.returncode == 1

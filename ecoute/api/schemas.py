@@ -113,6 +113,21 @@ class ItemPage(BaseModel):
     next_cursor: str | None
 
 
+class SourceFigureOut(BaseModel):
+    """What a source publishes about itself (a review page's average rating), as of
+    ``observed_at``; never counted in the satisfaction figures."""
+
+    subject: str | None = Field(description="What is rated (schema.org itemReviewed).")
+    url: str | None
+    rating_value: float
+    worst_rating: float
+    best_rating: float
+    rating_count: int | None
+    review_count: int | None
+    observed_at: datetime = Field(description="When these figures were first read.")
+    last_seen_at: datetime = Field(description="The last run that read the same figures.")
+
+
 class SourceOut(BaseModel):
     id: int
     name: str
@@ -128,6 +143,8 @@ class SourceOut(BaseModel):
     health: str = Field(description="ok, never run, failed, failing, backing off, disabled, "
                         "or quarantine (its last run left entries in quarantine)")
     quarantined: int = Field(0, description="Entries of the last run waiting in quarantine")
+    figures: list[SourceFigureOut] = Field(
+        default_factory=list, description="The source's own current figures, one per subject.")
 
 
 class SourcePatch(BaseModel):

@@ -42,6 +42,14 @@ def record_figures(
     return changed
 
 
+def figure_dict(figure: SourceFigure) -> dict[str, Any]:
+    """The figures as plain values (for JSON output)."""
+    return {"subject": figure.subject, "url": figure.url, "rating_value": figure.rating_value,
+            "worst_rating": figure.worst_rating, "best_rating": figure.best_rating,
+            "rating_count": figure.rating_count, "review_count": figure.review_count,
+            "observed_at": figure.observed_at, "last_seen_at": figure.last_seen_at}
+
+
 def latest_figures(session: Session, source_ids: Iterable[int]) -> dict[int, list[SourceFigure]]:
     """The current figures of each source, one per rated subject."""
     return _latest(session, list(source_ids))

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecoute.api.app import create_app
 from ecoute.collectors.html_reviews import HtmlReviewsCollector
 from ecoute.collectors.registry import validate_options
 from ecoute.collectors.sources import add_source, run_source
@@ -327,7 +329,7 @@ def test_invalid_options(options: dict[str, Any]) -> None:
 
 @needs_test_data
 def test_aggregate_rating_is_the_source_figures_tracked_over_time(
-    factory: sessionmaker[Session], settings: Settings, file_server: FileServer
+    factory: sessionmaker[Session], settings: Settings, file_server: FileServer, engine: Engine,
 ) -> None:
     """A page's average is no feedback: no item, nothing in the rollups; stored with the
     source, one row per change, shown with the source."""
@@ -351,6 +353,14 @@ def test_aggregate_rating_is_the_source_figures_tracked_over_time(
     assert [f.rating_count for f in history] == [281, 280]
     assert latest.rating_count == 281 and latest.subject == "Some Name Goes Here"
     assert history[1].last_seen_at > history[1].observed_at
+    api = TestClient(create_app(settings, engine))
+    shown = api.get(f"/api/v1/sources/{source_id}").json()
+    assert shown["items"] == 1 and [f["rating_count"] for f in shown["figures"]] == [281]
+    assert [f["rating_count"] for f in api.get("/api/v1/sources").json()[0]["figures"]] == [281]
+    over_time = api.get(f"/api/v1/sources/{source_id}/figures").json()
+    assert [(f["rating_value"], f["rating_count"]) for f in over_time] == [
+        (latest.rating_value, 281), (latest.rating_value, 280)]
+    assert api.get(f"/api/v1/sources/{source_id + 1}").status_code == 404
 
 
 MIXED_PAGE = """<html lang="fr"><head><script type="application/ld+json">
