@@ -45,7 +45,8 @@ COMMENT_SUFFIXES = (" - commentaire", " commentaire", " - comment", " comment", 
 
 
 class AuditGridCollector(Collector):
-    """Mystery-visit and mystery-call audit grids (CSV/XLSX), criteria mapped to determinants."""
+    """Mystery-visit and mystery-call audit grids (CSV/XLSX): each score tags its criterion's
+    determinant with the score's polarity; the auditors' comments are classified."""
 
     kind = "audit_grid"
     channel = Channel.AUDIT
@@ -58,7 +59,8 @@ class AuditGridCollector(Collector):
             "column in a long one) and the determinant it measures, e.g. "
             "`{\"Délai d'attente\" = \"waiting_time\", \"Amabilité\" = \"courtesy\"}`.")
         layout: Literal["wide", "long"] = Field(
-            "wide", description="`wide`: one row per audit, one column per criterion; "
+            "wide", description="`wide`: one row per audit, one column per criterion "
+            "(optional `<criterion> - commentaire` columns and a general `commentaire` column); "
             "`long`: one row per audit and criterion.")
         scale: str = Field(
             "yes/no", description=f"Scale of the scores: {', '.join(SCALES)}.")
