@@ -18,6 +18,8 @@ from ecoute.collectors.base import StatedVerdict
 from ecoute.collectors.sources import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
+from ecoute.store.items import pending_item_ids
+from ecoute.store.scheduling import pending_count
 from ecoute.store.models import OVERALL, DailyRollup, DeterminantTag, Item, Polarity, Tagging
 from ecoute.store.taggings import item_polarities, record_predictions
 from tests.collectors.file_helpers import collect, items, rejected
@@ -119,6 +121,11 @@ def test_scores_become_audit_tags_that_the_classifier_leaves_alone(
     assert sentiments["V1:Accessibilité PMR"] == "negative"
     assert totals["waiting_time"] == (1, 0) and totals["accessibility"] == (0, 1)
     assert totals[OVERALL][0] >= 1 and totals[OVERALL][1] >= 1
+    with session_scope(factory) as session:  # a new model version re-reads only the comment
+        comment_id = session.scalars(select(Item.id).where(
+            Item.external_id == "V1:comment")).one()
+        assert pending_item_ids(session, "another@2", limit=10) == [comment_id]
+        assert pending_count(session, "another@2") == 1
 
 
 def test_classifier_and_rescore_keep_audit_tags_right(
