@@ -1,7 +1,7 @@
 """source_figures: a source's own published figures (average rating, counts) over time
 
 Revision ID: source_figures
-Revises: call_stats
+Revises: source_removed
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "source_figures"
-down_revision: str | None = "call_stats"
+down_revision: str | None = "source_removed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
