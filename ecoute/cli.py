@@ -395,6 +395,10 @@ from ecoute.cli_keys import import_cmd, keys_app  # noqa: E402
 app.add_typer(keys_app, name="keys")
 app.command("import")(import_cmd)
 
+from ecoute.cli_privacy import privacy_app  # noqa: E402
+
+app.add_typer(privacy_app, name="privacy")
+
 
 # Changing sources and the quarantine live in their own modules; registered here.
 from ecoute.cli_quarantine import quarantine_app  # noqa: E402

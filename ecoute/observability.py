@@ -59,9 +59,35 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 data[key] = value
-        if record.exc_info:
+        if record.exc_text:  # already formatted (and redacted) by RedactingFilter
+            data["exception"] = record.exc_text
+        elif record.exc_info:
             data["exception"] = "".join(traceback.format_exception(*record.exc_info))
         return json.dumps(data, default=str, ensure_ascii=False)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks personal data (e-mails, phone numbers, names...: ``ecoute.privacy.redact``) in
+    every record a handler writes, its message, exception text and ``extra`` strings: a
+    message quoting a rejected record or a mail header must not put an address in the logs."""
+
+    def __init__(self, patterns: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.patterns = patterns or None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from ecoute.privacy import redact
+
+        message = record.getMessage()
+        record.msg, record.args = redact(message, self.patterns), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.patterns)
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_") and isinstance(value, str):
+                setattr(record, key, redact(value, self.patterns))
+        return True
 
 
 def configure_logging(settings: Settings, *, debug: bool = False) -> None:
@@ -72,6 +98,7 @@ def configure_logging(settings: Settings, *, debug: bool = False) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(settings.redact_patterns))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

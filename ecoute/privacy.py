@@ -58,3 +58,19 @@ def pseudonym(author: str | None, key: str) -> str | None:
         return None
     normalized = " ".join(author.lower().split())
     return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def redact_payload(payload: str | bytes, patterns: Mapping[str, str] | None = None) -> str | bytes:
+    """A quarantined record as it may be kept: its personal data masked, its type unchanged.
+
+    Bytes stay bytes (the text column refused them, NULs for instance): UTF-8 is read as such;
+    anything else is read byte for byte as Latin-1, which masks what is readable (e-mails,
+    numbers, names in a Windows-1252 export) and leaves every other byte as it was. Compressed
+    files (XLSX, DOCX, ODT, PDF streams) cannot be searched and are kept as received, for the
+    quarantine's retention period only (docs/privacy.md)."""
+    if isinstance(payload, str):
+        return redact(payload, patterns)
+    try:
+        return redact(payload.decode("utf-8"), patterns).encode("utf-8")
+    except UnicodeDecodeError:
+        return redact(payload.decode("latin-1"), patterns).encode("latin-1", "replace")

@@ -44,6 +44,7 @@ from ecoute.errors import InvalidSchedule
 from ecoute.schedules import fingerprint, parse_schedule
 from ecoute.store import scheduling
 from ecoute.store.db import session_scope
+from ecoute.store.retention import RetentionReport, apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -151,15 +152,18 @@ def close_orphaned_runs_job(ctx: JobContext) -> int:
 
 
 @register_periodic("retention-purge", lambda s: CronTrigger(hour=3, minute=17, timezone="UTC"))
-def retention_purge_job(ctx: JobContext) -> scheduling.PurgeReport:
+def retention_purge_job(ctx: JobContext) -> tuple[scheduling.PurgeReport, RetentionReport]:
     with session_scope(ctx.factory) as session:
-        report = scheduling.purge_expired(
-            session, quarantine_days=ctx.settings.retention_quarantine_days,
-            runs_days=ctx.settings.retention_runs_days,
-        )
-    log.info("retention purge: %d quarantine rows, %d runs deleted",
-             report.quarantine, report.runs)
-    return report
+        # Quarantine entries are purged by apply_retention (resolved and unresolved alike).
+        runs = scheduling.purge_expired(session, quarantine_days=0,
+                                        runs_days=ctx.settings.retention_runs_days)
+        kept = apply_retention(session, ctx.settings)
+    log.info("retention purge: %d items deleted, %d anonymised, %d quarantine rows "
+             "(%d resolved, %d unresolved), %d runs deleted",
+             sum(kept.items_deleted.values()), sum(kept.items_anonymised.values()),
+             kept.quarantine_resolved + kept.quarantine_unresolved, kept.quarantine_resolved,
+             kept.quarantine_unresolved, runs.runs)
+    return runs, kept
 
 
 class LeaderLock:

@@ -19,7 +19,15 @@ from ecoute.api.errors import install_error_handlers
 from ecoute.api.metrics import metrics_registry
 from ecoute.api.metrics import router as metrics_router
 from ecoute.api.openapi import install_openapi
-from ecoute.api.routers import health, ingest, items, quarantine, satisfaction, sources
+from ecoute.api.routers import (
+    health,
+    ingest,
+    items,
+    privacy,
+    quarantine,
+    satisfaction,
+    sources,
+)
 from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import make_engine, make_session_factory, make_writer_factory
 
@@ -50,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)
     for router in (health.router, satisfaction.router, items.router, sources.router,
-                   quarantine.router, ingest.router):
+                   quarantine.router, ingest.router, privacy.router):
         app.include_router(router, prefix="/api/v1")
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)

@@ -51,7 +51,7 @@ from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.collectors.secret_options import scrub, source_secrets
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError, RunInterrupted, StoreError
-from ecoute.privacy import pseudonym, redact
+from ecoute.privacy import pseudonym, redact, redact_payload
 from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
 from ecoute.store import source_figures as figure_repo
@@ -386,9 +386,11 @@ class SourceRunner:
             secrets = source_secrets(source.kind, source.options) if rejected else []
             for rej in rejected:
                 source_repo.add_quarantine(
-                    session, source_id=source_id, run_id=report.run_id, payload=rej.payload,
+                    session, source_id=source_id, run_id=report.run_id,
+                    payload=redact_payload(rej.payload, patterns),
                     position=scrub(rej.position, secrets) or "",
-                    error_class=rej.error_class, message=scrub(rej.reason, secrets) or "",
+                    error_class=rej.error_class,
+                    message=redact(scrub(rej.reason, secrets) or "", patterns),
                 )
             report.rejected.extend(replace(r, payload="") for r in rejected)
             report.fetched += len(part) - len(rejected)
@@ -419,7 +421,8 @@ class SourceRunner:
         payload = refused_payload(entry)
         with counted_on_commit(report), session_scope(self.factory) as session:
             source_repo.add_quarantine(
-                session, source_id=source_id, run_id=report.run_id, payload=payload,
+                session, source_id=source_id, run_id=report.run_id,
+                payload=redact_payload(payload, self.settings.redact_patterns),
                 position=position, error_class=refusal_class(exc),
                 message=f"{position}: the database refused this record "
                 f"({database_reason(exc)})",

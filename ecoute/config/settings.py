@@ -271,16 +271,53 @@ class Settings(BaseSettings):
     backoff_max_seconds: float = Field(
         6 * 3600.0, gt=0, description="Longest wait between retries of a failing source."
     )
+    retention_days: int = Field(
+        0, ge=0,
+        description="Days an item (its text, title, author pseudonym, link and extra fields) is "
+        "kept, counted from the earlier of its publication and its collection, for every source "
+        "kind not in `retention_days_by_kind`; the daily purge then applies "
+        "`retention_action`. 0 keeps items. The satisfaction figures stay (docs/privacy.md).",
+    )
+    retention_days_by_kind: dict[str, int] = Field(
+        default_factory=dict,
+        description="Retention days per source kind, overriding `retention_days`: "
+        "`ECOUTE_RETENTION_DAYS_BY_KIND='{\"mailbox\": 365, \"mastodon\": 730}'`; 0 keeps "
+        "that kind's items.",
+    )
+    retention_action: Literal["delete", "anonymise"] = Field(
+        "delete",
+        description="What the daily purge does to an item past its retention: `delete` it "
+        "(with its tags), or `anonymise` it (text, title, author pseudonym, link and extra "
+        "fields blanked; date, channel, site, department, rating, sentiment and determinant "
+        "tags kept for later analyses).",
+    )
     retention_quarantine_days: int = Field(
         90, ge=0,
-        description="Quarantine rows resolved more than this many days ago are deleted by the "
-        "daily purge (0 keeps them). Unresolved rows and items are never purged.",
+        description="Quarantine entries resolved (retried or dismissed) more than this many "
+        "days ago are deleted by the daily purge (0 keeps them).",
+    )
+    retention_quarantine_unresolved_days: int = Field(
+        365, ge=0,
+        description="Quarantine entries nobody resolved are deleted this many days after they "
+        "were created (0 keeps them); longer than `retention_quarantine_days` so that there "
+        "is time to look at them.",
     )
     retention_runs_days: int = Field(
         180, ge=0,
         description="Collection runs older than this many days are deleted by the daily purge "
         "(0 keeps them); quarantine rows keep their content.",
     )
+
+    @field_validator("retention_days_by_kind")
+    @classmethod
+    def _kept_days(cls, value: dict[str, int]) -> dict[str, int]:
+        negative = sorted(kind for kind, days in value.items() if days < 0)
+        if negative:
+            raise ValueError(
+                f"retention_days_by_kind: days must be 0 (keep) or more, not negative for "
+                f"{', '.join(negative)}"
+            )
+        return value
 
     @classmethod
     def settings_customise_sources(
