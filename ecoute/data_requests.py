@@ -108,8 +108,6 @@ def export_request(
     } for q in matching_quarantine(session, subject, scope)]
     runs = []
     if subject.strings:
-        from ecoute.store.erasure import _mentions
-
         query = select(CollectionRun).where(mentions(CollectionRun.error, subject.strings))
         runs = [{"id": r.id, "source": sources[r.source_id].name, "started_at": r.started_at,
                  "error": r.error} for r in session.scalars(query)
