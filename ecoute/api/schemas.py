@@ -104,6 +104,9 @@ class ItemOut(BaseModel):
     rating_norm: float | None
     sentiment: str | None
     sentiment_scores: dict[str, float] | None
+    sentiment_provenance: Literal["model", "human"] | None = Field(
+        default=None, description="`human` when an officer corrected the sentiment (the "
+        "scores stay the model's).")
     determinants: list[Tag]
     extra: dict[str, Any]
 
@@ -217,6 +220,12 @@ class IngestOut(BaseModel):
     run: RunOut
     rejected: list[RecordProblemOut] = Field(
         description="Records that went to quarantine instead of the store, and why"
+    )
+
+
+class SentimentCorrection(BaseModel):
+    sentiment: Literal["positive", "negative", "neutral"] | None = Field(
+        description="The item's sentiment as the officer reads it; null: back to the model's."
     )
 
 

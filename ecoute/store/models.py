@@ -217,6 +217,9 @@ class Item(Base):
     # Set when the item has been classified by the current model version; lets the worker
     # find pending items with an index instead of an anti-join.
     classified_version: Mapped[str | None] = mapped_column(String(128), index=True)
+    # An officer's reading of the item's sentiment: wins over every model run.
+    human_sentiment: Mapped[str | None] = mapped_column(_enum(Sentiment))
+    sentiment_corrected_by: Mapped[str | None] = mapped_column(String(200))
 
     source: Mapped[Source] = relationship()
 
@@ -418,3 +421,18 @@ class SourceFigure(Base):
     best_rating: Mapped[float] = mapped_column(Float)
     rating_count: Mapped[int | None] = mapped_column(Integer)
     review_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuthorityHead(Base):
+    """A classifier head refitted from an authority's corrections (``ecoute train
+    --from-corrections``): the newest of each task is the one in use."""
+
+    __tablename__ = "authority_head"
+    __table_args__ = (Index("ix_authority_head_authority_task", "authority_id", "task", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(32))  # "determinants" or "sentiment"
+    head: Mapped[bytes] = mapped_column(LargeBinary)  # a safetensors file, metadata included
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

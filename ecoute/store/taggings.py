@@ -111,7 +111,7 @@ def _contributions(
         base = (item.authority_id, _day(item, zones[item.authority_id]))
         rest = (item.channel, item.site_id or 0, item.department_id or 0)
         overall = into.setdefault((*base, OVERALL, *rest), Counts())
-        overall.add(tagging.sentiment, sign)
+        overall.add(item.human_sentiment or tagging.sentiment, sign)
         if item.rating_norm is not None:
             overall.rating_sum += sign * item.rating_norm
             overall.rating_count += sign
@@ -267,6 +267,17 @@ def correct_determinant(
             corrected_by=user,
         )
     )
+    restate(session, [item], delta)
+
+
+def correct_sentiment(session: Session, item: Item, *, sentiment: str | None, user: str) -> None:
+    """A human says what ``item``'s sentiment is (None: back to the model's).
+
+    Kept on the item, so it wins over every model run and moves the rollups at once.
+    """
+    delta = retract(session, [item])
+    item.human_sentiment = sentiment
+    item.sentiment_corrected_by = user if sentiment is not None else None
     restate(session, [item], delta)
 
 

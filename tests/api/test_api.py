@@ -161,3 +161,42 @@ def test_officer_corrects_a_determinant(client: TestClient, factory: sessionmake
     bad = client.put(f"/api/v1/items/{item['id']}/determinants/beauty",
                      json={"polarity": "positive"}, headers=headers)
     assert bad.status_code == 400 and "courtesy" in bad.json()["hint"]
+
+
+def test_officer_corrects_the_sentiment_and_it_survives_a_new_model(
+    client: TestClient, factory: sessionmaker[Session], tiny_model_dir: Path,
+) -> None:
+    from ecoute.store.api_keys import create_key
+    from ecoute.store.authorities import get_authority
+    from ecoute.store.db import session_scope
+
+    with session_scope(factory) as session:
+        demo = get_authority(session, "demo")
+        officer = create_key(session, role="officer", authority=demo)[1]
+        viewer = create_key(session, role="viewer", authority=demo)[1]
+    items = client.get("/api/v1/items").json()["items"]
+    item = next(i for i in items if i["sentiment"] != "positive")
+    before = client.get("/api/v1/satisfaction").json()["overall"]
+    url = f"/api/v1/items/{item['id']}/sentiment"
+    assert client.put(url, json={"sentiment": "positive"}).status_code == 401
+    assert client.put(url, json={"sentiment": "positive"},
+                      headers={"Authorization": f"Bearer {viewer}"}).status_code == 403
+    headers = {"Authorization": f"Bearer {officer}"}
+    corrected = client.put(url, json={"sentiment": "positive"}, headers=headers).json()
+    assert (corrected["sentiment"], corrected["sentiment_provenance"]) == ("positive", "human")
+    after = client.get("/api/v1/satisfaction").json()["overall"]
+    assert after["positive"] == before["positive"] + 1
+    assert after["negative"] + after["neutral"] == before["negative"] + before["neutral"] - 1
+
+    # A new model version re-tags the item: the officer's reading stays, counted once.
+    classifier = LexiconSentenceClassifier(TransformerSentiment(tiny_model_dir), load_lexicon())
+    classifier.version = "retrained"  # type: ignore[misc]
+    assert classify_pending(factory, classifier).classified == len(TEXTS)
+    again = client.get(f"/api/v1/items/{item['id']}").json()
+    assert (again["sentiment"], again["sentiment_provenance"]) == ("positive", "human")
+    assert client.get("/api/v1/satisfaction").json()["overall"] == after
+
+    reverted = client.put(url, json={"sentiment": None}, headers=headers).json()
+    assert reverted["sentiment"] == item["sentiment"]
+    assert reverted["sentiment_provenance"] == "model"
+    assert client.get("/api/v1/satisfaction").json()["overall"] == before

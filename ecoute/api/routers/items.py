@@ -19,6 +19,7 @@ from ecoute.api.schemas import (
     COMMON_ERRORS,
     MAX_ID,
     Correction,
+    SentimentCorrection,
     DETERMINANT_ENUM,
     ItemOut,
     ItemPage,
@@ -30,7 +31,7 @@ from ecoute.collectors.limits import nesting_depth
 from ecoute.errors import InvalidRequest
 from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
 from ecoute.store.models import Authority, Channel, Item, Polarity
-from ecoute.store.taggings import correct_determinant, effective_tags
+from ecoute.store.taggings import correct_determinant, correct_sentiment, effective_tags
 
 router = APIRouter(tags=["items"], responses=COMMON_ERRORS)
 
@@ -72,7 +73,9 @@ def _views(session: Session, items: list[Item]) -> list[ItemOut]:
             published_at=item.published_at, collected_at=item.collected_at,
             rating_value=item.rating_value, rating_scale=item.rating_scale,
             rating_norm=item.rating_norm,
-            sentiment=tagging.sentiment if tagging else None,
+            sentiment=item.human_sentiment or (tagging.sentiment if tagging else None),
+            sentiment_provenance="human" if item.human_sentiment else
+            ("model" if tagging else None),
             sentiment_scores=({"negative": tagging.p_negative, "neutral": tagging.p_neutral,
                                "positive": tagging.p_positive} if tagging else None),
             determinants=[
@@ -143,4 +146,23 @@ def correct_item_determinant(
     item = get_item(session, item_id, authority.id if key.authority_id else None)
     correct_determinant(session, item, determinant=determinant, polarity=correction.polarity,
                         user=f"key:{key.prefix}" + (f" ({key.label})" if key.label else ""))
+    return _views(session, [item])[0]
+
+
+@router.put("/items/{item_id}/sentiment", response_model=ItemOut,
+            responses=error_responses(404))
+def correct_item_sentiment(
+    item_id: ItemId, correction: SentimentCorrection, session: WriterSessionDep,
+    settings: SettingsDep, key: OfficerKey,
+) -> ItemOut:
+    """A quality officer sets (or, with null, removes) the sentiment of an item.
+
+    The correction wins over the model, survives re-classification, updates the satisfaction
+    figures at once and becomes a training example of the sentiment head
+    (`ecoute train --from-corrections`).
+    """
+    authority = scoped_authority(session, settings, key, None)
+    item = get_item(session, item_id, authority.id if key.authority_id else None)
+    correct_sentiment(session, item, sentiment=correction.sentiment,
+                      user=f"key:{key.prefix}" + (f" ({key.label})" if key.label else ""))
     return _views(session, [item])[0]
