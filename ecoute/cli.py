@@ -289,7 +289,7 @@ def classify_cmd(
 
     settings = get_settings()
     factory = _factory(settings)
-    pool = ClassifierPool(settings)
+    pool = ClassifierPool(settings, factory)
     # Load the default model before the progress bar, so that its errors come first.
     default = pool.for_authority(settings.default_authority)
     with Progress(console=err, transient=True) as progress:

@@ -33,10 +33,15 @@ def evaluate_cmd(
     """Score the classifier on a labelled CSV file or XLM-T folder (sentiment and
     determinants)."""
     from ecoute.classifiers.evaluation import evaluate_file
-    from ecoute.classifiers.loader import build_classifier
+    from ecoute.classifiers.loader import build_classifier, own_heads
 
     settings = get_settings()
-    classifier = build_classifier(settings, authority=authority)
+    own = None
+    if authority is not None:
+        from ecoute.cli import _factory
+
+        own = own_heads(_factory(settings), authority)
+    classifier = build_classifier(settings, own=own)
     with err.status(f"classifying {file.name}"):
         if cross_validate:
             from ecoute.classifiers.cross_validation import cross_validated_evaluation
@@ -93,17 +98,21 @@ def train_cmd(
         help="Evaluation CSV whose texts must never be trained on (the --gold file's texts "
         "are always kept out of the sentiment data).")] = None,
     gold: Annotated[Path | None, typer.Option(
-        help="Labelled CSV (text, determinants): retrain the determinant head.")] = None,
+        help="Labelled CSV (text, determinants): retrain the determinant head (with "
+        "--from-corrections: check the refit on it).")] = None,
     from_corrections: Annotated[bool, typer.Option(
-        "--from-corrections", help="Refit the determinant head with the authority's human "
-        "corrections; its items are re-tagged by the next `ecoute classify`.")] = False,
+        "--from-corrections", help="Refit the determinant and sentiment heads with the "
+        "authority's human corrections, check them against the shipped heads (and --gold) "
+        "and keep them in the database if they do not score worse; the authority's items are "
+        "re-tagged by the next `ecoute classify`.")] = False,
     authority: Annotated[str | None, typer.Option(
         "--authority", "-a", help="Authority slug (default: the setting).")] = None,
     max_train: Annotated[int | None, typer.Option(
         help="Use only the first N training lines per XLM-T language (faster).")] = None,
     output: Annotated[Path | None, typer.Option(
-        help="Folder to write the heads to (default: the package's heads, or the "
-        "authority's folder with --from-corrections).")] = None,
+        help="Folder to write the heads to (default: the package's heads; with "
+        "--from-corrections the heads go to the database and, with this, also to files).")]
+    = None,
 ) -> None:
     """Train the classifier's heads (sentiment, determinants) on embeddings cached on disk."""
     from ecoute.classifiers import training_jobs
@@ -115,13 +124,13 @@ def train_cmd(
         from ecoute.cli import _factory
 
         slug = authority or settings.default_authority
-        written = training_jobs.train_from_corrections(
-            settings, _factory(settings), slug, gold=gold, output=output, log=err.print,
+        training_jobs.train_from_corrections(
+            settings, _factory(settings), slug, gold=gold, output=output, log=out.print,
         )
-    else:
-        written = training_jobs.train_shipped(
-            settings, xlmt=xlmt, gold=gold, max_train=max_train, output=output, apc=apc,
-            exclude=exclude, log=err.print,
-        )
+        return
+    written = training_jobs.train_shipped(
+        settings, xlmt=xlmt, gold=gold, max_train=max_train, output=output, apc=apc,
+        exclude=exclude, log=err.print,
+    )
     for path in written:
         out.print(f"wrote {path}")

@@ -305,7 +305,7 @@ class Worker:
             return lambda _slug: only
         from ecoute.classifiers.loader import ClassifierPool
 
-        pool = ClassifierPool(self.settings)
+        pool = ClassifierPool(self.settings, self.reader)
         pool.for_authority(self.settings.default_authority)  # fail now, not at the first item
         return pool.for_authority
 

@@ -153,10 +153,15 @@ def _polarity(probs: np.ndarray) -> str:
     return "positive" if positive > negative else "negative"
 
 
-def fingerprint(paths: Sequence[Path | None], extra: str = "") -> str:
-    """A short hash of the files a classifier is made of, so a change re-tags items."""
+def fingerprint(
+    paths: Sequence[Path | None], extra: str = "", blobs: Sequence[bytes] = (),
+) -> str:
+    """A short hash of the files (and stored heads) a classifier is made of, so a change
+    re-tags items."""
     digest = hashlib.sha256(extra.encode())
     for path in paths:
         if path is not None and path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for blob in blobs:
+        digest.update(b"head\0" + blob)
     return digest.hexdigest()[:12]

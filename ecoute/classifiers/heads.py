@@ -44,8 +44,9 @@ class LinearHead:
             return 1.0 / (1.0 + np.exp(-z))
         return softmax(z)
 
-    def save(self, path: Path) -> None:
-        from safetensors.numpy import save_file
+    def to_bytes(self) -> bytes:
+        """The head as a safetensors file (what :meth:`save` writes)."""
+        from safetensors.numpy import save
 
         tensors = {
             # safetensors refuses views and non-contiguous arrays.
@@ -60,32 +61,44 @@ class LinearHead:
             "thresholds": json.dumps(self.thresholds),
             "meta": json.dumps(self.meta, ensure_ascii=False, sort_keys=True),
         }
+        return bytes(save(tensors, metadata=header))
+
+    def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        save_file(tensors, str(tmp), metadata=header)
-        tmp.chmod(0o644)  # safetensors creates it private; heads ship in the package
+        tmp.write_bytes(self.to_bytes())
+        tmp.chmod(0o644)  # heads ship in the package: readable by every user
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> LinearHead:
-        from safetensors import SafetensorError, safe_open
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"cannot read the classifier head {path}: {exc}") from exc
+        return cls.from_bytes(data, name=str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, name: str = "the classifier head") -> LinearHead:
+        from safetensors import SafetensorError
+        from safetensors.numpy import load
 
         try:
-            with safe_open(str(path), framework="numpy") as fh:
-                header = fh.metadata() or {}
-                weight = fh.get_tensor("weight")
-                bias = fh.get_tensor("bias")
-        except (OSError, ValueError, SafetensorError) as exc:
-            raise ModelError(f"cannot read the classifier head {path}: {exc}") from exc
+            tensors = load(data)
+            size = int.from_bytes(data[:8], "little")
+            header = json.loads(data[8 : 8 + size]).get("__metadata__") or {}
+            weight, bias = tensors["weight"], tensors["bias"]
+        except (ValueError, KeyError, SafetensorError) as exc:
+            raise ModelError(f"cannot read {name}: {exc}") from exc
         if header.get("format") != str(HEAD_FORMAT):
             raise ModelError(
-                f"{path} is a head of format {header.get('format')!r}, this ecoute reads "
+                f"{name} is a head of format {header.get('format')!r}, this ecoute reads "
                 f"format {HEAD_FORMAT}",
                 hint="retrain it with `ecoute train`",
             )
         activation = header.get("activation", "softmax")
         if activation not in ("softmax", "sigmoid"):
-            raise ModelError(f"{path}: unknown head activation {activation!r}")
+            raise ModelError(f"{name}: unknown head activation {activation!r}")
         return cls(
             labels=json.loads(header["labels"]),
             weight=weight,

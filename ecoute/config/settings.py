@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         "`ecoute/config/determinant_examples.toml`; the default classifier compares every "
         "sentence with them.",
     )
+    min_corrections: int = Field(
+        8,
+        ge=2,
+        description="Human corrections a determinant (or the sentiment) needs before `ecoute "
+        "train --from-corrections` refits it; below that the shipped head's weights are kept.",
+    )
     min_sample_size: int = Field(
         30,
         ge=1,

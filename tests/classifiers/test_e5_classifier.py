@@ -146,58 +146,83 @@ def test_human_corrections_survive_reclassification(
         e5.version = original
 
 
-def test_corrections_train_an_authority_head_with_a_new_version(
+ISSUE_TEXTS = [
+    "Erreur de facturation corrigée rapidement, merci pour le sérieux.",
+    "Trois semaines sans réponse à ma réclamation, et 45 minutes d'attente au téléphone.",
+    "Accueil très aimable à la médiathèque.",
+    "Le formulaire en ligne est clair.",
+    "Ma plainte a été traitée en deux jours.",
+    "Personne ne m'a rappelé après mon signalement.",
+]
+
+
+def test_four_corrections_leave_the_shipped_heads_in_place(
     e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
     tmp_path: Path,
 ) -> None:
-    from ecoute.classifiers.heads import LinearHead
+    """Four corrections once made every item of the authority carry complaints_management,
+    responsiveness and waiting_time at confidence 1.00."""
+    from ecoute.classifiers.loader import ClassifierPool
     from ecoute.classifiers.training_jobs import train_from_corrections
+    from ecoute.store.models import AuthorityHead
 
-    seed(factory, settings, tmp_path, ["On m'a baladé de service en service.",
-                                       "Personne ne m'a rappelé."])
-    classify_pending(factory, e5)
+    seed(factory, settings, tmp_path, ISSUE_TEXTS)
     with session_scope(factory) as session:
-        first, second = session.scalars(select(Item).order_by(Item.id)).all()
-        correct_determinant(session, first, determinant="transfer_efficiency",
-                            polarity="negative", user="agent@town")
-        correct_determinant(session, second, determinant="courtesy", polarity=None,
-                            user="agent@town")
+        items = session.scalars(select(Item).order_by(Item.id)).all()
+        for item in items[:4]:
+            for name in ("complaints_management", "responsiveness", "waiting_time"):
+                correct_determinant(session, item, determinant=name, polarity="negative",
+                                    user="agent@town")
     local = settings.model_copy(update={"cache_dir": e5_cache})
-    [path] = train_from_corrections(local, factory, "demo", log=lambda _: None)
-    head = LinearHead.load(path)
-    assert head.meta["corrections"] == 2 and head.meta["authority"] == "demo"
-    own = build_classifier(local, authority="demo")
-    assert own.version != e5.version
-    assert build_classifier(local).version == e5.version  # other authorities keep theirs
+    lines = train_from_corrections(local, factory, "demo", log=lambda _: None)
+    assert lines == ["no determinant has 8 corrections yet (most: responsiveness with "
+                     "4); the shipped head stays"]
+    with session_scope(factory) as session:
+        assert session.scalars(select(AuthorityHead)).all() == []
+    own = ClassifierPool(local, factory).for_authority("demo")
+    assert own.version == e5.version
+    classify_pending(factory, own)
+    with session_scope(factory) as session:
+        machine = session.scalars(select(DeterminantTag).where(
+            DeterminantTag.provenance != "human")).all()
+    for name in ("complaints_management", "responsiveness", "waiting_time"):
+        tagged = {t.item_id for t in machine if t.determinant == name}
+        assert len(tagged) < len(ISSUE_TEXTS), name
 
 
-def test_corrections_switch_on_a_determinant_the_shipped_head_left_to_the_lexicon(
+def test_a_refit_that_passes_is_stored_in_the_database_and_changes_the_version(
     e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import shutil
-
     from ecoute.classifiers import training_jobs
     from ecoute.classifiers.heads import LinearHead
-    from ecoute.classifiers.loader import DETERMINANT_HEAD, shipped_heads_dir
-    from ecoute.classifiers.training import OFF
+    from ecoute.classifiers.loader import DETERMINANT_HEAD, ClassifierPool
+    from ecoute.classifiers.refit import Refit
+    from ecoute.store.models import AuthorityHead
 
-    shipped = tmp_path / "heads"
-    shutil.copytree(shipped_heads_dir(), shipped)
-    base = LinearHead.load(shipped / DETERMINANT_HEAD)
-    off = {"transfer_efficiency", "courtesy"}
-    base.thresholds = [OFF if name in off else t
-                       for name, t in zip(base.labels, base.thresholds or [], strict=True)]
-    base.save(shipped / DETERMINANT_HEAD)
-    monkeypatch.setattr(training_jobs, "shipped_heads_dir", lambda: shipped)
-    seed(factory, settings, tmp_path, ["On m'a baladé de service en service."])
+    seed(factory, settings, tmp_path, ISSUE_TEXTS[:3])
     with session_scope(factory) as session:
-        [item] = session.scalars(select(Item)).all()
-        correct_determinant(session, item, determinant="transfer_efficiency",
-                            polarity="negative", user="agent@town")
-    local = settings.model_copy(update={"cache_dir": e5_cache})
-    [path] = training_jobs.train_from_corrections(local, factory, "demo", log=lambda _: None)
-    thresholds = dict(zip(base.labels, LinearHead.load(path).thresholds or [], strict=True))
-    assert thresholds["transfer_efficiency"] == 0.5  # corrected: the head may now say it
-    assert thresholds["courtesy"] == OFF  # nothing said about it: left to the lexicon
+        item = session.scalars(select(Item).order_by(Item.id)).first()
+        correct_determinant(session, item, determinant="courtesy", polarity="positive",
+                            user="agent@town")
+    shipped = LinearHead.load(shipped_heads_dir() / DETERMINANT_HEAD)
+    seen: list[tuple[int, int]] = []
 
+    def accept(base: LinearHead, x: object, y: object, known: object, anchors: object,
+               **kwargs: object) -> Refit:
+        seen.append((len(x), len(anchors)))  # type: ignore[arg-type]
+        shipped.bias = shipped.bias - 0.01
+        return Refit(shipped, "refitted courtesy", {"corrections": 1})
+
+    monkeypatch.setattr(training_jobs, "refit_determinant_head", accept)
+    local = settings.model_copy(update={"cache_dir": e5_cache})
+    lines = training_jobs.train_from_corrections(local, factory, "demo", log=lambda _: None)
+    assert lines[0] == "refitted courtesy" and seen == [(1, 2)]
+    with session_scope(factory) as session:
+        [row] = session.scalars(select(AuthorityHead)).all()
+        assert row.task == "determinants" and row.metrics == {"corrections": 1}
+        assert LinearHead.from_bytes(row.head).meta["authority"] == "demo"
+    own = ClassifierPool(local, factory).for_authority("demo")
+    assert own.version != e5.version
+    assert ClassifierPool(local, factory).for_authority("lyon").version == e5.version
+    assert not (e5_cache / "heads").exists()

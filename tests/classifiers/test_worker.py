@@ -171,22 +171,41 @@ def test_each_authority_is_classified_with_its_own_classifier_once(
     assert versions == {"demo": model_version(default), "lyon": model_version(own)}
 
 
-def test_pool_uses_an_authority_heads_only_when_it_has_some(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_pool_uses_the_heads_an_authority_stored_in_its_own_database_only(
+    factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from ecoute.classifiers import loader
+    from ecoute.store.authorities import ensure_authority
+    from ecoute.store.db import make_engine, make_session_factory, upgrade
+    from ecoute.store.heads import save_authority_head
 
-    built: list[str | None] = []
+    built: list[dict[str, bytes] | None] = []
     monkeypatch.setattr(loader, "build_classifier",
-                        lambda settings, authority=None: built.append(authority) or object())
-    settings = Settings(cache_dir=tmp_path)
-    own = loader.authority_heads_dir(settings, "lyon")
-    own.mkdir(parents=True)
-    (own / loader.DETERMINANT_HEAD).write_bytes(b"head")
-    pool = loader.ClassifierPool(settings)
+                        lambda settings, own=None: built.append(own) or object())
+    settings = Settings(cache_dir=tmp_path / "shared-cache")
+    with session_scope(factory) as session:
+        lyon = ensure_authority(session, "lyon")
+        save_authority_head(session, lyon.id, loader.DETERMINANT_TASK, b"head-1", {})
+    pool = loader.ClassifierPool(settings, factory)
     assert pool.for_authority("demo") is pool.for_authority("paris")
     assert pool.for_authority("lyon") is not pool.for_authority("demo")
-    assert built == [None, "lyon"]
+    assert built == [None, {"determinants": b"head-1"}]
+    with session_scope(factory) as session:  # a newer refit replaces the classifier
+        save_authority_head(session, lyon.id, loader.DETERMINANT_TASK, b"head-2", {})
+    pool.for_authority("lyon")
+    assert built[-1] == {"determinants": b"head-2"}
+
+    # Another installation with the same cache folder and the same slug: nothing of Lyon's.
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    upgrade(other)
+    other_factory = make_session_factory(other)
+    with session_scope(other_factory) as session:
+        ensure_authority(session, "lyon")
+    built.clear()
+    loader.ClassifierPool(settings, other_factory).for_authority("lyon")
+    assert built == [None]
+    assert not (settings.cache_dir / "heads").exists()
+    other.dispose()
 
 
 @pytest.mark.parametrize("path", ["classify_pending", "classify_one_batch"])
