@@ -119,3 +119,33 @@ def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the default classifier still reads several narrated "
+                   "positive outcomes as negative: 30 % positive against 38 % on a careful "
+                   "reading (docs/classification.md)")
+def test_demo_positive_share_is_within_5_points_of_a_careful_reading(tmp_path: Path) -> None:
+    """tests/fixtures/classification/demo_reading.csv labels every demo item by hand."""
+    import csv
+
+    from ecoute.store.models import Tagging
+
+    reading_file = Path(__file__).parent / "fixtures" / "classification" / "demo_reading.csv"
+    with reading_file.open(encoding="utf-8") as fh:
+        reading = {row["title"]: row["sentiment"] for row in csv.DictReader(
+            line for line in fh if not line.startswith("#"))}
+    base = Settings(cache_dir=Settings().cache_dir, database_url="sqlite://")
+    settings = prepare_demo(Console(file=io.StringIO()), base=base, folder=tmp_path / "demo",
+                            own_database=True)
+    engine = make_engine(settings.database_url)
+    with session_scope(make_session_factory(engine)) as session:
+        shown = dict(session.execute(
+            select(Item.title, func.coalesce(Item.human_sentiment, Tagging.sentiment))
+            .join(Tagging, (Tagging.item_id == Item.id)
+                  & (Tagging.model_version == Item.classified_version))).all())
+    engine.dispose()
+    assert set(shown) == set(reading)  # every demo item was read
+    read_share = sum(v == "positive" for v in reading.values()) / len(reading)
+    shown_share = sum(v == "positive" for v in shown.values()) / len(shown)
+    assert abs(shown_share - read_share) <= 0.05, (shown_share, read_share)

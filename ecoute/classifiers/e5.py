@@ -4,7 +4,8 @@ For each item: its language (offline detection), its segments (sentences, then c
 clauses), one encoder pass pooled over the whole item and over each segment's tokens, then
 
 * sentiment of the item from the sentiment head(s) on the item embedding — a shared head,
-  averaged with the head of the item's language when one was trained;
+  averaged with the head of the item's language when one was trained — weighted towards its
+  concluding segment and its resolution or thanks cues (``conclusion``);
 * sentiment of each segment from the same heads on the segment embedding;
 * determinants of the item from the determinant head on the item's features (embedding,
   similarity of its segments to the determinant examples, lexicon hits), each with its own
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ecoute.classifiers.base import DeterminantMention, Prediction, SentimentScores
+from ecoute.classifiers.conclusion import final_judgement
 from ecoute.classifiers.determinant_scoring import Prototypes, item_features, segment_evidence
 from ecoute.classifiers.determinants import DETERMINANTS, Lexicon
 from ecoute.classifiers.encoder import E5Encoder
@@ -97,9 +99,10 @@ class E5Classifier:
             seg_emb = encoded.segments[i]
             seg_probs = all_probs[bounds[i] : bounds[i + 1]]
             mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_probs)
+            final = final_judgement(item_probs[i], [s.text for s in text_segments], seg_probs)
             predictions.append(
                 Prediction(
-                    sentiment=SentimentScores.from_list(item_probs[i].tolist()),
+                    sentiment=SentimentScores.from_list(final.tolist()),
                     determinants=mentions,
                     lang=langs[i],
                 )
