@@ -6,7 +6,7 @@ the cache and the slug picked up; in the database they belong to the installatio
 trained them.
 
 Revision ID: authority_heads
-Revises: call_stats
+Revises: source_figures
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
