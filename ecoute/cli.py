@@ -321,9 +321,8 @@ def run_cmd(
     from ecoute.daemon import RunOptions, run_process
 
     settings = get_settings()
-    if api:
-        _warn_open_reads(settings, host)
-    run_process(settings, RunOptions(host=host, port=port, api=api))
+    run_process(settings, RunOptions(host=host, port=port, api=api),
+                on_listening=lambda: _warn_open_reads(settings, host))
 
 
 @app.command("worker")
@@ -352,8 +351,8 @@ def serve_cmd(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 
     settings = get_settings()
     _factory(settings)  # refuse to start on an unmigrated database
-    _warn_open_reads(settings, host)
     sock = listening_socket(host, port)
+    _warn_open_reads(settings, host)
     try:
         uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port,
                                       log_level="info")).run(sockets=[sock])

@@ -15,6 +15,7 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -69,9 +70,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_process(settings: Settings, options: RunOptions, stop: threading.Event | None = None
-                ) -> None:
-    """Serve and/or schedule and/or work until SIGTERM/SIGINT (or ``stop``); returns cleanly."""
+def run_process(settings: Settings, options: RunOptions, stop: threading.Event | None = None,
+                on_listening: Callable[[], None] | None = None) -> None:
+    """Serve and/or schedule and/or work until SIGTERM/SIGINT (or ``stop``); returns cleanly.
+
+    ``on_listening`` is called once the API's port is ours, so that what it says is not
+    printed before a "port in use" error."""
     from ecoute.scheduler import Scheduler
     from ecoute.workers import Worker
 
@@ -79,6 +83,8 @@ def run_process(settings: Settings, options: RunOptions, stop: threading.Event |
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     check_schema(engine)
     sock = listening_socket(options.host, options.port) if options.api else None
+    if sock is not None and on_listening is not None:
+        on_listening()
     threads: list[threading.Thread] = []
     if options.scheduler:
         scheduler = Scheduler(engine, make_session_factory(engine), settings)
