@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from ecoute.collectors.base import RawItem, Rejected
 
-COUNTERS = ("fetched", "new", "duplicate", "updated", "quarantined")
+COUNTERS = ("fetched", "new", "duplicate", "updated", "quarantined", "expired")
 
 
 @contextmanager

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy import insert
@@ -47,6 +47,7 @@ from ecoute.collectors.batch_failures import (
 from ecoute.collectors.health import next_retry_at
 from ecoute.collectors.http import HttpFetcher
 from ecoute.collectors.limits import InputLimits
+from ecoute.collectors.purge_guard import PurgeGuard, Refusal
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.collectors.secret_options import scrub, source_secrets
 from ecoute.config.settings import Settings
@@ -89,6 +90,9 @@ class RunReport:
     #: Dry runs only: of ``duplicate``, the entries that repeat one read earlier in the same
     #: run (a republished post, a boost and its original): nothing was stored before them.
     repeated: int = 0
+    #: Of ``duplicate``, the new entries published before their kind's retention period
+    #: (docs/privacy.md): not stored, the next purge would remove them.
+    expired: int = 0
 
 
 def content_hash(raw: RawItem) -> str:
@@ -120,6 +124,14 @@ def normalized_rating(raw: RawItem) -> float | None:
     if not sep or hi <= lo:
         return None
     return max(0.0, min(1.0, (raw.rating_value - lo) / (hi - lo)))
+
+
+class _Sorted(NamedTuple):
+    new: list[tuple[RawItem, str]]
+    updates: list[tuple[Item, RawItem, str]]
+    duplicate: int
+    rejected: list[Rejected]
+    expired: int
 
 
 @dataclass
@@ -231,8 +243,8 @@ class SourceRunner:
     ) -> None:
         batch = self._normalised(batch)
         with session_scope(self.factory) as session:
-            new, updates, dupes, rejected = self._classify_batch(session, source_id, batch,
-                                                                 by_content)
+            new, updates, dupes, rejected, expired = self._classify_batch(
+                session, source_id, batch, by_content)
             calls = self._sorted_intervals(session, source_id, batch, create=False)
         # A dry run stores nothing, so an entry repeating one read earlier in the run is not
         # "already stored" (what 'sources test' calls duplicates), and one read in an earlier
@@ -244,6 +256,7 @@ class SourceRunner:
         report.repeated += len(repeats - {id(raw) for _item, raw, _digest in updates})
         report.fetched += len(batch) - len(rejected)
         report.duplicate += dupes + calls.changes.duplicate
+        report.expired += expired
         report.preview.extend(_as_stored(raw, self.settings) for raw, _hash in new)
         report.preview.extend(calls.preview)
         report.preview.extend(e for e in batch if isinstance(e, SourceFigures))
@@ -252,11 +265,16 @@ class SourceRunner:
 
     def _classify_batch(
         self, session: Session, source_id: int, batch: list[RawItem | Rejected], by_content: bool
-    ) -> tuple[list[tuple[RawItem, str]], list[tuple[Item, RawItem, str]], int, list[Rejected]]:
+    ) -> _Sorted:
+        """The batch's items sorted into new, updated and duplicate (purged, anonymised and
+        expired ones included: ``purge_guard``), and its rejections."""
         raws = [r for r in batch if isinstance(r, RawItem)]
         rejected = [r for r in batch if isinstance(r, Rejected)]
         hashes = {id(r): content_hash(r) for r in raws}
         existing = item_repo.known_external_ids(session, source_id, (r.external_id for r in raws))
+        guard = PurgeGuard.for_batch(
+            session, self.settings, source_id, source_repo.get_source(session, source_id).kind,
+            raws, list(hashes.values()), by_content)
         known_hashes = (
             item_repo.known_content_hashes(session, source_id, hashes.values())
             if by_content else set()
@@ -264,12 +282,15 @@ class SourceRunner:
         new: list[tuple[RawItem, str]] = []
         updates: list[tuple[Item, RawItem, str]] = []
         seen_ids: set[str] = set()
-        dupes = 0
+        dupes = expired = 0
         for raw in raws:
             digest = hashes[id(raw)]
             item = existing.get(raw.external_id)
             if raw.external_id in seen_ids:
                 dupes += 1
+            elif (refusal := guard.refusal(raw, digest, item)) is not None:
+                dupes += 1
+                expired += refusal is Refusal.EXPIRED
             elif item is not None:
                 if item.content_hash == digest:
                     dupes += 1
@@ -282,7 +303,7 @@ class SourceRunner:
                 if by_content:
                     known_hashes.add(digest)
             seen_ids.add(raw.external_id)
-        return new, updates, dupes, rejected
+        return _Sorted(new, updates, dupes, rejected, expired)
 
     def _normalised(
         self, batch: list[RawItem | CallInterval | Rejected]
@@ -351,8 +372,8 @@ class SourceRunner:
         source = source_repo.get_source(session, source_id)
         collector_cls = get_collector(source.kind)
         for part in rounds_by_version(batch):
-            new, updates, dupes, rejected = self._classify_batch(session, source_id, part,
-                                                                 by_content)
+            new, updates, dupes, rejected, expired = self._classify_batch(
+                session, source_id, part, by_content)
             if new:
                 # One executemany: the ORM's unit of work costs more than the rest of a batch.
                 session.execute(insert(Item), [
@@ -397,6 +418,7 @@ class SourceRunner:
             report.new += len(new) + len(calls.changes.new)
             report.updated += len(updates) + len(calls.changes.changed)
             report.duplicate += dupes + calls.changes.duplicate
+            report.expired += expired
             report.quarantined += len(rejected)
         self._record_progress(session, source, report, cursor)
 
@@ -528,6 +550,11 @@ class SourceRunner:
         and cursor that say everything up to here is stored."""
         if ctx is not None:
             report.warnings = list(ctx.warnings)
+        if report.expired:
+            report.warnings.append(
+                f"{report.expired} entries were published before this kind's retention period "
+                "and were not stored; to import older feedback, lengthen retention_days "
+                "(or retention_days_by_kind) first (docs/privacy.md)")
         if error is not None:
             report.status = RunStatus.FAILED
             report.error = _error_text(error)
@@ -537,8 +564,8 @@ class SourceRunner:
             if report.error:
                 with session_scope(self.factory) as session:
                     source = source_repo.get_source(session, source_id)
-                    report.error = scrub(report.error, source_secrets(source.kind,
-                                                                      source.options))
+                    report.error = self._error_as_stored(
+                        scrub(report.error, source_secrets(source.kind, source.options)))
             return report
         # A run must not stay "running" because the database was busy for a moment.
         for attempt in range(FINISH_ATTEMPTS):
@@ -557,7 +584,10 @@ class SourceRunner:
     ) -> None:
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
-            report.error = scrub(report.error, source_secrets(source.kind, source.options))
+            # What goes to CollectionRun.error and Source.last_error: an error may quote the
+            # record or the server answer it failed on, with the same personal data as a text.
+            report.error = self._error_as_stored(
+                scrub(report.error, source_secrets(source.kind, source.options)))
             now = utcnow()
             source.last_run_at = now
             if error is None and ctx is not None:
@@ -583,6 +613,11 @@ class SourceRunner:
                 run.status = report.status
                 run.finished_at = now
                 run.error = report.error
+
+    def _error_as_stored(self, error: str | None) -> str | None:
+        """A run's error with its personal data masked as in item texts (secrets are scrubbed
+        first: redaction could otherwise cut a secret in two and let half of it through)."""
+        return redact(error, self.settings.redact_patterns) if error else error
 
 
 FINISH_ATTEMPTS = 4

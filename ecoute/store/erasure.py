@@ -4,7 +4,9 @@ A ``Subject`` is what identifies the person in the store: pseudonyms (``Item.aut
 strings their data may still contain (an e-mail address, a name) and an item id. Erasure
 
 1. takes their items out of ``DailyRollup`` (unlike retention, an erased person no longer
-   counts), then deletes the items, their taggings, determinant tags and corrections;
+   counts), then deletes the items, their taggings, determinant tags and corrections, leaving
+   a tombstone per item (``ecoute.store.purged``: a hash of its external id and its content
+   hash) so that a source still offering the item does not bring it back;
 2. deletes the quarantine entries that mention them;
 3. masks them in the error texts of collection runs and sources;
 4. installation-wide only: masks them in every other text, JSON or binary cell of every table
@@ -50,6 +52,7 @@ from ecoute.store.models import (
     Tagging,
     utcnow,
 )
+from ecoute.store.purged import remember_items
 from ecoute.store.taggings import forget_classification, retract
 
 #: What replaces a person's e-mail, name or pseudonym left in an error text or another cell.
@@ -191,6 +194,7 @@ def erase(
         receipt.rollup_cells = len(retract(session, items))
         forget_classification(session, items)  # the rollups no longer count them
         session.flush()
+        remember_items(session, ids)
         session.execute(delete(Item).where(Item.id.in_(ids))
                         .execution_options(synchronize_session=False))
     if quarantine:

@@ -436,3 +436,25 @@ class AuthorityHead(Base):
     head: Mapped[bytes] = mapped_column(LargeBinary)  # a safetensors file, metadata included
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PurgedItem(Base):
+    """What is left of an item that retention deleted or an erasure removed: enough to know
+    the source offers it again, nothing to read. The runner counts such an entry as a
+    duplicate, so that a purge is not undone by the next run (and the rollups, which kept the
+    item's figures on retention, do not count it twice).
+
+    The external id is kept as its SHA-256 (an id may be a case number or a message id naming
+    the person); ``content_hash`` is the item's own, already a hash."""
+
+    __tablename__ = "purged_item"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_key"),
+        Index("ix_purged_item_source_content_hash", "source_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    external_key: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,12 @@ needed). That is the opposite of an erasure (``ecoute.store.erasure``), which ta
 contributions out of the figures too.
 
 An item's age counts from the earlier of its publication date and the day ecoute collected it,
-so an old message imported today is not kept longer than the period says.
+so an old message imported today is not kept longer than the period says; the runner does not
+store one already past its period (``retention_cutoff``) at all.
+
+A deleted item leaves a tombstone (``ecoute.store.purged``) and an anonymised one stays as a
+row: either way the runner recognises it when its source offers it again, so a purge is not
+undone by the next run.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ecoute.config.settings import Settings
 from ecoute.store.models import Item, Quarantine, Source, utcnow
+from ecoute.store.purged import remember_items
 
 #: ``Item.extra`` of an anonymised item: says what happened and when, nothing else.
 ANONYMISED_KEY = "anonymised_at"
@@ -45,6 +51,16 @@ def item_periods(
     """Retention days of every source kind in use (0: kept)."""
     kinds = set(session.scalars(select(Source.kind).distinct()))
     return {kind: int(by_kind.get(kind, default_days) or 0) for kind in sorted(kinds)}
+
+
+def retention_cutoff(
+    settings: Settings, kind: str, now: datetime | None = None
+) -> datetime | None:
+    """Items of ``kind`` published before this are past their period (None: kept forever)."""
+    days = int(settings.retention_days_by_kind.get(kind, settings.retention_days) or 0)
+    if days <= 0:
+        return None
+    return (now or utcnow()) - timedelta(days=days)
 
 
 def is_anonymised(item: Item) -> bool:
@@ -73,7 +89,8 @@ def purge_items(
     """Delete or anonymise the items past the period of their source kind.
 
     Deleting cascades to their taggings and determinant tags; the rollups are left as they
-    are, on purpose, so weekly and monthly figures do not change when texts expire."""
+    are, on purpose, so weekly and monthly figures do not change when texts expire. A
+    deleted item leaves a tombstone, so collecting its source again does not count it twice."""
     now = now or utcnow()
     report = report or RetentionReport()
     for kind, days in periods.items():
@@ -83,6 +100,7 @@ def purge_items(
         done = 0
         while ids := _expired_ids(session, kind, cutoff, action):
             if action == "delete":
+                remember_items(session, ids, now=now)
                 session.execute(delete(Item).where(Item.id.in_(ids))
                                 .execution_options(synchronize_session=False))
             else:
