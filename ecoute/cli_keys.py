@@ -128,5 +128,7 @@ def import_cmd(
         out.print(f"{file.name} → {source}: {report.status} — {report.new} new, "
                   f"{report.duplicate} duplicate, {report.updated} updated, "
                   f"{report.quarantined} quarantined", highlight=False)
+        for warning in report.warnings:  # entries too old to store, among others
+            out.print(f"[yellow]warning[/yellow]: {warning}", highlight=False)
     if report.error:
         raise EcouteError(f"{source}: {report.error}")

@@ -73,3 +73,19 @@ def test_import_runs_a_file_source_on_one_file(cli: CliRunner, tmp_path: Path) -
         f"path={tmp_path / 'spool'}")
     output, _ = run(cli, "import", str(records), "--source", "appli")
     assert "1 new" in output and "1 quarantined" in output
+
+
+def test_import_says_when_entries_are_older_than_the_retention(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECOUTE_RETENTION_DAYS", "30")
+    get_settings.cache_clear()
+    records = tmp_path / "history.ndjson"
+    records.write_text(
+        '{"external_id": "1", "text": "Guichet fermé", "published_at": "2020-01-06T10:00:00Z"}\n'
+        '{"external_id": "2", "text": "Accueil aimable"}\n', encoding="utf-8")
+    run(cli, "sources", "add", "appli", "--kind", "push", "--option",
+        f"path={tmp_path / 'spool'}")
+    output, _ = run(cli, "import", str(records), "--source", "appli")
+    assert "1 new, 1 duplicate" in output
+    assert "warning" in output and "retention_days" in output

@@ -282,7 +282,9 @@ class Settings(BaseSettings):
         description="Days an item (its text, title, author pseudonym, link and extra fields) is "
         "kept, counted from the earlier of its publication and its collection, for every source "
         "kind not in `retention_days_by_kind`; the daily purge then applies "
-        "`retention_action`. 0 keeps items. The satisfaction figures stay (docs/privacy.md).",
+        "`retention_action`. 0 keeps items. The satisfaction figures stay, a purged item is "
+        "not collected again, and an entry already past its period when collected is not "
+        "stored (docs/privacy.md).",
     )
     retention_days_by_kind: dict[str, int] = Field(
         default_factory=dict,

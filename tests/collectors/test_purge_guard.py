@@ -31,6 +31,7 @@ from ecoute.store.models import (
     utcnow,
 )
 from ecoute.store.retention import apply_retention
+from ecoute.store.sources import delete_source
 from ecoute.store.taggings import record_predictions
 
 EMAIL = "martine.leroy@example.org"
@@ -126,6 +127,10 @@ def test_deleted_items_are_not_collected_again(
     with session_scope(factory) as session:  # purging twice leaves one tombstone per item
         apply_retention(session, configured, now=utcnow() + timedelta(days=60))
         assert session.scalar(select(func.count()).select_from(PurgedItem)) == 5
+    with session_scope(factory) as session:  # the tombstones go with their source
+        delete_source(session, source_id)
+    with session_scope(factory) as session:
+        assert session.scalar(select(func.count()).select_from(PurgedItem)) == 0
 
 
 def test_anonymised_items_are_not_updated_again(
