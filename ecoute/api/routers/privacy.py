@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from ecoute.api.deps import SettingsDep, WriterSessionDep, require_key, scoped_authority
+from ecoute.api.schemas import COMMON_ERRORS, MAX_ID, error_responses
 from ecoute.data_requests import erase_request
 from ecoute.store.authorities import get_authority
 from ecoute.store.models import ApiKey, Authority, Role
 
-router = APIRouter(tags=["privacy"])
+router = APIRouter(tags=["privacy"], responses=COMMON_ERRORS)
 AdminKey = Annotated[ApiKey, Depends(require_key(Role.ADMIN))]
 
 
@@ -23,7 +24,7 @@ class ErasureIn(BaseModel):
 
     email: str | None = Field(None, description="The person's e-mail address.")
     author: str | None = Field(None, description="The author name as a source showed it.")
-    item_id: int | None = Field(None, description="One item's id.")
+    item_id: int | None = Field(None, ge=1, le=MAX_ID, description="One item's id.")
     authority: str | None = Field(
         None, description="Authority slug; a scoped key always acts on its own. Empty with an "
         "installation-wide key: every authority.")
@@ -50,7 +51,7 @@ class ErasureOut(BaseModel):
     other_cells: dict[str, int]
 
 
-@router.post("/privacy/erasure", response_model=ErasureOut)
+@router.post("/privacy/erasure", response_model=ErasureOut, responses=error_responses(404))
 def post_erasure(
     body: ErasureIn, key: AdminKey, session: WriterSessionDep, settings: SettingsDep
 ) -> ErasureOut:
