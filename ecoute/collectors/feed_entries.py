@@ -10,12 +10,13 @@ import calendar
 import html as htmllib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bs4 import BeautifulSoup
+from feedparser.sanitizer import _sanitize_html
 
 from ecoute.collectors.limits import DEFAULT_LIMITS, loads_bounded
 from ecoute.errors import ParseError
@@ -23,6 +24,17 @@ from ecoute.errors import ParseError
 #: Markup still visible after one reduction: text that was escaped twice in the feed.
 _LEFTOVER_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _SAFE_LINK = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
+#: Elements whose content is never text (feedparser's sanitizer drops the same ones).
+_NOT_TEXT = ["script", "style", "applet"]
+#: A text longer than the stored maximum is read from a prefix of its HTML: this many times
+#: the maximum at first (ordinary markup is a fraction of the text), doubled while the prefix
+#: gives too little text, up to ``HTML_MAX_FACTOR`` times the maximum, past which the entry is
+#: markup, not feedback.
+HTML_FIRST_FACTOR = 4
+HTML_MAX_FACTOR = 16
+#: Characters beyond the maximum that a prefix must give: its last ones may be a tag or an
+#: entity cut in the middle.
+_CUT_MARGIN = 64
 
 
 @dataclass
@@ -35,6 +47,21 @@ class FeedEntry:
     author: str | None
     published: datetime | None
     lang: str | None
+    #: The HTML type (text/html, application/xhtml+xml) with which ``html`` and ``title`` still
+    #: need feedparser's sanitizer, None when they do not (XML feeds are parsed without it
+    #: and sanitized here, on no more than what is kept).
+    sanitize_html: str | None = None
+    sanitize_title: str | None = None
+
+
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+
+
+def sanitizer(html_type: str | None) -> Callable[[str], str] | None:
+    """feedparser's sanitizer for ``html_type`` (what its ``sanitize_html=True`` does)."""
+    if html_type is None:
+        return None
+    return lambda html: str(_sanitize_html(html, "utf-8", html_type))
 
 
 def html_to_text(html: str) -> str:
@@ -52,7 +79,7 @@ def html_to_text(html: str) -> str:
                 break
             continue
         soup = BeautifulSoup(text, "html.parser")
-        for tag in soup(["script", "style"]):
+        for tag in soup(_NOT_TEXT):
             tag.decompose()
         reduced = soup.get_text(" ")
         if reduced == text or not _LEFTOVER_MARKUP.search(reduced):
@@ -60,6 +87,26 @@ def html_to_text(html: str) -> str:
             break
         text = reduced
     return " ".join(text.split())
+
+
+def bounded_html_to_text(
+    html: str, max_chars: int, prepare: Callable[[str], str] | None = None
+) -> tuple[str, int | None]:
+    """(readable text of ``html``, None), or, when that text would be longer than
+    ``max_chars``, (its first ``max_chars`` characters, the length of ``html``).
+
+    The HTML of a 30 MB entry is not read whole to keep 100,000 characters of it: only a
+    prefix long enough to give them is, so the time depends on ``max_chars``, not on the
+    entry. The length recorded for a cut is the HTML's (its text's is not known without
+    reading it all). ``prepare`` (the sanitizer) is applied to what is read, before it."""
+    prepare = prepare or str
+    window = max(HTML_FIRST_FACTOR * max_chars, 65_536)
+    while len(html) > window:
+        text = html_to_text(prepare(html[:window]))
+        if len(text) > max_chars + _CUT_MARGIN or window >= HTML_MAX_FACTOR * max_chars:
+            return text[:max_chars], len(html)
+        window = min(2 * window, HTML_MAX_FACTOR * max_chars)
+    return html_to_text(prepare(html)), None
 
 
 def safe_link(link: Any) -> str | None:
@@ -83,6 +130,7 @@ def from_feedparser(entry: Any, index: int, feed_lang: str | None) -> FeedEntry:
     contents = [c for c in entry.get("content") or [] if c.get("value")]
     body = contents[0] if contents else None
     html = body.get("value", "") if body else entry.get("summary", "") or ""
+    detail = body if body else entry.get("summary_detail")
     lang = (body.get("language") if body else None) or feed_lang
     published = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
@@ -92,8 +140,16 @@ def from_feedparser(entry: Any, index: int, feed_lang: str | None) -> FeedEntry:
     return FeedEntry(
         index=index, id=entry.get("id") or None, link=safe_link(entry.get("link")),
         title=entry.get("title", "") or "", html=html, author=entry.get("author") or None,
-        published=published, lang=lang,
+        published=published, lang=lang, sanitize_html=_htmlish(detail),
+        sanitize_title=_htmlish(entry.get("title_detail")),
     )
+
+
+def _htmlish(detail: Any) -> str | None:
+    """The type with which feedparser would sanitize a value of this detail (HTML unless
+    typed otherwise), None when it would not."""
+    kind = (detail.get("type") if detail else None) or "text/html"
+    return kind if kind in _HTML_TYPES else None
 
 
 def looks_like_json(raw: bytes) -> bool:

@@ -21,6 +21,8 @@ from pydantic import Field, field_validator
 from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
 from ecoute.collectors.feed_entries import (
     FeedEntry,
+    bounded_html_to_text,
+    sanitizer,
     from_feedparser,
     html_to_text,
     json_feed_entries,
@@ -34,8 +36,10 @@ from ecoute.collectors.local_files import (
     read_configured,
     read_regular_file,
 )
+from ecoute.config.settings import Settings
 from ecoute.errors import FetchError
 from ecoute.store.models import Channel
+from ecoute.store.text_normalise import TRUNCATED_KEY
 
 __all__ = ["RssCollector", "html_to_text", "read_local"]
 
@@ -81,9 +85,12 @@ class RssCollector(Collector):
 
     #: Deepest JSON Feed accepted; the run's limit, set when it starts.
     _max_depth: int = DEFAULT_LIMITS.json_max_depth
+    #: Longest text kept of an entry (``text_max_chars``), set when the run starts.
+    _max_chars: int = Settings.model_fields["text_max_chars"].default
 
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
         self._max_depth = ctx.limits.json_max_depth
+        self._max_chars = ctx.settings.text_max_chars
         url = self.options.url
         local = configured_path(url, allowed_roots(ctx.settings))
         if local is not None and local.is_dir():
@@ -137,8 +144,12 @@ class RssCollector(Collector):
     def _xml_feed(
         self, raw: bytes, url: str, headers: dict[str, str]
     ) -> Iterator[RawItem | Rejected]:
-        parsed = feedparser.parse(raw, response_headers=headers, sanitize_html=True,
-                                  resolve_relative_uris=True)
+        # Neither feedparser's sanitizer nor its link resolver: both re-parse every entry's
+        # whole HTML in pure Python (two thirds of the time of a 30 MB entry), while
+        # html_to_text keeps only text, without links, and drops what the sanitizer drops
+        # (scripts, styles, applets), from a prefix as long as the stored text needs.
+        parsed = feedparser.parse(raw, response_headers=headers, sanitize_html=False,
+                                  resolve_relative_uris=False)
         feed_lang = parsed.feed.get("language")
         for index, entry in enumerate(parsed.entries):
             yield self._item(from_feedparser(entry, index, feed_lang), url)
@@ -177,8 +188,12 @@ class RssCollector(Collector):
                 yield self._item(entry, url)
 
     def _item(self, entry: FeedEntry, url: str) -> RawItem | Rejected:
-        text = html_to_text(entry.html)
-        title = html_to_text(entry.title) or None
+        text, text_cut = bounded_html_to_text(entry.html, self._max_chars,
+                                              sanitizer(entry.sanitize_html))
+        title, title_cut = bounded_html_to_text(entry.title, self._max_chars,
+                                                sanitizer(entry.sanitize_title))
+        title = title or None
+        cuts = {name: n for name, n in (("text", text_cut), ("title", title_cut)) if n}
         position = f"entry {entry.index + 1}"
         if not text and not title:
             return Rejected(
@@ -195,6 +210,7 @@ class RssCollector(Collector):
             external_id=external_id[:512], text=text or title or "", title=title,
             url=entry.link, author=entry.author, published_at=entry.published,
             lang=lang or None, channel=self.options.channel,
+            extra={TRUNCATED_KEY: cuts} if cuts else {},
         )
 
 
