@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from ecoute.collectors.files import FileSourceOptions
 
 #: Longest CSV record read (bytes); a longer one is skipped to the next record and rejected.
-#: Single fields are also bounded by ``csv.field_size_limit()`` (128 KiB by default).
 MAX_RECORD_BYTES = 4 * 1024 * 1024
+# A single field may fill a record: a long complaint is stored cut at `text_max_chars`, not
+# refused at the csv module's default of 128 KiB (the limit is process-wide and only raised).
+csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
 #: Zip-bomb guard for XLSX: total uncompressed size and compression ratio of any member.
 XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 XLSX_MAX_RATIO = 200

@@ -33,7 +33,10 @@ class PushRecord(BaseModel):
 
     external_id: str = Field(min_length=1, max_length=512,
                              description="Your id of the item; pushing it again updates it.")
-    text: str = Field(min_length=1, max_length=100_000, description="What the person said.")
+    # Not refused when long: cut at `text_max_chars` before storage like collected texts,
+    # with the original length in `extra.truncated`.
+    text: str = Field(min_length=1, description="What the person said; a text longer than "
+                      "`text_max_chars` is stored cut, its length kept in `extra.truncated`.")
     title: str | None = Field(None, max_length=1000)
     url: str | None = Field(None, max_length=2000)
     author: str | None = Field(None, max_length=400,
