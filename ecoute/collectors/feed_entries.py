@@ -31,7 +31,7 @@ _NOT_TEXT = ["script", "style", "applet"]
 #: gives too little text, up to ``HTML_MAX_FACTOR`` times the maximum, past which the entry is
 #: markup, not feedback.
 HTML_FIRST_FACTOR = 4
-HTML_MAX_FACTOR = 16
+HTML_MAX_FACTOR = 8
 #: Characters beyond the maximum that a prefix must give: its last ones may be a tag or an
 #: entity cut in the middle.
 _CUT_MARGIN = 64
@@ -131,11 +131,24 @@ def bounded_html_to_text(
     prepare = prepare or str
     window = max(HTML_FIRST_FACTOR * max_chars, 65_536)
     while len(html) > window:
-        text = html_to_text(prepare(html[:window]))
+        text = html_to_text(prepare(_prefix(html, window)))
         if len(text) > max_chars + _CUT_MARGIN or window >= HTML_MAX_FACTOR * max_chars:
             return text[:max_chars], len(html)
         window = min(2 * window, HTML_MAX_FACTOR * max_chars)
     return html_to_text(prepare(html)), None
+
+
+def _prefix(html: str, size: int) -> str:
+    """The first ``size`` characters of ``html``, without a tag or entity cut in the middle
+    (it would come out as literal text)."""
+    end = size
+    tag = html.rfind("<", 0, end)
+    if tag > html.rfind(">", 0, end):
+        end = tag
+    entity = html.rfind("&", max(0, end - 32), end)
+    if entity >= 0 and ";" not in html[entity:end]:
+        end = entity
+    return html[:end]
 
 
 def safe_link(link: Any) -> str | None:
