@@ -25,6 +25,7 @@ from ecoute.collectors.files import (
     sniff_delimiter,
     watched_files,
 )
+from ecoute.collectors.file_formats import MAX_RECORD_BYTES
 from ecoute.config.settings import Settings
 from ecoute.errors import FetchError, ParseError
 
@@ -97,11 +98,20 @@ def test_bad_bytes_in_a_utf8_file_reject_only_that_row(
 def test_huge_field_is_rejected_and_the_next_rows_land(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     with path.open("w") as fh:
-        fh.write('id,text\n1,"ok"\n2,"' + "x" * 300_000 + '\nstill inside"\n3,after\n')
+        fh.write('id,text\n1,"ok"\n2,"' + "x" * (MAX_RECORD_BYTES + 1000)
+                 + '\nstill inside"\n3,after\n')
     rows = records(path)
     assert [r.cells[0] for r in rows if isinstance(r, Record)] == ["id", "1", "3"]
     [bad] = [r for r in rows if isinstance(r, Rejected)]
-    assert bad.position == "big.csv:3" and "field size limit" in bad.reason
+    assert bad.position == "big.csv:3" and "longer than" in bad.reason
+
+
+def test_a_long_field_within_a_record_is_read_whole(tmp_path: Path) -> None:
+    # Past the csv module's 128 KiB default: a long complaint is cut at storage, not refused.
+    path = tmp_path / "long.csv"
+    path.write_text('id,text\n1,"' + "x" * 300_000 + '\nsame field"\n2,after\n')
+    rows = records(path)
+    assert [len(r.cells[1]) for r in rows if isinstance(r, Record)] == [4, 300_011, 5]
 
 
 def test_unclosed_quote_at_end_is_reported(tmp_path: Path) -> None:
