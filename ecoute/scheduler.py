@@ -152,17 +152,16 @@ def close_orphaned_runs_job(ctx: JobContext) -> int:
 
 
 @register_periodic("retention-purge", lambda s: CronTrigger(hour=3, minute=17, timezone="UTC"))
-def retention_purge_job(ctx: JobContext) -> tuple[scheduling.PurgeReport, RetentionReport]:
+def retention_purge_job(ctx: JobContext) -> tuple[int, RetentionReport]:
     with session_scope(ctx.factory) as session:
         # Quarantine entries are purged by apply_retention (resolved and unresolved alike).
-        runs = scheduling.purge_expired(session, quarantine_days=0,
-                                        runs_days=ctx.settings.retention_runs_days)
+        runs = scheduling.purge_finished_runs(session, runs_days=ctx.settings.retention_runs_days)
         kept = apply_retention(session, ctx.settings)
     log.info("retention purge: %d items deleted, %d anonymised, %d quarantine rows "
              "(%d resolved, %d unresolved), %d runs deleted",
              sum(kept.items_deleted.values()), sum(kept.items_anonymised.values()),
              kept.quarantine_resolved + kept.quarantine_unresolved, kept.quarantine_resolved,
-             kept.quarantine_unresolved, runs.runs)
+             kept.quarantine_unresolved, runs)
     return runs, kept
 
 

@@ -163,35 +163,20 @@ def close_orphaned_runs(
     return len(runs)
 
 
-@dataclass
-class PurgeReport:
-    quarantine: int = 0
-    runs: int = 0
-
-
-def purge_expired(
-    session: Session, *, quarantine_days: int, runs_days: int, now: datetime | None = None
-) -> PurgeReport:
-    """Delete resolved quarantine rows and finished runs past their retention; never items."""
+def purge_finished_runs(session: Session, *, runs_days: int, now: datetime | None = None
+                        ) -> int:
+    """Delete finished runs started more than ``runs_days`` ago (0: kept); the number deleted.
+    Quarantine entries have their own periods (``store.retention``); items are never touched."""
+    if runs_days <= 0:
+        return 0
     now = now or utcnow()
-    report = PurgeReport()
-    if quarantine_days > 0:
-        result = session.execute(
-            delete(Quarantine)
-            .where(Quarantine.resolved_at.is_not(None),
-                   Quarantine.resolved_at < now - timedelta(days=quarantine_days))
-            .execution_options(synchronize_session=False)
-        )
-        report.quarantine = int(result.rowcount)  # type: ignore[attr-defined]
-    if runs_days > 0:
-        result = session.execute(
-            delete(CollectionRun)
-            .where(CollectionRun.status != RunStatus.RUNNING,
-                   CollectionRun.started_at < now - timedelta(days=runs_days))
-            .execution_options(synchronize_session=False)
-        )
-        report.runs = int(result.rowcount)  # type: ignore[attr-defined]
-    return report
+    result = session.execute(
+        delete(CollectionRun)
+        .where(CollectionRun.status != RunStatus.RUNNING,
+               CollectionRun.started_at < now - timedelta(days=runs_days))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def pending_count(session: Session, model_version: str) -> int:

@@ -123,7 +123,7 @@ def test_backing_off_sources_are_not_due_until_their_retry_time(
         assert scheduling.due_source_ids(session, now=later) == [sid]
 
 
-def test_purge_keeps_items_unresolved_quarantine_and_recent_runs(
+def test_purge_of_runs_keeps_running_and_recent_runs_and_the_quarantine(
     factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     sid = _source(factory, tmp_path)
@@ -137,10 +137,8 @@ def test_purge_keeps_items_unresolved_quarantine_and_recent_runs(
                                              position="line 1", error_class="E", message="m")
             row.resolved_at = resolved
     with session_scope(factory) as session:
-        report = scheduling.purge_expired(session, quarantine_days=90, runs_days=180)
-    assert (report.quarantine, report.runs) == (1, 1)
+        assert scheduling.purge_finished_runs(session, runs_days=180) == 1
     with session_scope(factory) as session:
-        assert session.scalar(select(func.count()).select_from(Quarantine)) == 2
+        assert session.scalar(select(func.count()).select_from(Quarantine)) == 3
         assert session.scalar(select(func.count()).select_from(CollectionRun)) == 2
-        off = scheduling.purge_expired(session, quarantine_days=0, runs_days=0)
-        assert (off.quarantine, off.runs) == (0, 0)
+        assert scheduling.purge_finished_runs(session, runs_days=0) == 0
