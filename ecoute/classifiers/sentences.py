@@ -17,10 +17,13 @@ ABBREVIATIONS = frozenset(
 
 _END = re.compile(r"(?:[.!?…。！？]+|\.{3})[\"'»”)\]]*\s+|\n\s*\n|\n(?=\s*[-•*\d])|\n")
 # Contrast markers that usually switch the opinion within a sentence.
+# "ma" (Italian) and "men" (Scandinavian) are also common words elsewhere ("ma fille",
+# "the men"): they cut a clause only after a comma or semicolon.
 _CONTRAST = re.compile(
-    r"[,;]?\s+\b(?P<word>but|however|although|though|yet|mais|cependant|pourtant|toutefois|"
+    r"(?:[,;]?\s+\b(?P<word>but|however|although|though|yet|mais|cependant|pourtant|toutefois|"
     r"néanmoins|par contre|en revanche|pero|sin embargo|aunque|aber|jedoch|doch|allerdings|"
-    r"ma|però|tuttavia|invece|maar|echter|mas|porém|contudo|mutta|vaikka|kuitenkin|men)\b",
+    r"però|tuttavia|invece|maar|echter|mas|porém|contudo|mutta|vaikka|kuitenkin)"
+    r"|[,;]\s*\b(?P<ambiguous>ma|men))\b",
     re.IGNORECASE,
 )
 _MIN_CLAUSE_CHARS = 12
@@ -66,7 +69,7 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     cut = start
     for match in _CONTRAST.finditer(text, start, end):
-        word = match.start("word")
+        word = match.start("word") if match.group("word") else match.start("ambiguous")
         if match.start() - cut >= _MIN_CLAUSE_CHARS and end - word >= _MIN_CLAUSE_CHARS:
             pieces.append((cut, match.start()))
             cut = word

@@ -64,6 +64,51 @@ def test_resolution_and_thanks_cues_in_four_languages(text: str) -> None:
     assert has_cue(text)
 
 
+@pytest.mark.parametrize("text", [
+    "Fifteen minutes at the desk, no queue at all.",
+    "Passé sans attendre, dossier complet comme il faut.",
+    "Me atendieron sin esperas, como me prometieron.",
+    "Antrag auf der Stelle bearbeitet, ohne Wartezeit.",
+    "Bonne idée, le guichet du samedi.",
+    "Neue Website: deutlich besser.",
+])
+def test_good_outcomes_without_thanks_are_cues(text: str) -> None:
+    assert has_cue(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Unpleasant all round and nobody apologised.",
+    "Jamais pris en compte, trois relances.",
+    "Nadie me escuchó.",
+    "Es wurde nicht berücksichtigt.",
+])
+def test_negated_outcomes_are_not_cues(text: str) -> None:
+    assert not has_cue(text)
+
+
+def test_a_told_good_outcome_read_as_negative_becomes_positive() -> None:
+    # Heads trained on tweets read "no queue" as a complaint about a queue.
+    text = "Three issues at once. Fifteen minutes, no queue, done."
+    assert judged(text, NEG, [NEG, NEG]) == "positive"
+
+
+def test_a_minor_reservation_after_praise_does_not_make_a_complaint() -> None:
+    text = "New app: a big improvement, only one thing missing."
+    leaning_negative = np.array([0.45, 0.2, 0.35])
+    assert judged(text, leaning_negative, [leaning_negative]) == "positive"
+
+
+def test_feedback_is_rarely_neutral() -> None:
+    # Calibrated on balanced tweets, the heads over-call neutral: halving its prior gives
+    # the label a (negative, neutral, positive) of (0.35, 0.45, 0.20) leans to.
+    text = "Forty minutes on hold before anyone answered."
+    assert judged(text, np.array([0.35, 0.45, 0.20]), [np.array([0.35, 0.45, 0.20])]) \
+        == "negative"
+    # A plainly factual remark stays neutral.
+    fact = "The office is on the second floor."
+    assert judged(fact, np.array([0.1, 0.8, 0.1]), [np.array([0.1, 0.8, 0.1])]) == "neutral"
+
+
 def test_the_fixture_is_labelled_and_balanced() -> None:
     with (FIXTURES / "resolved_thanks.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -83,3 +128,25 @@ def test_resolved_and_thanks_but_items_with_the_default_classifier(tmp_path: Pat
     result = evaluate_file(classifier, FIXTURES / "resolved_thanks.csv", batch_size=16)
     # 0.444 before the conclusion was weighed (docs/classification.md).
     assert result["sentiment"]["accuracy"] >= 0.85
+
+
+def test_the_short_outcomes_fixture_is_labelled_and_balanced() -> None:
+    with (FIXTURES / "short_outcomes.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 40
+    assert {r["lang"] for r in rows} == {"fr", "en", "es", "de"}
+    assert {r["sentiment"] for r in rows} == {"positive", "neutral", "negative"}
+
+
+@pytest.mark.slow
+def test_short_factual_outcomes_with_the_default_classifier() -> None:
+    """Short remarks that judge by telling what happened ("Pothole reported Monday, filled
+    by Thursday"), written before the classifier was run on them."""
+    from ecoute.classifiers.evaluation import evaluate_file
+    from ecoute.classifiers.loader import build_classifier
+    from ecoute.config.settings import Settings
+
+    classifier = build_classifier(Settings())
+    result = evaluate_file(classifier, FIXTURES / "short_outcomes.csv", batch_size=16)
+    # 0.477 macro-F1 before outcome cues and the feedback prior (docs/classification.md).
+    assert result["sentiment"]["macro_f1"] >= 0.6

@@ -52,3 +52,13 @@ def test_spans_point_into_the_text() -> None:
     text = "  Accueil parfait.   Mais 2 heures d'attente. "
     for seg in split_segments(text):
         assert text[seg.start : seg.end] == seg.text
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    ("Pour inscrire ma fille à la cantine il faut trois formulaires.", 1),
+    ("The men at the desk were patient with everyone in the queue.", 1),
+    ("Il personale è gentile, ma l'attesa è stata lunghissima.", 2),
+    ("Personalen var trevlig, men väntetiden var alldeles för lång.", 2),
+])
+def test_words_that_only_sometimes_mean_but(text: str, pieces: int) -> None:
+    assert len(split_segments(text)) == pieces
