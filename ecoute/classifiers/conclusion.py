@@ -27,12 +27,6 @@ CONCLUSION_WEIGHT = 0.5
 CUE_SHIFT = 0.6
 #: The same for a cue in the concluding segment itself.
 ENDING_CUE_SHIFT = 0.8
-#: How much less often feedback is neutral than the tweets the heads were calibrated on.
-#: XLM-T is balanced (a third neutral); people who write to a public service mostly judge
-#: it, so the neutral probability is halved before the label is taken (a prior-shift
-#: correction: p'(y|x) ∝ p(y|x)·π'(y)/π(y)). Half is a round, conservative value: the
-#: gold dev set alone would pick less (it has 6 % neutral items).
-NEUTRAL_PRIOR = 0.5
 
 _THANKS = re.compile(
     r"\b(merci|remercie|remercier|thanks?|thank\s+you|grateful|appreciated|gracias|agradezco|"
@@ -157,5 +151,4 @@ def final_judgement(
     moved = shift * probs[:2]
     probs[:2] -= moved
     probs[2] += moved.sum()
-    probs[1] *= NEUTRAL_PRIOR
     return probs / probs.sum()
