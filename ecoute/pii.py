@@ -76,22 +76,43 @@ _PLATE = compile_pattern(
     rb"|\b\d{1,4}[ \-][A-Z]{1,3}[ \-](?:\d{2}|2[AB]|97[1-6])\b"
 )
 
-_WORD = rb"(?:\p{Lu}[\p{L}'\x{2019}\-]*\p{L}|\p{Lu}\.)"
-_NAME_WORDS = rb"(" + _WORD + rb"(?:[ \t]+(?:(?:de|du|des|van|von|da|di)[ \t]+|d'|d\x{2019})?" \
-    + _WORD + rb"){0,2})"
-_TITLE = (
+# A capitalised word or an initial ("J.", "J.-P."); a name is one to three of them, particles
+# ("de", "van", "d'") allowed between them and before the first.
+_WORD = rb"(?:\p{Lu}[\p{L}'\x{2019}\-]*\p{L}|\p{Lu}\.(?:-\p{Lu}\.)?)"
+_PARTICLE = rb"(?:(?:de|du|des|van|von|da|di|dos|del)[ \t]+|d'|d\x{2019})"
+_NAME_WORDS = rb"(" + _PARTICLE + rb"?" + _WORD + rb"(?:[ \t]+" + _PARTICLE + rb"?" + _WORD \
+    + rb"){0,2})"
+_TITLE_WORD = (
     rb"(?:\b(?i:madame|monsieur|mademoiselle|docteur|docteure|professeur|professeure|ma\x{ee}tre)"
-    rb"|\b(?:Mme|Mmes|Mlle|Mlles|Melle|Dr|Pr|Mr|Mrs|Ms|Mx|Prof)\.?|\bMM?\."
-    rb"|\b(?i:je m'appelle|je m\x{2019}appelle|je me nomme|my name is))[ \t\x{a0}]+"
+    rb"|\b(?:Mme|Mmes|Mlle|Mlles|Melle|Dr|Pr|Mr|Mrs|Ms|Mx|Miss|Prof|Cllr)\.?|\bMM?\.)"
+)
+# "Mme veuve Perrin", "Mme épouse Martin": the civil status between the title and the name.
+_CIVIL = rb"(?:(?:veuve|vve|\x{e9}pouse|\x{e9}p\.)[ \t]+)?"
+_TITLE = (
+    rb"(?:" + _TITLE_WORD + rb"[ \t\x{a0}]+" + _CIVIL
+    + rb"|\b(?i:je m'appelle|je m\x{2019}appelle|je me nomme|my name is)[ \t\x{a0}]+)"
 )
 _SIGN_OFF = (
-    rb"\b(?i:bien cordialement|cordialement|bien \x{e0} vous|salutations distingu\x{e9}es|"
+    rb"(?:\b(?i:bien cordialement|cordialement|bien \x{e0} vous|salutations distingu\x{e9}es|"
     rb"sinc\x{e8}res salutations|meilleures salutations|respectueusement|best regards|"
     rb"kind regards|warm regards|regards|best wishes|yours sincerely|yours faithfully|sincerely)"
     rb"[ \t]*[,.!:]?[ \t]*(?:\r?\n[ \t]*){0,2}"
+    # Shorter closings are a sign-off only when the name stands on the next line.
+    rb"|(?:\b(?i:merci d'avance|merci d\x{2019}avance|merci|many thanks|thanks|thank you|cheers|"
+    rb"best|cdlt|cdt|amicalement|bonne journ\x{e9}e|bonne soir\x{e9}e|all the best|take care|"
+    rb"sent from my iphone|envoy\x{e9} de mon iphone)|--)"
+    rb"[ \t]*[,.!:]?[ \t]*\r?\n[ \t]*(?:\r?\n[ \t]*)?)"
+    rb"(?:" + _TITLE_WORD + rb"[ \t\x{a0}]+)?"
+)
+# A name alone on its line, or after a colon, followed by a phone number or an e-mail address
+# ("Jean Dupont\n06 12...", "Contact : Jean Dupont, jean@..."): a signature or contact block.
+_CONTACT = (
+    rb"(?:(?m:^)|[:;(])[ \t]*(" + _PARTICLE + rb"?" + _WORD + rb"(?:[ \t]+" + _PARTICLE + rb"?"
+    + _WORD + rb"){1,2})[ \t]*(?:,[ \t]*|\r?\n[ \t]*)(?:\+\d|\(\d|0\d|[\w.+\-]+@)"
 )
 _NAME = compile_pattern(
     _TITLE + _NAME_WORDS + rb"|" + _SIGN_OFF + _NAME_WORDS + rb"([ \t]*(?:$|[\r\n.,;!)]))"
+    + rb"|" + _CONTACT
 )
 # Words that follow a title or a sign-off without being a person's name.
 _ARTICLES = frozenset("le la les l' the a an un une".split())
@@ -101,7 +122,17 @@ _ROLES = frozenset(
     député députée sénateur conseiller conseillère responsable agent agente chef
     madame monsieur mademoiselle messieurs mesdames docteur doctor mayor director manager
     president officer team équipe service services mairie ville city council department
-    merci thanks thank bonjour hello""".split()
+    merci thanks thank bonjour hello
+    direction pôle cellule accueil bureau secrétariat division unité office department unit desk
+    support customer résidents residents famille family parents
+    cordialement salutations regards sincerely cdlt best cheers bien bonne envoyé sent""".split()
+)
+# A title after these is part of a place's name ("rue du Docteur Roux", "lycée Madame de Staël").
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:rue|avenue|av\.|boulevard|bd|place|all[ée]e|impasse|quai|chemin|square|cours"
+    r"|lyc[ée]e|coll[èe]ge|[ée]cole|h[ôo]pital|clinique|centre|street|road|hospital)"
+    r"(?:\s+(?:du|de\s+la|des|de)|\s+d')?)\s*$",
+    re.IGNORECASE,
 )
 
 _DIGITS = b"0123456789"
@@ -262,7 +293,11 @@ def _confirm_plate(match: re2._Match, start: int, stop: int) -> tuple[int, int] 
 
 
 def _confirm_name(match: re2._Match, start: int, stop: int) -> tuple[int, int] | None:
-    group = 1 if match.span(1)[0] >= 0 else 2
+    group = next(g for g in (1, 2, 4) if match.span(g)[0] >= 0)
+    if group == 1:
+        before = match.string[max(0, start - 24):start].decode(errors="ignore")
+        if _PLACE_BEFORE.search(before):
+            return None
     words = [w.lower().rstrip(".").replace("\u2019", "'").split("'")[-1]
              for w in match.group(group).decode().split()]
     # "Madame la Maire", "Monsieur le Directeur", "Cordialement, L'équipe": a role, not a name;
