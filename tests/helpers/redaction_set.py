@@ -1,4 +1,7 @@
-"""The labelled redaction set (tests/fixtures/privacy/redaction_set.jsonl) and its scoring.
+"""The labelled redaction sets (tests/fixtures/privacy/*.jsonl) and their scoring.
+
+``redaction_set.jsonl`` fills 80 sentence frames four times each; ``redaction_handwritten.jsonl``
+holds sentences written one by one, each with its own data and layout (see the README there).
 
 A labelled span is found when a detected span of the same kind covers it entirely; a detected
 span is right when it overlaps a labelled span of its kind. A survivor is lost when any
@@ -14,6 +17,7 @@ from pathlib import Path
 from ecoute.pii import KINDS, find_spans
 
 SET_PATH = Path(__file__).parent.parent / "fixtures" / "privacy" / "redaction_set.jsonl"
+HANDWRITTEN_PATH = SET_PATH.with_name("redaction_handwritten.jsonl")
 
 
 def load_set(path: Path = SET_PATH) -> list[dict[str, object]]:
