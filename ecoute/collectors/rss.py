@@ -37,7 +37,6 @@ from ecoute.collectors.local_files import (
     read_regular_file,
 )
 from ecoute.config.settings import Settings
-from ecoute.errors import FetchError
 from ecoute.store.models import Channel
 from ecoute.store.text_normalise import TRUNCATED_KEY
 

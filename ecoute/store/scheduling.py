@@ -18,7 +18,6 @@ from ecoute.store.items import needs_classifier
 from ecoute.store.models import (
     CollectionRun,
     Item,
-    Quarantine,
     RunStatus,
     Source,
     utcnow,
