@@ -32,7 +32,7 @@ def placeholder(param: Any) -> str | None:
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
         return ""  # a flag takes no value: nothing to show after it
     descriptor = getattr(param, "type_descriptor", None)
-    if getattr(descriptor, "is_choice", False) and descriptor.choices:
+    if descriptor is not None and getattr(descriptor, "is_choice", False) and descriptor.choices:
         return "[" + "|".join(str(getattr(c, "value", c)) for c in descriptor.choices) + "]"
     annotation = _annotation(param)
     if annotation is None:  # an older typer: click already shows TEXT, INTEGER...

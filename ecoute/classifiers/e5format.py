@@ -101,7 +101,8 @@ def dequantize_q4_0(raw: np.ndarray) -> np.ndarray:
 
 class _Cursor:
     def __init__(self, buf: bytes | np.ndarray) -> None:
-        self.buf = memoryview(buf).cast("B")
+        # ndarray exports the buffer protocol; numpy's stubs only declare it for Python 3.12+.
+        self.buf = memoryview(buf).cast("B")  # type: ignore[arg-type]
         self.pos = 0
 
     def take(self, fmt: str) -> tuple:

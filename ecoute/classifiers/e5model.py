@@ -212,7 +212,8 @@ def _write_config(e5: E5File, out: Path) -> None:
         type_vocab_size=e5.type_vocab_size,
         layer_norm_eps=e5.eps,
         pad_token_id=e5.pad,
-        position_embedding_type="absolute",
+        # Read by transformers 4; version 5 no longer declares it and keeps it as an extra.
+        position_embedding_type="absolute",  # type: ignore[call-arg]
         architectures=["BertModel"],
     )
     config.to_json_file(str(out / "config.json"))

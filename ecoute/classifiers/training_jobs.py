@@ -204,9 +204,10 @@ def train_from_corrections(
         base = LinearHead.load(shipped / SENTIMENT_HEAD)
         texts = [t for t, _ in data.sentiments] + data.anchors
         items = cached_encode(encoder, texts, None, cache).items
-        labels = np.array([base.labels.index(s) for _, s in data.sentiments], dtype=np.int64)
+        polarities = np.array([base.labels.index(s) for _, s in data.sentiments],
+                              dtype=np.int64)
         results.append((SENTIMENT_TASK, refit_sentiment_head(
-            base, items[: len(labels)], labels, items[len(labels):],
+            base, items[: len(polarities)], polarities, items[len(polarities):],
             min_corrections=settings.min_corrections)))
     lines = []
     with session_scope(factory) as session:

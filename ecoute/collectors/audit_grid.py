@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import Literal
+from datetime import datetime
+from typing import Literal, TypedDict
 
 from pydantic import Field, field_validator
 
@@ -147,7 +148,7 @@ class AuditGridCollector(Collector):
         else:
             scored = [(name, cell(col), cell(comment)) for name, (col, comment)
                       in criteria.items()]
-        base = {
+        base: _Shared = {
             "published_at": parse_datetime(cell(fields.get("date")), self.options.timezone),
             "site": cell(fields.get("site")) or None,
             "department": cell(fields.get("department")) or None,
@@ -186,6 +187,16 @@ class AuditGridCollector(Collector):
         if general:
             yield RawItem(external_id=f"{audit}:comment"[:500], text=general,
                           extra={**about, "record": "comment"}, **base)
+
+
+
+class _Shared(TypedDict):
+    """The fields every item of one audit row shares."""
+
+    published_at: datetime | None
+    site: str | None
+    department: str | None
+    channel: Channel
 
 
 def score_polarity(value: float, scale: str) -> Polarity:

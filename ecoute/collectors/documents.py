@@ -15,7 +15,14 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.base import (
+    CallInterval,
+    CollectContext,
+    Collector,
+    CollectorOptions,
+    RawItem,
+    Rejected,
+)
 from ecoute.collectors.document_text import (
     UnreadableDocument,
     feedback_paragraphs,
@@ -143,7 +150,9 @@ class DocumentsCollector(Collector):
                                  f"({exc.strerror})") from exc
             yield from self._document(source_file.path, data)
 
-    def reread(self, payload: str | bytes, position: str) -> Iterator[RawItem | Rejected]:
+    def reread(
+        self, payload: str | bytes, position: str
+    ) -> Iterator[RawItem | CallInterval | Rejected]:
         if isinstance(payload, str):  # a file quarantined unread (too large): only its name
             yield from super().reread(payload, position)
             return

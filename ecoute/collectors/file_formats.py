@@ -201,7 +201,8 @@ def _line_reader(fh: IO[bytes], encoding: str) -> tuple[Callable[[int], bytes], 
 def _physical_records(readline: Callable[[int], bytes]) -> Iterator[tuple[int, bytes, bool]]:
     """(first line, bytes, too_long) per CSV record; a record continues while a quoted field
     is open, so newlines inside quotes do not split it and line numbers stay true."""
-    done_lines, chunks, size, quotes, start, too_long = 0, [], 0, 0, 1, False
+    chunks: list[bytes] = []
+    done_lines, size, quotes, start, too_long = 0, 0, 0, 1, False
     while True:
         chunk = readline(MAX_RECORD_BYTES + 1)
         if not chunk:

@@ -71,7 +71,7 @@ def read_json_records(
     raise ParseError(f"{source.name}: JSON holds no list of records")
 
 
-def _stream_array(fh: IO[str], source: SourceFile) -> Iterator[tuple[int, Any]]:
+def _stream_array(fh: IO[str], source: SourceFile) -> Iterator[tuple[int, Any] | Rejected]:
     """Elements of a JSON array whose opening bracket was read, one at a time."""
     decoder = json.JSONDecoder()
     buffer, number, eof = "", 0, False

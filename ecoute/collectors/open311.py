@@ -160,9 +160,9 @@ class Open311Collector(Collector):
         self, ctx: CollectContext, start: datetime, end: datetime
     ) -> Iterator[tuple[bytes, str, datetime]]:
         """The answers covering [start, end), splitting windows the server answered in full."""
-        window = {"start_date": start.strftime(STAMP), "end_date": end.strftime(STAMP)}
-        url = self._url("requests", shown=True, **window)
-        body = self._get(ctx, self._url("requests", **window), url)
+        first, last = start.strftime(STAMP), end.strftime(STAMP)
+        url = self._url("requests", shown=True, start_date=first, end_date=last)
+        body = self._get(ctx, self._url("requests", start_date=first, end_date=last), url)
         if end - start > MIN_WINDOW and self._count(body) >= self.options.requests_limit:
             middle = start + (end - start) / 2
             yield from self._window(ctx, start, middle)

@@ -16,7 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ecoute.collectors.base import CollectContext, Collector, CollectorOptions, RawItem, Rejected
+from ecoute.collectors.base import (
+    CallInterval,
+    CollectContext,
+    Collector,
+    CollectorOptions,
+    RawItem,
+    Rejected,
+)
 from ecoute.collectors.files import SourceFile, file_sha256, read_json_records
 from ecoute.collectors.limits import DEFAULT_LIMITS, too_deep_reason
 from ecoute.collectors.local_files import allowed_roots, confine
@@ -102,7 +109,7 @@ def push_entry(
 
 def _excerpt(value: Any) -> str:
     """The start of a record too deep to serialise safely: its opening characters."""
-    opening = []
+    opening: list[str] = []
     while isinstance(value, (dict, list)) and value and len(opening) < 200:
         if isinstance(value, dict):
             key = next(iter(value))
@@ -141,7 +148,9 @@ class PushCollector(Collector):
 
     options: Options
 
-    def reread(self, payload: str | bytes, position: str) -> Iterator[RawItem | Rejected]:
+    def reread(
+        self, payload: str | bytes, position: str
+    ) -> Iterator[RawItem | CallInterval | Rejected]:
         try:
             value = json.loads(payload)
         except ValueError:  # a whole file that was not JSON: its path, not a record

@@ -189,9 +189,9 @@ class RssCollector(Collector):
     def _item(self, entry: FeedEntry, url: str) -> RawItem | Rejected:
         text, text_cut = bounded_html_to_text(entry.html, self._max_chars,
                                               sanitizer(entry.sanitize_html))
-        title, title_cut = bounded_html_to_text(entry.title, self._max_chars,
-                                                sanitizer(entry.sanitize_title))
-        title = title or None
+        title_text, title_cut = bounded_html_to_text(entry.title, self._max_chars,
+                                                     sanitizer(entry.sanitize_title))
+        title = title_text or None
         cuts = {name: n for name, n in (("text", text_cut), ("title", title_cut)) if n}
         position = f"entry {entry.index + 1}"
         if not text and not title:

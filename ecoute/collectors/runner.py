@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -64,6 +64,9 @@ from ecoute.store.models import CollectionRun, Item, RunStatus, Source, utcnow
 from ecoute.store.text_normalise import normalise_record
 
 log = logging.getLogger(__name__)
+
+#: What a collector yields, as the runner batches it.
+Entry = RawItem | CallInterval | SourceFigures | Rejected
 
 
 @dataclass
@@ -238,7 +241,7 @@ class SourceRunner:
         return report
 
     def _preview(
-        self, source_id: int, batch: list[RawItem | Rejected], report: RunReport, by_content: bool,
+        self, source_id: int, batch: list[Entry], report: RunReport, by_content: bool,
         read_so_far: set[str],
     ) -> None:
         batch = self._normalised(batch)
@@ -264,7 +267,7 @@ class SourceRunner:
         report.quarantined += len(rejected)
 
     def _classify_batch(
-        self, session: Session, source_id: int, batch: list[RawItem | Rejected], by_content: bool
+        self, session: Session, source_id: int, batch: list[Entry], by_content: bool
     ) -> _Sorted:
         """The batch's items sorted into new, updated and duplicate (purged, anonymised and
         expired ones included: ``purge_guard``), and its rejections."""
@@ -306,11 +309,11 @@ class SourceRunner:
         return _Sorted(new, updates, dupes, rejected, expired)
 
     def _normalised(
-        self, batch: list[RawItem | CallInterval | Rejected]
-    ) -> list[RawItem | CallInterval | Rejected]:
+        self, batch: list[Entry]
+    ) -> list[Entry]:
         """The batch with every string in the form it is stored in (``text_normalise``); an
         item with no text left (it was only control characters) goes to quarantine."""
-        out: list[RawItem | CallInterval | Rejected] = []
+        out: list[Entry] = []
         for entry in batch:
             entry = normalise_record(entry, self.settings.text_max_chars)
             if isinstance(entry, RawItem) and not entry.text.strip():
@@ -322,7 +325,7 @@ class SourceRunner:
         return out
 
     def _persist(
-        self, source_id: int, batch: list[RawItem | Rejected], report: RunReport,
+        self, source_id: int, batch: list[Entry], report: RunReport,
         cursor: dict[str, Any] | None, by_content: bool,
     ) -> None:
         self._store(source_id, self._normalised(batch), report, cursor, by_content)
@@ -662,7 +665,7 @@ def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:
 
 
 def _repeats(
-    batch: list[RawItem | CallInterval | Rejected], by_content: bool, read_so_far: set[str]
+    batch: list[Entry], by_content: bool, read_so_far: set[str]
 ) -> set[int]:
     """The ``id()`` of the items of ``batch`` that repeat an entry read earlier in the run (by
     external id, or by content where the collector dedupes by content); ``read_so_far``, the
@@ -681,8 +684,8 @@ def _repeats(
 
 
 def _interruptible(
-    stream: Iterator[RawItem | CallInterval | Rejected], interrupt: Callable[[], None]
-) -> Iterator[RawItem | CallInterval | Rejected]:
+    stream: Iterator[Entry], interrupt: Callable[[], None]
+) -> Iterator[Entry]:
     try:
         for entry in stream:
             yield entry
@@ -694,11 +697,11 @@ def _interruptible(
 
 
 def _batches(
-    stream: Iterator[RawItem | CallInterval | Rejected], size: int
-) -> Iterator[list[RawItem | CallInterval | Rejected]]:
+    stream: Iterator[Entry], size: int
+) -> Generator[list[Entry], None, None]:
     """Groups of ``size``; when the collector fails midway, what it yielded is still handed
     over before the error propagates, so nothing already read is lost."""
-    batch: list[RawItem | CallInterval | Rejected] = []
+    batch: list[Entry] = []
     try:
         for entry in stream:
             batch.append(entry)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,7 +94,7 @@ class ErasureReceipt:
     other_cells: dict[str, int] = field(default_factory=dict)
 
 
-def mentions(column: Any, needles: Sequence[str]) -> ColumnElement[bool]:
+def mentions(column: Any, needles: Iterable[str]) -> ColumnElement[bool]:
     lowered = func.lower(column)
     return or_(*(lowered.contains(n.lower(), autoescape=True) for n in needles))
 

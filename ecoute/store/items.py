@@ -99,7 +99,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
     return when, key[1]
 
 
-def _filtered(filters: ItemFilters) -> Select[tuple[Item]]:
+def _filtered(filters: ItemFilters) -> Select[Item]:
     query = select(Item).where(Item.authority_id == filters.authority_id)
     if filters.source_id is not None:
         query = query.where(Item.source_id == filters.source_id)

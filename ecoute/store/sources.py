@@ -102,8 +102,8 @@ def delete_source(session: Session, source_id: int) -> int:
         for item in items:
             session.expunge(item)
         deleted += len(ids)
-    for model in (Quarantine, CallStat, CollectionRun):
-        session.execute(delete(model).where(model.source_id == source_id)
+    for owned in (Quarantine, CallStat, CollectionRun):
+        session.execute(delete(owned).where(owned.source_id == source_id)
                         .execution_options(synchronize_session=False))
     source = session.get(Source, source_id)
     if source is not None:

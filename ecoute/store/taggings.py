@@ -61,7 +61,7 @@ def effective_tags(tags: Iterable[DeterminantTag]) -> list[DeterminantTag]:
     """Human tags of a determinant replace every other tag of it; audit tags (stated by the
     source) replace the model's and the rules'."""
     tags = list(tags)
-    rank = {p: i for i, p in enumerate(KEPT)}
+    rank: dict[str, int] = {p: i for i, p in enumerate(KEPT)}
     best: dict[str, int] = {}
     for t in tags:
         if t.provenance in rank:
