@@ -12,25 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecoute.cli_sources import AuthorityOpt, JsonOpt, session_factory
 from ecoute.config.settings import get_settings
 from ecoute.errors import EcouteError
 
 out = Console()
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 
-AuthorityOpt = Annotated[
-    str | None, typer.Option("--authority", "-a", help="Authority slug (default: the setting).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _factory() -> Any:
-    from ecoute.store.db import check_schema, make_engine, make_session_factory
-
-    settings = get_settings()
-    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    check_schema(engine)
-    return make_session_factory(engine)
 
 
 @keys_app.command("create")
@@ -47,7 +35,7 @@ def keys_create(
     from ecoute.store.authorities import get_authority
     from ecoute.store.db import session_scope
 
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         owner = get_authority(session, authority) if authority else None
         key, token = create_key(session, role=role, authority=owner, label=label)
         scope = f"authority {owner.slug}" if owner else "all authorities"
@@ -64,7 +52,7 @@ def keys_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
     from ecoute.store.db import session_scope
     from ecoute.store.models import Authority
 
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         owner = get_authority(session, authority) if authority else None
         slugs = {a.id: a.slug for a in session.query(Authority)}
         rows = [
@@ -97,7 +85,7 @@ def keys_revoke(
     from ecoute.store.api_keys import revoke_key
     from ecoute.store.db import session_scope
 
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         key = revoke_key(session, prefix)
         out.print(f"key {key.prefix}… revoked", highlight=False)
 
@@ -115,7 +103,7 @@ def import_cmd(
     from ecoute.collectors.sources import source_id_by_name
 
     settings = get_settings()
-    factory = _factory()
+    factory = session_factory()
     source_id = source_id_by_name(factory, authority or settings.default_authority, source)
     report = run_on_file(factory, settings, source_id, file.expanduser().resolve())
     if as_json:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ecoute.cli_keys import _factory
+from ecoute.cli_sources import session_factory
 from ecoute.config.settings import get_settings
 
 out = Console()
@@ -48,7 +48,7 @@ def privacy_erase(
     from ecoute.store.db import session_scope
 
     settings = get_settings()
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         receipt = erase_request(session, settings, email=email, author=author, item_id=item,
                                 authority=_authority(session, authority), dry_run=dry_run)
     data = receipt_dict(receipt)
@@ -78,7 +78,7 @@ def privacy_export(
     from ecoute.data_requests import export_request
     from ecoute.store.db import session_scope
 
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         data = export_request(session, get_settings(), email=email, author=author,
                               item_id=item, authority=_authority(session, authority))
     print(json.dumps(data, default=str, ensure_ascii=False, indent=2))
@@ -92,7 +92,7 @@ def privacy_purge(as_json: JsonOpt = False) -> None:
     from ecoute.store.db import session_scope
     from ecoute.store.retention import apply_retention
 
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         report = apply_retention(session, get_settings())
     if as_json:
         out.print_json(json.dumps(asdict(report)))
