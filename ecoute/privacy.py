@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import re2
 
@@ -47,6 +48,19 @@ def redact(text: str, patterns: Mapping[str, str] | None = None) -> str:
         pos = span.end
     pieces.append(data[pos:])
     return b"".join(pieces).decode("utf-8", "surrogatepass")
+
+
+def redact_value(value: Any, patterns: Mapping[str, str] | None = None) -> Any:
+    """``value`` (an ``extra`` mapping, a list, a string) with every string in it redacted,
+    mapping keys included; other values as they are."""
+    if isinstance(value, str):
+        return redact(value, patterns)
+    if isinstance(value, dict):
+        return {redact_value(k, patterns) if isinstance(k, str) else k: redact_value(v, patterns)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v, patterns) for v in value]
+    return value
 
 
 def pseudonym(author: str | None, key: str) -> str | None:

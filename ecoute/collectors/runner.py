@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -52,7 +52,7 @@ from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.collectors.secret_options import scrub, source_secrets
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError, RunInterrupted, StoreError
-from ecoute.privacy import pseudonym, redact, redact_payload
+from ecoute.privacy import pseudonym, redact, redact_payload, redact_value
 from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
 from ecoute.store import source_figures as figure_repo
@@ -487,7 +487,7 @@ class SourceRunner:
             published_at=raw.published_at, collected_at=utcnow(), classified_version=None,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
-            extra=redacted(raw.extra, self.settings.redact_patterns),
+            extra=redact_value(raw.extra, self.settings.redact_patterns),
         )
 
     def _sorted_intervals(
@@ -522,7 +522,7 @@ class SourceRunner:
                  service_level=c.service_level, service_level_seconds=c.service_level_seconds,
                  agents=c.agents, site_id=resolve("site", c.site, source.site_id),
                  department_id=resolve("department", c.department, source.department_id),
-                 extra=redacted(c.extra, self.settings.redact_patterns))
+                 extra=redact_value(c.extra, self.settings.redact_patterns))
             for c in intervals
         ]
         changes = call_repo.sort_intervals(session, rows)
@@ -536,7 +536,7 @@ class SourceRunner:
         """A changed item (a service request whose status moved): keep one row, log versions."""
         history = list(item.extra.get("versions", []))
         history.append({"content_hash": item.content_hash, "replaced_at": utcnow().isoformat()})
-        extra = redacted(raw.extra, self.settings.redact_patterns)
+        extra = redact_value(raw.extra, self.settings.redact_patterns)
         item.extra = {**extra, "versions": history[-20:]}
         item.content_hash = digest
         item.title = redact(raw.title, self.settings.redact_patterns) if raw.title else None
@@ -632,19 +632,7 @@ def _as_stored(raw: RawItem, settings: Settings) -> RawItem:
     return replace(raw, text=redact(raw.text, patterns),
                    title=redact(raw.title, patterns) if raw.title else None,
                    author=pseudonym(raw.author, settings.pseudonym_key),
-                   extra=redacted(raw.extra, patterns))
-
-
-def redacted(value: Any, patterns: Mapping[str, str]) -> Any:
-    """``value`` (an ``extra`` mapping) with every string in it redacted, keys included."""
-    if isinstance(value, str):
-        return redact(value, patterns)
-    if isinstance(value, dict):
-        return {redacted(k, patterns) if isinstance(k, str) else k: redacted(v, patterns)
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redacted(v, patterns) for v in value]
-    return value
+                   extra=redact_value(raw.extra, patterns))
 
 
 def _error_text(error: BaseException) -> str:
