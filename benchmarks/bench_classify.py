@@ -124,7 +124,7 @@ def naive(classifier, texts: Sequence[str]) -> None:  # type: ignore[no-untyped-
     """One forward pass per segment, one at a time, then one for the item; same heads."""
     import numpy as np
 
-    from ecoute.classifiers.base import Prediction, SentimentScores
+    from ecoute.domain import Prediction, SentimentScores
     from ecoute.classifiers.language import detect_languages
     from ecoute.classifiers.sentences import split_segments
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoute.collectors.sources import add_source, run_source  # noqa: E402
+from ecoute.collectors.service import add_source, run_source  # noqa: E402
 from ecoute.config.settings import Settings  # noqa: E402
 from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
 from ecoute.store.models import Item  # noqa: E402

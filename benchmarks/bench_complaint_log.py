@@ -54,7 +54,7 @@ def naive_pass(path: Path) -> tuple[int, float]:
 
 def child(path: str, db: str) -> None:
     """Runs in a fresh process: migrate, add the source, import, print the measures."""
-    from ecoute.collectors.sources import add_source, run_source
+    from ecoute.collectors.service import add_source, run_source
     from ecoute.config.settings import Settings
     from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ecoute.collectors.sources import add_source, run_source  # noqa: E402
+from ecoute.collectors.service import add_source, run_source  # noqa: E402
 from ecoute.config.settings import Settings  # noqa: E402
 from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
 from tests.helpers.large_entries import adversarial_text, feed_with_entry  # noqa: E402

@@ -25,10 +25,11 @@ from sqlalchemy import delete, func, select, text, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoute.collectors.sources import add_source, run_source  # noqa: E402
+from ecoute.collectors.service import add_source, run_source  # noqa: E402
 from ecoute.config.settings import Settings  # noqa: E402
 from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
-from ecoute.store.models import OVERALL, DailyRollup, DeterminantTag, Item, Tagging  # noqa: E402
+from ecoute.domain import OVERALL  # noqa: E402
+from ecoute.store.models import DailyRollup, DeterminantTag, Item, Tagging  # noqa: E402
 from tests.helpers.seed import write_feed  # noqa: E402
 
 PHRASES = ["friendly staff and quick answer", "forty minutes of waiting at the desk",

@@ -22,7 +22,7 @@ from typing import Any
 
 from ecoute.config.settings import Settings
 from ecoute.errors import PortInUse
-from ecoute.store.db import check_schema, make_engine, make_session_factory
+from ecoute.store.db import make_session_factory, open_store
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,11 @@ def run_process(settings: Settings, options: RunOptions, stop: threading.Event |
 
     ``on_listening`` is called once the API's port is ours, so that what it says is not
     printed before a "port in use" error."""
-    from ecoute.scheduler import Scheduler
-    from ecoute.workers import Worker
+    from ecoute.scheduler.leader import Scheduler
+    from ecoute.scheduler.workers import Worker
 
     stop = stop or threading.Event()
-    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    check_schema(engine)
+    engine = open_store(settings)
     sock = listening_socket(options.host, options.port) if options.api else None
     if sock is not None and on_listening is not None:
         on_listening()

@@ -96,12 +96,12 @@ def prepare_demo(
     import os
 
     from ecoute.classifiers.loader import build_classifier
-    from ecoute.classifiers.worker import classify_pending
-    from ecoute.collectors.local_files import allowed_roots
-    from ecoute.collectors.sources import add_source, run_source
+    from ecoute.classifiers.pending import classify_pending
+    from ecoute.collectors.files.local import allowed_roots
+    from ecoute.collectors.service import add_source, run_source
     from ecoute.errors import SourceExists
     from ecoute.store.authorities import ensure_authority
-    from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade
+    from ecoute.store.db import make_session_factory, open_store, session_scope, upgrade
 
     folder = folder or default_folder()
     if own_database is None:
@@ -114,7 +114,7 @@ def prepare_demo(
         for suffix in ("", "-wal", "-shm"):
             (folder / f"ecoute-demo.db{suffix}").unlink(missing_ok=True)
     console.print(f"[bold]ecoute demo[/bold] — database {settings.database_url}")
-    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = open_store(settings, check=False)
     upgrade(engine)
     factory = make_session_factory(engine)
     paths = copy_samples(folder / "samples", date.today())

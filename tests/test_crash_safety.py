@@ -22,18 +22,11 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.sources import add_source, run_source
+from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade
-from ecoute.store.models import (
-    OVERALL,
-    CollectionRun,
-    DailyRollup,
-    Item,
-    RunStatus,
-    Source,
-    Tagging,
-)
+from ecoute.domain import OVERALL
+from ecoute.store.models import CollectionRun, DailyRollup, Item, RunStatus, Source, Tagging
 from tests.helpers.seed import write_feed
 from tests.helpers.servers import FileServer
 

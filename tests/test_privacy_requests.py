@@ -14,7 +14,7 @@ from sqlalchemy import Engine, MetaData, Table, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.api.app import create_app
-from ecoute.classifiers.base import DeterminantMention, Prediction, SentimentScores
+from ecoute.domain import DeterminantMention, Prediction, SentimentScores, OVERALL
 from ecoute.config.settings import Settings
 from ecoute.data_requests import erase_request, export_request
 from ecoute.privacy import pseudonym
@@ -22,7 +22,6 @@ from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import (
-    OVERALL,
     CollectionRun,
     DailyRollup,
     DeterminantTag,

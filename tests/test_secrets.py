@@ -20,7 +20,7 @@ from ecoute.api.app import create_app
 from ecoute.cli import app as cli_app
 from ecoute.collectors.runner import SourceRunner
 from ecoute.collectors.secret_options import MASK, masked_options, secret_fields, stored_options
-from ecoute.collectors.sources import add_source, run_source
+from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings, get_settings
 from ecoute.observability import configure_logging
 from ecoute.store.api_keys import create_key

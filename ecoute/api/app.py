@@ -20,8 +20,8 @@ from ecoute import __version__
 from ecoute.api.body_limits import BodySizeLimit
 from ecoute.api.deps import ReadAccess, open_read_warning
 from ecoute.api.errors import install_error_handlers
-from ecoute.api.metrics import metrics_registry
-from ecoute.api.metrics import router as metrics_router
+from ecoute.api.prometheus import metrics_registry
+from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
 from ecoute.api.routers import (
     health,
@@ -33,7 +33,7 @@ from ecoute.api.routers import (
     sources,
 )
 from ecoute.config.settings import Settings, get_settings
-from ecoute.store.db import make_engine, make_session_factory, make_writer_factory
+from ecoute.store.db import make_session_factory, make_writer_factory, open_store
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """An app bound to one database; nothing happens at import time."""
     settings = settings or get_settings()
-    engine = engine or make_engine(
-        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-    )
+    engine = engine or open_store(settings, check=False)
     app = FastAPI(
         title="ecoute",
         version=__version__,

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ecoute.collectors.push import PushRecord
+from ecoute.collectors.kinds.push import PushRecord
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ecoute.classifiers.determinants import DETERMINANTS
+from ecoute.domain import DETERMINANTS
 from ecoute.errors import InvalidRequest
 
 #: Largest id the databases store (64-bit signed); a larger one in a URL is refused up front.

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecoute.assessment.metrics import Interval, net_score, wilson_interval
-from ecoute.classifiers.determinants import DETERMINANTS
+from ecoute.assessment.statistics import Interval, net_score, wilson_interval
+from ecoute.domain import DETERMINANTS, OVERALL
 from ecoute.errors import InvalidRequest
-from ecoute.store.models import OVERALL, Authority, DailyRollup
+from ecoute.store.models import Authority, DailyRollup
 
 _WINDOW = re.compile(r"^(\d{1,4})d$")
 

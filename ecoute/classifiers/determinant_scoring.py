@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoute.classifiers.determinants import DETERMINANTS, Lexicon
+from ecoute.domain import DETERMINANTS
+from ecoute.classifiers.determinants import Lexicon
 from ecoute.errors import ConfigError
 
 #: Relative similarities are small numbers around 0; this brings them to the scale of a logit.

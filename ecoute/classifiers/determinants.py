@@ -10,17 +10,9 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
+from ecoute.domain import DETERMINANTS
 from ecoute.errors import ConfigError
 
-DETERMINANTS: tuple[str, ...] = (
-    "accessibility",
-    "responsiveness",
-    "courtesy",
-    "personalization",
-    "waiting_time",
-    "transfer_efficiency",
-    "complaints_management",
-)
 
 
 @lru_cache(maxsize=8192)

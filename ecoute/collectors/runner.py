@@ -44,10 +44,11 @@ from ecoute.collectors.batch_failures import (
     refused_payload,
     rounds_by_version,
 )
-from ecoute.collectors.health import next_retry_at
-from ecoute.collectors.http import HttpFetcher
+from ecoute.collectors.backoff import next_retry_at
+from ecoute.collectors.http.client import HttpFetcher
 from ecoute.collectors.limits import InputLimits
 from ecoute.collectors.purge_guard import PurgeGuard, Refusal
+from ecoute.collectors.ratings import normalized_rating
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.collectors.secret_options import scrub, source_secrets
 from ecoute.config.settings import Settings
@@ -112,21 +113,6 @@ def content_hash(raw: RawItem) -> str:
     if raw.extra.get("version_key"):
         basis += "\x1f" + str(raw.extra["version_key"])
     return hashlib.sha256(basis.encode()).hexdigest()
-
-
-def normalized_rating(raw: RawItem) -> float | None:
-    if raw.rating_norm is not None:
-        return max(0.0, min(1.0, raw.rating_norm))
-    if raw.rating_value is None or not raw.rating_scale:
-        return None
-    low, sep, high = raw.rating_scale.partition("-")
-    try:
-        lo, hi = float(low), float(high)
-    except ValueError:
-        return None
-    if not sep or hi <= lo:
-        return None
-    return max(0.0, min(1.0, (raw.rating_value - lo) / (hi - lo)))
 
 
 class _Sorted(NamedTuple):

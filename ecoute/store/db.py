@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +22,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.errors import SchemaOutOfDate, StoreError
+
+if TYPE_CHECKING:
+    from ecoute.config.settings import Settings
 
 MIGRATIONS = str(files("ecoute.store") / "migrations")
 
@@ -58,6 +61,15 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engi
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def open_store(settings: Settings, *, check: bool = True) -> Engine:
+    """The engine of the configured database; with ``check``, refuses a database whose schema
+    is not the one this code expects (``ecoute db upgrade`` fixes it)."""
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    if check:
+        check_schema(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

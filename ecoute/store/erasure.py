@@ -42,11 +42,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from ecoute.domain import Provenance
 from ecoute.store.models import (
     CollectionRun,
     DeterminantTag,
     Item,
-    Provenance,
     Quarantine,
     Source,
     Tagging,

@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest, ItemNotFound
-from ecoute.store.models import STATED, DeterminantTag, Item, Tagging
+from ecoute.domain import STATED
+from ecoute.store.models import DeterminantTag, Item, Tagging
 
 
 def known_external_ids(

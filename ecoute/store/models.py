@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from ecoute.domain import Channel, Polarity, Provenance, Sentiment
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -54,42 +56,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-class Channel(enum.StrEnum):
-    REVIEW = "review"
-    SOCIAL = "social"
-    COMPLAINT = "complaint"
-    SURVEY = "survey"
-    SERVICE_REQUEST = "service_request"
-    MINUTES = "minutes"
-    EMAIL = "email"
-    ELECTED_FEEDBACK = "elected_feedback"
-    PHONE = "phone"
-    AUDIT = "audit"
-
-
-class Sentiment(enum.StrEnum):
-    NEGATIVE = "negative"
-    NEUTRAL = "neutral"
-    POSITIVE = "positive"
-
-
-class Polarity(enum.StrEnum):
-    POSITIVE = "positive"
-    NEGATIVE = "negative"
-    NEUTRAL = "neutral"
-    #: A human said the item does not talk about this determinant; counts nowhere.
-    NONE = "none"
-
-
-class Provenance(enum.StrEnum):
-    MODEL = "model"
-    HUMAN = "human"
-    RULE = "rule"
-    #: Stated by the source itself (a mystery-visit score): wins over model and rule tags,
-    #: is never replaced by a classifier run; only a human tag overrides it.
-    AUDIT = "audit"
 
 
 class RunStatus(enum.StrEnum):
@@ -173,7 +139,7 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     next_run_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Scheduling (ecoute.scheduler, ecoute.workers): when a run was asked for, and which
+    # Scheduling (ecoute.scheduler.leader, ecoute.scheduler.workers): when a run was asked for, and which
     # process holds the run until when; an expired lease is taken over by another worker.
     due_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
@@ -319,16 +285,8 @@ class DailyRollup(Base):
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-#: Determinant name used in DailyRollup for item-level sentiment (all mentions of an item).
-OVERALL = "_overall"
-
-#: ``Item.classified_version`` (and ``Tagging.model_version``) of an item whose source stated
-#: its verdict (an audit score): no classifier is asked about it.
-STATED = "stated"
-
-
 class SchedulerJob(Base):
-    """APScheduler's job store (``ecoute.scheduler``): one row per scheduled job."""
+    """APScheduler's job store (``ecoute.scheduler.leader``): one row per scheduled job."""
 
     __tablename__ = "scheduler_job"
 

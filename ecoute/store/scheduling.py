@@ -14,10 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ecoute.store.items import needs_classifier
 from ecoute.store.models import (
     CollectionRun,
-    Item,
     RunStatus,
     Source,
     utcnow,
@@ -176,13 +174,6 @@ def purge_finished_runs(session: Session, *, runs_days: int, now: datetime | Non
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def pending_count(session: Session, model_version: str) -> int:
-    """Items the classifier ``model_version`` has not classified yet (queue depth)."""
-    return int(session.scalar(
-        select(func.count()).select_from(Item).where(needs_classifier(model_version))
-    ) or 0)
 
 
 def schedule_rows(session: Session) -> list[tuple[int, str | None, str, bool, bool]]:

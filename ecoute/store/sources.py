@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -138,19 +137,6 @@ def start_run(session: Session, source_id: int) -> CollectionRun:
     return run
 
 
-def close_stale_runs(session: Session, *, before: datetime | None = None) -> int:
-    """Mark runs left "running" by a process that died as failed; returns how many."""
-    query = select(CollectionRun).where(CollectionRun.status == RunStatus.RUNNING)
-    if before is not None:
-        query = query.where(CollectionRun.started_at < before)
-    runs = list(session.scalars(query))
-    for run in runs:
-        run.status = RunStatus.FAILED
-        run.finished_at = utcnow()
-        run.error = "the process running this collection stopped before it finished"
-    return len(runs)
-
-
 def add_quarantine(
     session: Session,
     *,
@@ -172,22 +158,3 @@ def add_quarantine(
     )
     session.add(row)
     return row
-
-
-def list_quarantine(session: Session, source_id: int) -> list[Quarantine]:
-    return list(
-        session.scalars(
-            select(Quarantine).where(Quarantine.source_id == source_id).order_by(Quarantine.id)
-        )
-    )
-
-
-def last_runs(session: Session, source_id: int, limit: int = 10) -> list[CollectionRun]:
-    return list(
-        session.scalars(
-            select(CollectionRun)
-            .where(CollectionRun.source_id == source_id)
-            .order_by(CollectionRun.id.desc())
-            .limit(limit)
-        )
-    )

@@ -19,18 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ecoute.classifiers.base import Prediction
-from ecoute.store.models import (
-    OVERALL,
-    STATED,
-    Authority,
-    Polarity,
-    DailyRollup,
-    DeterminantTag,
-    Item,
-    Provenance,
-    Tagging,
-)
+from ecoute.domain import Prediction, OVERALL, STATED, Polarity, Provenance
+from ecoute.store.models import Authority, DailyRollup, DeterminantTag, Item, Tagging
 
 RollupKey = tuple[int, date, str, str, int, int]  # authority, day, determinant, channel, site, dept
 

@@ -21,11 +21,12 @@ import re
 import unicodedata
 from typing import Any, TypeVar
 
+from ecoute.domain import TRUNCATED_KEY
+
 # Single-character classes only: the substitutions are linear in the length of the text.
 _NEWLINES = re.compile("\r\n?")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
-TRUNCATED_KEY = "truncated"
 
 Record = TypeVar("Record")
 

@@ -13,7 +13,7 @@ from ecoute.api.app import create_app
 from ecoute.classifiers.determinants import load_lexicon
 from ecoute.classifiers.lexicon_tagger import LexiconSentenceClassifier
 from ecoute.classifiers.transformer import TransformerSentiment
-from ecoute.classifiers.worker import classify_pending
+from ecoute.classifiers.pending import classify_pending
 from ecoute.config.settings import Settings
 from tests.helpers.seed import seed
 

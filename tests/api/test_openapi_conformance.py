@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 
 from ecoute.api.app import create_app
-from ecoute.collectors.sources import add_source
+from ecoute.collectors.service import add_source
 from ecoute.config.settings import Settings
 from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority

@@ -109,7 +109,7 @@ def test_the_fixture_is_labelled_and_balanced() -> None:
 
 @pytest.mark.slow
 def test_resolved_and_thanks_but_items_with_the_default_classifier(tmp_path: Path) -> None:
-    from ecoute.classifiers.evaluation import evaluate_file
+    from ecoute.classifiers.training.evaluation import evaluate_file
     from ecoute.classifiers.loader import build_classifier
     from ecoute.config.settings import Settings
 
@@ -131,7 +131,7 @@ def test_the_short_outcomes_fixture_is_labelled_and_balanced() -> None:
 def test_short_factual_outcomes_with_the_default_classifier() -> None:
     """Short remarks that judge by telling what happened ("Pothole reported Monday, filled
     by Thursday"), written before the classifier was run on them."""
-    from ecoute.classifiers.evaluation import evaluate_file
+    from ecoute.classifiers.training.evaluation import evaluate_file
     from ecoute.classifiers.loader import build_classifier
     from ecoute.config.settings import Settings
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ecoute.classifiers.determinants import DETERMINANTS, fold, load_lexicon
+from ecoute.domain import DETERMINANTS
+from ecoute.classifiers.determinants import fold, load_lexicon
 from ecoute.errors import ConfigError
 
 

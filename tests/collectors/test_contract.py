@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.registry import collectors
-from ecoute.collectors.sources import add_source, run_source
+from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidOptions
 from ecoute.store.db import session_scope

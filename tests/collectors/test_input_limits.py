@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors import georeport
-from ecoute.collectors.feed_entries import json_feed_entries
-from ecoute.collectors.files import SourceFile, file_sha256, read_csv, read_json_records, read_xlsx
+from ecoute.collectors.kinds import open311_georeport as georeport
+from ecoute.collectors.kinds.rss_entries import json_feed_entries
+from ecoute.collectors.files.reading import SourceFile, file_sha256, read_csv, read_json_records, read_xlsx
 from ecoute.collectors.ingest import run_on_file
 from ecoute.collectors.limits import InputLimits, loads_bounded, nesting_depth
-from ecoute.collectors.sources import add_source, run_source
+from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import ParseError, RunInterrupted
 from ecoute.store.db import session_scope

@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.classifiers.base import DeterminantMention, Prediction, SentimentScores
-from ecoute.collectors.sources import add_source, run_source
+from ecoute.domain import DeterminantMention, Prediction, SentimentScores, OVERALL
+from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.data_requests import erase_request
 from ecoute.privacy import pseudonym
 from ecoute.store.db import session_scope
 from ecoute.store.models import (
-    OVERALL,
     CollectionRun,
     DailyRollup,
     Item,

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.health import source_health
+from ecoute.collectors.backoff import source_health
 from ecoute.collectors.quarantine import dismiss_entry, retry_entry, retry_source
-from ecoute.collectors.sources import add_source, change_source, find_source, run_source
+from ecoute.collectors.service import add_source, change_source, find_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import NotRetryable, QuarantineNotFound
 from ecoute.store.authorities import ensure_authority

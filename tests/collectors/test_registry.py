@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
+from importlib import import_module
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 
 from ecoute.collectors import registry
 from ecoute.collectors.base import Collector, CollectorOptions
 from ecoute.errors import InvalidOptions, UnknownCollector
-from ecoute.store.models import Channel
+from ecoute.domain import Channel
 
 
 class PigeonCollector(Collector):
@@ -58,7 +61,7 @@ def test_a_plugin_cannot_replace_a_builtin_kind(plugins: list[EntryPoint]) -> No
     globals()["FakeRss"] = FakeRss
     plugins.append(EntryPoint(name="rss", group=registry.ENTRY_POINT_GROUP,
                               value=f"{__name__}:FakeRss"))
-    assert registry.get_collector("rss").__module__ == "ecoute.collectors.rss"
+    assert registry.get_collector("rss").__module__ == "ecoute.collectors.kinds.rss"
 
 
 def test_unknown_kind_and_bad_options_name_what_is_wrong() -> None:
@@ -67,3 +70,47 @@ def test_unknown_kind_and_bad_options_name_what_is_wrong() -> None:
     assert "rss" in (caught.value.hint or "")
     with pytest.raises(InvalidOptions, match="url: Field required"):
         registry.validate_options("rss", {})
+
+
+KINDS = Path(registry.__file__).resolve().parent / "kinds"
+REGISTERED = {ref.split(":")[0].rsplit(".", 1)[1] for ref in registry.BUILTIN}
+
+
+def _kind_modules() -> list[str]:
+    return sorted(p.stem for p in KINDS.glob("*.py") if p.stem != "__init__")
+
+
+def _owner(module: str) -> str | None:
+    """The kind a module of ``kinds/`` belongs to: its own name, or the kind it is named after
+    (``open311_georeport`` helps ``open311``)."""
+    if module in REGISTERED:
+        return module
+    return max((k for k in REGISTERED if module.startswith(k + "_")), key=len, default=None)
+
+
+def test_every_kind_module_is_registered_or_a_helper_named_after_one() -> None:
+    for name in _kind_modules():
+        module = import_module(f"ecoute.collectors.kinds.{name}")
+        defines = [v for v in vars(module).values() if isinstance(v, type)
+                   and issubclass(v, Collector) and v.__module__ == module.__name__]
+        if defines:
+            assert name in REGISTERED, f"kinds/{name}.py defines a collector not in BUILTIN"
+        assert _owner(name), f"kinds/{name}.py is neither a kind nor named after one"
+    assert REGISTERED <= set(_kind_modules())
+
+
+def test_kinds_never_import_other_kinds() -> None:
+    for name in _kind_modules():
+        tree = ast.parse((KINDS / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                parts = target.split(".")
+                if parts[:3] == ["ecoute", "collectors", "kinds"] and len(parts) > 3 \
+                        and (KINDS / f"{parts[3]}.py").exists():
+                    assert _owner(parts[3]) == _owner(name), f"kinds/{name}.py imports {target}"

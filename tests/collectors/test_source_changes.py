@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.classifiers.determinants import load_lexicon
 from ecoute.classifiers.lexicon_tagger import LexiconSentenceClassifier
 from ecoute.classifiers.transformer import TransformerSentiment
-from ecoute.classifiers.worker import classify_pending
-from ecoute.collectors.sources import add_source, change_source, find_source, remove_source
+from ecoute.classifiers.pending import classify_pending
+from ecoute.collectors.service import add_source, change_source, find_source, remove_source
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidOptions, InvalidSchedule, SourceNotFound, SourceRemoved
 from ecoute.store.db import session_scope
@@ -28,7 +28,7 @@ from ecoute.store.models import (
 from ecoute.store.scheduling import schedule_rows
 from ecoute.store.sources import list_sources
 from ecoute.store.taggings import correct_determinant
-from tests.classifiers.test_worker import rollup_totals
+from tests.classifiers.test_pending import rollup_totals
 from tests.helpers.seed import seed, write_feed
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected, SourceFigures
-from ecoute.collectors.http import HttpFetcher
+from ecoute.collectors.http.client import HttpFetcher
 from ecoute.config.settings import Settings
 
 

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.sources import add_source, run_source
+from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
 

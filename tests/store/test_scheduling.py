@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.sources import add_source
+from ecoute.collectors.service import add_source
 from ecoute.store import scheduling
 from ecoute.store import sources as source_repo
 from ecoute.store.db import session_scope

@@ -30,7 +30,8 @@ from ecoute.api.schemas import (
 from ecoute.collectors.limits import nesting_depth
 from ecoute.errors import InvalidRequest
 from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
-from ecoute.store.models import Authority, Channel, Item, Polarity
+from ecoute.domain import Channel, Polarity
+from ecoute.store.models import Authority, Item
 from ecoute.store.taggings import correct_determinant, correct_sentiment, effective_tags
 
 router = APIRouter(tags=["items"], responses=COMMON_ERRORS)

@@ -12,7 +12,7 @@ from ecoute.assessment.satisfaction import (
     parse_window,
     satisfaction,
 )
-from ecoute.store.models import Channel
+from ecoute.domain import Channel
 
 router = APIRouter(tags=["satisfaction"], responses=COMMON_ERRORS)
 

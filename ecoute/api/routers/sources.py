@@ -15,9 +15,9 @@ from ecoute.api.schemas import (
     SourceRemovedOut,
     error_responses,
 )
-from ecoute.collectors.health import source_health
+from ecoute.collectors.backoff import source_health
 from ecoute.collectors.secret_options import scrub, shown_options, source_secrets
-from ecoute.collectors.sources import change_source, remove_source
+from ecoute.collectors.service import change_source, remove_source
 from ecoute.config.settings import Settings
 from ecoute.errors import SourceNotFound
 from ecoute.store.models import ApiKey, Role, Source, SourceFigure

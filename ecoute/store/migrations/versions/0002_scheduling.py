@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.add_column("source", sa.Column("claimed_by", sa.String(length=200), nullable=True))
     op.add_column("source", sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
     # Exactly the table APScheduler's SQLAlchemyJobStore describes; its own create_all is
-    # switched off in ecoute.scheduler so that migrations stay the only schema authority.
+    # switched off in ecoute.scheduler.leader so that migrations stay the only schema authority.
     op.create_table(
         "scheduler_job",
         sa.Column("id", sa.Unicode(length=191), nullable=False),

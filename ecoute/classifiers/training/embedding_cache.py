@@ -1,0 +1,58 @@
+"""Embeddings of training and evaluation texts, cached on disk by content.
+
+Training a head takes seconds; embedding its texts takes minutes on a CPU. The cache key
+is the encoder folder, its pooling, the texts and their segment spans, so a changed text,
+model or pooling is re-embedded and nothing stale is ever reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ecoute.classifiers.e5.encoder import E5Encoder, Encoded
+
+
+def cache_key(encoder: E5Encoder, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> str:
+    digest = hashlib.sha256()
+    model_meta = encoder.folder / "config.json"
+    digest.update(model_meta.read_bytes() if model_meta.is_file() else b"")
+    digest.update(json.dumps([encoder.prefix, list(encoder.layers), encoder.max_length]).encode())
+    for text, text_spans in zip(texts, spans, strict=True):
+        digest.update(text.encode("utf-8", "replace") + b"\0")
+        digest.update(json.dumps([list(s) for s in text_spans]).encode())
+    return digest.hexdigest()[:24]
+
+
+def cached_encode(
+    encoder: E5Encoder,
+    texts: Sequence[str],
+    spans: Sequence[Sequence[tuple[int, int]]] | None,
+    cache_dir: Path,
+) -> Encoded:
+    """``encoder.encode(texts, spans)``, read from ``cache_dir`` when done before."""
+    spans = spans if spans is not None else [[] for _ in texts]
+    path = cache_dir / f"emb-{cache_key(encoder, texts, spans)}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            counts = data["counts"]
+            flat = data["segments"]
+            bounds = np.concatenate([[0], np.cumsum(counts)])
+            return Encoded(
+                items=data["items"],
+                segments=[flat[bounds[i] : bounds[i + 1]] for i in range(len(counts))],
+            )
+    encoded = encoder.encode(texts, spans)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    counts = np.array([len(s) for s in encoded.segments], dtype=np.int64)
+    flat = (
+        np.concatenate(encoded.segments) if counts.sum() else np.zeros((0, encoder.dim), np.float32)
+    )
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, items=encoded.items, segments=flat, counts=counts)
+    tmp.replace(path)
+    return encoded

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from ecoute.assessment.statistics import net_score, two_proportion_p_value, wilson_interval
+
+
+def test_wilson_interval_matches_published_values() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:857-872, table I: 81/263 → 0.2553–0.3662.
+    interval = wilson_interval(81, 263)
+    assert interval is not None
+    assert (interval.low, interval.high) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    # 15/148 → 0.0624–0.1605 (same table).
+    interval = wilson_interval(15, 148)
+    assert interval is not None
+    assert (interval.low, interval.high) == pytest.approx((0.0624, 0.1605), abs=1e-4)
+
+
+def test_wilson_edges() -> None:
+    assert wilson_interval(0, 0) is None
+    zero = wilson_interval(0, 10)
+    full = wilson_interval(10, 10)
+    assert zero is not None and zero.low == 0.0 and 0.25 < zero.high < 0.35
+    assert full is not None and full.high == pytest.approx(1.0) and 0.65 < full.low < 0.75
+    with pytest.raises(ValueError):
+        wilson_interval(11, 10)
+
+
+def test_two_proportion_test() -> None:
+    # 60/100 vs 40/100: z = 2.828, two-sided p = 0.00468.
+    assert two_proportion_p_value(60, 100, 40, 100) == pytest.approx(0.00468, abs=1e-4)
+    assert two_proportion_p_value(5, 10, 5, 10) == pytest.approx(1.0)
+    assert two_proportion_p_value(1, 0, 1, 2) is None
+
+
+def test_net_score() -> None:
+    assert net_score(6, 3, 1) == pytest.approx(0.3)
+    assert net_score(0, 0, 0) is None

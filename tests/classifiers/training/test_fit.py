@@ -1,0 +1,89 @@
+"""Sentiment heads are chosen by cross-validation on the training split, never on validation."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ecoute.classifiers.e5.classifier import SHARED
+from ecoute.classifiers.e5.encoder import Encoded
+from ecoute.classifiers.training.fit import OFF, _best_thresholds, train_sentiment
+
+WORDS = {0: ["awful", "rude", "slow"], 1: ["open", "monday", "form"], 2: ["great", "kind", "quick"]}
+
+
+class WordEncoder:
+    """Stands in for the e5 encoder: one dimension per sentiment word, plus text noise."""
+
+    prefix = "query: "
+    layers = (-1,)
+    max_length = 64
+    dim = 12
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def encode(self, texts: Sequence[str], spans: object = None) -> Encoded:
+        vocab = [w for label in sorted(WORDS) for w in WORDS[label]]
+        rows = []
+        for text in texts:
+            rng = np.random.default_rng(zlib.crc32(text.encode()))
+            counts = [text.split().count(w) for w in vocab]
+            rows.append(np.concatenate([counts, rng.normal(size=self.dim - len(vocab))]))
+        return Encoded(items=np.array(rows, dtype=np.float32),
+                       segments=[np.zeros((0, self.dim), np.float32) for _ in texts])
+
+
+def _split(folder: Path, name: str, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels = [i % 3 for i in range(n)]
+    # One text in five carries a word of another label: the task is not trivial.
+    texts = [f"{rng.choice(WORDS[(y + (1 if i % 5 == 0 else 0)) % 3])} service {i}"
+             for i, y in enumerate(labels)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}_text.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    (folder / f"{name}_labels.txt").write_text("\n".join(map(str, labels)) + "\n",
+                                               encoding="utf-8")
+
+
+def test_validation_labels_do_not_change_what_is_trained(tmp_path: Path) -> None:
+    root = tmp_path / "xlmt"
+    for k, lang in enumerate(("french", "english")):
+        _split(root / lang, "train", 90, seed=k)
+        _split(root / lang, "val", 30, seed=10 + k)
+    encoder = WordEncoder(tmp_path)
+    heads = train_sentiment(encoder, root, tmp_path / "cache", log=lambda _: None)  # type: ignore[arg-type]
+    shared = heads[SHARED]
+    assert "cross-validation" in shared.meta["selection"]
+    assert set(shared.meta["cv_macro_f1"]) == {"en", "fr"}
+    assert shared.meta["val_macro_f1"]["fr"] > 0.7
+    assert 0.25 < shared.temperature < 4.0
+
+    # Scrambled validation labels: the same heads, only the reported figures change.
+    for lang in ("french", "english"):
+        labels = (root / lang / "val_labels.txt").read_text().split()
+        (root / lang / "val_labels.txt").write_text("\n".join(labels[1:] + labels[:1]) + "\n")
+    again = train_sentiment(encoder, root, tmp_path / "cache", log=lambda _: None)  # type: ignore[arg-type]
+    assert set(again) == set(heads)
+    for lang, head in heads.items():
+        np.testing.assert_array_equal(again[lang].weight, head.weight)
+        assert again[lang].temperature == head.temperature
+    assert again[SHARED].meta["cv_macro_f1"] == shared.meta["cv_macro_f1"]
+    assert again[SHARED].meta["val_macro_f1"] != shared.meta["val_macro_f1"]
+
+
+def test_determinant_thresholds_are_chosen_for_the_head_together_with_the_lexicon() -> None:
+    y = np.array([[1, 1], [1, 0], [0, 1], [0, 0], [1, 0], [0, 0]], dtype=np.float32)
+    probs = np.array([[0.9, 0.2], [0.3, 0.97], [0.2, 0.3], [0.35, 0.8], [0.8, 0.7], [0.2, 0.6]])
+    # Alone, the head must accept item 3's false alarm on label 0 to catch item 1.
+    alone, _ = _best_thresholds(probs, y)
+    assert alone[0] <= 0.3
+    # The lexicon already finds item 1 (label 0) and everything of label 1: the head is
+    # then kept strict on label 0 and switched off on label 1, where it only adds errors.
+    lexicon = np.array([[0, 1], [1, 0], [0, 1], [0, 0], [0, 0], [0, 0]], dtype=bool)
+    both, f1s = _best_thresholds(probs, y, lexicon)
+    assert 0.35 < both[0] <= 0.8 and both[1] == OFF
+    assert f1s == [1.0, 1.0]
