@@ -31,6 +31,7 @@ ever deal with this tree::
     │   ├── ResponseTooLarge         body over the size limit
     │   ├── ParseError               the payload is not what the collector reads
     │   └── RunInterrupted           stopped by its time limit, a shutdown or a lost lease
+    ├── MailError                    the mail server refused a digest or cannot be reached
     ├── StoreError                   the database is unreachable or not migrated
     │   └── SchemaOutOfDate
     └── ModelError                   the classifier model cannot be found or loaded
@@ -179,6 +180,17 @@ class RunInterrupted(CollectError):
     def __init__(self, message: str, *, hint: str | None = None, source_fault: bool = True) -> None:
         super().__init__(message, hint=hint)
         self.source_fault = source_fault
+
+
+class MailError(EcouteError):
+    """``permanent``: the server refused for good (5xx, bad credentials, no TLS) and sending
+    the same message again would fail the same way; otherwise it may work later."""
+
+    http_status = 502
+
+    def __init__(self, message: str, *, hint: str | None = None, permanent: bool) -> None:
+        super().__init__(message, hint=hint)
+        self.permanent = permanent
 
 
 class StoreError(EcouteError):

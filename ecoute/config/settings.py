@@ -316,6 +316,69 @@ class Settings(BaseSettings):
         "(0 keeps them); quarantine rows keep their content.",
     )
 
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Address at which people reach this ecoute (API, dashboard, unsubscribe "
+        "pages), e.g. `https://ecoute.example.org`; digest e-mails link to it.",
+    )
+    smtp_host: str = Field("localhost", description="Mail server that sends the digests.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535,
+        description="Port of the mail server. Empty: 465 with `smtp_security = ssl`, 587 with "
+        "`starttls`, 25 with `none`.",
+    )
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls",
+        description="`starttls` (upgrade the connection, refused if the server cannot), `ssl` "
+        "(TLS from the first byte) or `none` (a relay on the same machine only).",
+    )
+    smtp_username: str | None = Field(
+        None, description="User name for the mail server; empty: no authentication."
+    )
+    smtp_password: str | None = Field(
+        None, description="Password for the mail server (prefer `smtp_password_file`)."
+    )
+    smtp_password_file: Path | None = Field(
+        None,
+        description="File holding the mail server's password (a Docker or systemd secret); "
+        "read at each sending, trailing newline ignored. Wins over `smtp_password`.",
+    )
+    smtp_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the mail server.")
+    smtp_retries: int = Field(
+        2, ge=0,
+        description="Immediate retries of a digest the mail server refused for the time being "
+        "(4xx answer, connection lost), `smtp_backoff_seconds` apart and doubling; after them "
+        "the digest is tried again by the next `ecoute digest send` (hourly under `ecoute run`).",
+    )
+    smtp_backoff_seconds: float = Field(
+        2.0, ge=0, description="First wait before retrying a digest the mail server deferred."
+    )
+    mail_from: str = Field(
+        "ecoute <ecoute@localhost>",
+        description="Sender of the digest e-mails (`Name <address>`); use an address of your "
+        "domain so that mail servers accept them.",
+    )
+    digest_secret: str | None = Field(
+        None,
+        description="Secret key that signs the unsubscribe links of digest e-mails; changing "
+        "it voids the links already sent. Empty: a key derived from `pseudonym_key` (which "
+        "`env = prod` requires to be secret).",
+    )
+    digest_max_attempts: int = Field(
+        6, ge=1,
+        description="Sendings of one digest the mail server may defer before it is recorded as "
+        "failed (shown by `ecoute digest list` and in `/api/v1/health`).",
+    )
+    digest_claim_seconds: float = Field(
+        900.0, ge=10,
+        description="How long a digest taken by a sender stays its own before another may take "
+        "it (the first one died before sending).",
+    )
+    digest_verbatim_confidence: float = Field(
+        0.6, ge=0, le=1,
+        description="Lowest confidence of a determinant tag whose sentence a digest quotes.",
+    )
+
     @field_validator("retention_days_by_kind")
     @classmethod
     def _kept_days(cls, value: dict[str, int]) -> dict[str, int]:
@@ -419,6 +482,9 @@ class Settings(BaseSettings):
         hidden."""
         data = self.model_dump(mode="json")
         data["pseudonym_key"] = "(hidden)"
+        for secret in ("digest_secret", "smtp_password"):
+            if data[secret]:
+                data[secret] = "(hidden)"
         data["database_url"] = hide_password(self.database_url)
         return data
 

@@ -1,0 +1,113 @@
+"""The figures of a digest, from the assessment layer: per determinant the share positive of
+the period with its interval and n, its change against the period before (two-proportion
+test, never a change under the minimum n) and the pooled share of the four periods before.
+
+``period_report`` and ``period_alerts`` are the two places that ask the assessment layer
+for something; switching them to richer assessment functions changes nothing else here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from ecoute.assessment.satisfaction import (
+    DeterminantFigure,
+    SatisfactionReport,
+    Window,
+    satisfaction,
+)
+from ecoute.assessment.statistics import Interval, two_proportion_p_value
+from ecoute.domain import OVERALL
+from ecoute.store.models import Authority
+
+#: A change is called significant below this two-sided p-value (and with both periods at or
+#: above the minimum n).
+SIGNIFICANCE = 0.05
+#: Periods pooled into the average a period is set against.
+AVERAGE_PERIODS = 4
+
+
+def period_report(
+    session: Session, authority: Authority, start: date, end: date, *, min_sample_size: int,
+    department_id: int | None = None, site_id: int | None = None,
+) -> SatisfactionReport:
+    """Satisfaction per determinant over [start, end] (local days), from the rollups."""
+    return satisfaction(session, authority, Window(start, end), min_sample_size=min_sample_size,
+                        department_id=department_id, site_id=site_id)
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    title: str
+    detail: str
+    raised_at: datetime
+
+
+def period_alerts(session: Session, authority: Authority, since: datetime,
+                  until: datetime) -> list[AlertLine]:
+    """Alerts the assessment layer raised in [since, until).
+
+    This version of the assessment layer stores no alerts, so there are none to report; the
+    digest's own significant drops (``FigureLine.change``) still show in its figures. When
+    alerts are stored, this is the one function to change."""
+    return []
+
+
+@dataclass(frozen=True)
+class FigureLine:
+    determinant: str
+    share: float | None
+    interval: Interval | None
+    n: int
+    positive: int
+    negative: int
+    sufficient: bool
+    previous_share: float | None
+    previous_n: int
+    p_value: float | None
+    change: str | None  # "up" or "down" when significant, else None
+    average: float | None  # pooled share of the AVERAGE_PERIODS periods before
+    average_n: int
+
+    @property
+    def delta_points(self) -> float | None:
+        if self.share is None or self.previous_share is None:
+            return None
+        return (self.share - self.previous_share) * 100
+
+
+def compare(current: DeterminantFigure, before: DeterminantFigure,
+            history: DeterminantFigure, min_n: int) -> FigureLine:
+    """One determinant's line: a change is called only when both periods reach ``min_n`` and
+    the two-proportion test gives p < SIGNIFICANCE."""
+    p_value = change = None
+    if current.n >= min_n and before.n >= min_n:
+        p_value = two_proportion_p_value(current.positive, current.n, before.positive, before.n)
+        if p_value is not None and p_value < SIGNIFICANCE \
+                and current.share_positive != before.share_positive:
+            assert current.share_positive is not None and before.share_positive is not None
+            change = "up" if current.share_positive > before.share_positive else "down"
+    return FigureLine(
+        determinant=current.determinant, share=current.share_positive,
+        interval=current.interval, n=current.n, positive=current.positive,
+        negative=current.negative, sufficient=current.sufficient,
+        previous_share=before.share_positive, previous_n=before.n, p_value=p_value,
+        change=change,
+        average=history.share_positive if history.n >= min_n else None, average_n=history.n,
+    )
+
+
+def figure_lines(current: SatisfactionReport, before: SatisfactionReport,
+                 history: SatisfactionReport) -> tuple[FigureLine, list[FigureLine]]:
+    """The overall line and one line per determinant, in the order of the determinants."""
+    min_n = current.min_sample_size
+    before_by = {f.determinant: f for f in before.determinants}
+    history_by = {f.determinant: f for f in history.determinants}
+    lines = [compare(f, before_by[f.determinant], history_by[f.determinant], min_n)
+             for f in current.determinants]
+    overall = compare(current.overall, before.overall, history.overall, min_n)
+    assert overall.determinant == OVERALL
+    return overall, lines
