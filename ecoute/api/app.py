@@ -24,6 +24,7 @@ from ecoute.api.prometheus import metrics_registry
 from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
 from ecoute.api.routers import (
+    digests,
     health,
     ingest,
     items,
@@ -31,6 +32,7 @@ from ecoute.api.routers import (
     quarantine,
     satisfaction,
     sources,
+    unsubscribe,
 )
 from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import make_session_factory, make_writer_factory, open_store
@@ -60,8 +62,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)
     for router in (health.router, satisfaction.router, items.router, sources.router,
-                   quarantine.router, ingest.router, privacy.router):
+                   quarantine.router, ingest.router, privacy.router, digests.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(unsubscribe.router)
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)
     _add_docs(app)

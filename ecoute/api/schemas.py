@@ -53,6 +53,9 @@ class Health(BaseModel):
     version: str
     database: str
     schema_revision: str | None
+    digests_failed: int = Field(
+        0, description="Digest subscriptions whose latest e-mail could not be sent (refused "
+        "by the mail server or out of attempts).")
 
 
 class Figure(BaseModel):
@@ -233,3 +236,38 @@ class Correction(BaseModel):
     polarity: Literal["positive", "negative", "neutral"] | None = Field(
         description="What the item says about the determinant; null: it does not talk about it."
     )
+
+
+class DigestSubscriptionIn(BaseModel):
+    """A recipient of the digest e-mail."""
+
+    email: str = Field(max_length=320, description="Address of the recipient.")
+    language: Literal["fr", "en"] | None = Field(
+        None, description="Language of the e-mail; empty: the authority's.")
+    frequency: Literal["weekly", "monthly"] = "weekly"
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                     "sunday"] = Field(
+        "monday", description="Day it is sent (a monthly digest: the first such day of the "
+        "month), in the authority's time zone.")
+    hour: int = Field(8, ge=0, le=23, description="Hour it is sent, authority's time zone.")
+    department: str | None = Field(None, max_length=200,
+                                   description="Only this department's feedback (its name).")
+    site: str | None = Field(None, max_length=200,
+                             description="Only this site's feedback (its name).")
+
+
+class DigestSubscriptionOut(BaseModel):
+    id: int
+    email: str
+    language: str
+    frequency: str
+    weekday: str
+    hour: int
+    department_id: int | None
+    site_id: int | None
+    created_at: datetime
+    unsubscribed_at: datetime | None
+    last_period: str | None = Field(description="Period of the latest digest, e.g. 2026-W47.")
+    last_status: str | None = Field(
+        description="claimed, sending, sent, retry (deferred by the mail server) or failed.")
+    last_error: str | None = Field(description="Why the latest digest was not sent, if so.")

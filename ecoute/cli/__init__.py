@@ -14,6 +14,7 @@ import typer.main
 
 from ecoute.cli._common import err, state
 from ecoute.cli.database import db_app
+from ecoute.cli.digest import digest_app
 from ecoute.cli.file_import import import_cmd
 from ecoute.cli.keys import keys_app
 from ecoute.cli.models import classify_cmd, evaluate_cmd, train_cmd
@@ -45,6 +46,7 @@ app.add_typer(keys_app, name="keys")
 app.command("import")(import_cmd)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(digest_app, name="digest")
 
 
 @app.callback()

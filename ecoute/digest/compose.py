@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -171,7 +172,7 @@ def _scope_name(session: Session, spec: DigestSpec) -> str | None:
 def compose(session: Session, settings: Settings, spec: DigestSpec, period: Period) -> Digest:
     authority = spec.authority
     zone = ZoneInfo(authority.timezone)
-    scope = {"department_id": spec.department_id, "site_id": spec.site_id}
+    scope: dict[str, Any] = {"department_id": spec.department_id, "site_id": spec.site_id}
     min_n = settings.min_sample_size
     before = previous(period)
     oldest = before

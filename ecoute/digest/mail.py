@@ -41,6 +41,7 @@ def build_message(rendered: Rendered, *, sender: str, recipient: str, message_id
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     html = message.get_payload()[1]  # type: ignore[index]
+    assert isinstance(html, EmailMessage)
     for chart in rendered.charts:
         html.add_related(chart.png, maintype="image", subtype="png",
                          cid=f"<{content_id(chart)}>", filename=f"{chart.name}.png",

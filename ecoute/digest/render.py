@@ -109,11 +109,14 @@ def source_line(note: SourceNote, w: dict[str, str], digest: Digest) -> str:
 
 
 def unsubscribe_page(*, locale: str, authority: str, email: str, frequency: str, done: bool,
-                     action: str) -> str:
+                     action: str, message: str | None = None) -> str:
+    """The page of an unsubscribe link: a confirmation button, what was done, or ``message``
+    (a link that is not valid)."""
     w = words(locale)
     values = {"authority": authority, "email": email,
               "frequency": w[f"frequency_{frequency}"]}
     return environment().get_template("unsubscribe.html").render(
         lang=locale, title=w["unsubscribe_title"], done=done, action=action,
-        message=w["unsubscribe_done" if done else "unsubscribe_confirm"].format(**values),
+        message=message or w["unsubscribe_done" if done else "unsubscribe_confirm"].format(
+            **values),
         button=w["unsubscribe_button"])

@@ -147,11 +147,14 @@ def preview_period(spec: DigestSpec, period: str | None, now: datetime | None = 
     return last_complete(spec.frequency, today)
 
 
-def preview(session: Session, settings: Settings, spec: DigestSpec, period: Period) -> Rendered:
-    """The digest as its recipient would read it, charts inlined (a standalone HTML page)."""
+def preview(session: Session, settings: Settings, spec: DigestSpec, period: Period, *,
+            unsubscribe_link: bool = True) -> Rendered:
+    """The digest as its recipient would read it, charts inlined (a standalone HTML page);
+    with ``unsubscribe_link``, the subscription's own link (which ends it: not for readers of
+    the API)."""
     digest = compose(session, settings, spec, period)
     link = None
-    if spec.subscription_id is not None:
+    if spec.subscription_id is not None and unsubscribe_link:
         link = unsubscribe_url(settings.public_base_url,
                                digests.get_subscription(session, spec.subscription_id),
                                signing_key(settings))

@@ -162,6 +162,19 @@ def retention_purge_job(ctx: JobContext) -> tuple[int, RetentionReport]:
     return runs, kept
 
 
+@register_periodic("digest-send", lambda s: CronTrigger(minute=1, timezone="UTC"))
+def digest_send_job(ctx: JobContext) -> object:
+    """Every hour: the digest e-mails that became due (each sent once, see ecoute.digest.send)."""
+    # Deferred: matplotlib and the mail code load only in the process that leads.
+    from ecoute.digest.send import send_due
+
+    report = send_due(ctx.factory, ctx.settings)
+    if report.total:
+        log.info("digests: %d sent, %d deferred, %d failed", len(report.sent),
+                 len(report.deferred), len(report.failed))
+    return report
+
+
 class LeaderLock:
     """Leadership among schedulers sharing a database: a session-level advisory lock on
     PostgreSQL; on a SQLite file, an exclusive ``flock`` on ``<database>.scheduler.lock``

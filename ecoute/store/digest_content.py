@@ -119,8 +119,9 @@ def source_activity(
     if site_id is not None:
         query = query.where(or_(Source.site_id == site_id, Source.site_id.is_(None)))
     return [
-        SourceActivity(s.id, s.name, s.kind, *counts.get(s.id, (0, 0)), s.last_success_at,
-                       s.last_error, s.consecutive_failures)
+        SourceActivity(s.id, s.name, s.kind, counts.get(s.id, (0, 0))[0],
+                       counts.get(s.id, (0, 0))[1], s.last_success_at, s.last_error,
+                       s.consecutive_failures)
         for s in session.scalars(query)
     ]
 
