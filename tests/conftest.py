@@ -20,6 +20,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 pytest_plugins = [
     "tests.helpers.tiny_model", "tests.helpers.servers", "tests.helpers.recording_server",
+    "tests.helpers.smtp_server",
 ]
 
 
