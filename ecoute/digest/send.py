@@ -43,7 +43,7 @@ from ecoute.digest.render import render
 from ecoute.digest.tokens import signing_key, unsubscribe_url
 from ecoute.errors import MailError
 from ecoute.store import digests
-from ecoute.store.db import session_scope
+from ecoute.store.db import make_writer_factory, session_scope
 from ecoute.store.models import DigestStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,13 @@ def claim_due(session: Session, now: datetime, claimant: str,
     return claimed
 
 
+def writer_of(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions that take SQLite's write lock when they begin: claims read then write, and
+    two senders reading the same snapshot would otherwise fail at once instead of waiting."""
+    bind = factory.kw.get("bind")
+    return make_writer_factory(bind) if bind is not None else factory
+
+
 def send_due(
     factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None,
     transport: Transport | None = None, authority_id: int | None = None,
@@ -97,29 +104,36 @@ def send_due(
     claimant = claimant or sender_name()
     transport = transport or SmtpTransport(settings)
     sender_address(settings)  # a wrong sender fails here, before anything is claimed
-    with session_scope(factory) as session:
+    writer = writer_of(factory)
+    with session_scope(writer) as session:
         ids = claim_due(session, now, claimant, authority_id)
-    with session_scope(factory) as session:
+    with session_scope(writer) as session:
         ids += [row.id for row in digests.retake_stale(
             session, claimant, now, settings.digest_claim_seconds, authority_id)]
     report = SendReport()
     for log_id in ids:
-        deliver(factory, settings, log_id, claimant, transport, report, now=now, sleep=sleep)
+        deliver(factory, writer, settings, log_id, claimant, transport, report, now=now,
+                sleep=sleep)
     return report
 
 
-def deliver(factory: sessionmaker[Session], settings: Settings, log_id: int, claimant: str,
-            transport: Transport, report: SendReport, *, now: datetime,
-            sleep: Callable[[float], None] = time.sleep) -> None:
-    """Compose and send one claimed digest, recording how it went."""
+def deliver(factory: sessionmaker[Session], writer: sessionmaker[Session], settings: Settings,
+            log_id: int, claimant: str, transport: Transport, report: SendReport, *,
+            now: datetime, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Compose and send one claimed digest (reading with ``factory``), recording how it went
+    (writing with ``writer``)."""
     key = signing_key(settings)
     with session_scope(factory) as session:
         row = digests.get_log(session, log_id)
         subscription = digests.get_subscription(session, row.subscription_id)
         label = f"{subscription.email} {row.period}"
-        if subscription.unsubscribed_at is not None:
+        ended = subscription.unsubscribed_at is not None
+    if ended:
+        with session_scope(writer) as session:
             digests.drop_claim(session, log_id)
-            return
+        return
+    with session_scope(factory) as session:
+        subscription = digests.get_subscription(session, row.subscription_id)
         digest = compose(session, settings, DigestSpec.of(subscription),
                          parse_period(row.period))
         link = unsubscribe_url(settings.public_base_url, subscription, key)
@@ -134,14 +148,14 @@ def deliver(factory: sessionmaker[Session], settings: Settings, log_id: int, cla
     for attempt in range(settings.smtp_retries + 1):
         try:
             with transport.connect() as connection:
-                with session_scope(factory) as session:
+                with session_scope(writer) as session:
                     if not digests.start_sending(session, log_id, claimant):
                         log.info("digest %s was taken by another sender", label)
                         return
                 connection.send(message)
         except MailError as exc:
             last_try = exc.permanent or attempt == settings.smtp_retries
-            with session_scope(factory) as session:
+            with session_scope(writer) as session:
                 tries = digests.attempts(session, log_id) + 1
                 if exc.permanent or (last_try and tries >= settings.digest_max_attempts):
                     digests.note_failure(session, log_id, DigestStatus.FAILED, str(exc))
@@ -160,7 +174,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, log_id: int, cla
                                      claimed_at=utcnow())
             sleep(wait * 2 ** attempt)
             continue
-        with session_scope(factory) as session:
+        with session_scope(writer) as session:
             digests.mark_sent(session, log_id, str(message["Message-ID"]))
         report.sent.append(label)
         log.info("digest %s sent", label)

@@ -57,7 +57,8 @@ def smtp_server() -> Iterator[SmtpServer]:
             data.login.decode()) == data.password.decode()
         if ok:
             state.logged_in.append(data.login.decode())
-        return AuthResult(success=ok)
+        # handled=False: the server answers 535 itself.
+        return AuthResult(success=ok, handled=ok, auth_data=data)
 
     state.port = _free_port()
     controller = Controller(_Handler(state), hostname="127.0.0.1", port=state.port,
