@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ecoute.digest.compose import Digest
 from ecoute.digest.wording import channel_label, determinant_labels, words
@@ -55,9 +56,10 @@ def determinant_chart(digest: Digest, labels: dict[str, str]) -> Chart | None:
     ax = figure.add_subplot()
     names = [labels[f.determinant] for f in lines][::-1]
     shares = [(f.share or 0) * 100 for f in lines][::-1]
-    lows = [s - (f.interval.low * 100 if f.interval else s) for s, f in
+    # Clamped: at a share of 0 or 1 the Wilson bound and the share differ by rounding only.
+    lows = [max(0.0, s - (f.interval.low * 100 if f.interval else s)) for s, f in
             zip(shares, lines[::-1], strict=True)]
-    highs = [(f.interval.high * 100 if f.interval else s) - s for s, f in
+    highs = [max(0.0, (f.interval.high * 100 if f.interval else s) - s) for s, f in
              zip(shares, lines[::-1], strict=True)]
     ax.barh(names, shares, color=_LIGHT, edgecolor=_BLUE, height=0.6)
     ax.errorbar(shares, names, xerr=[lows, highs], fmt="none", ecolor=_DARK, capsize=3,
@@ -97,6 +99,7 @@ def volume_chart(digest: Digest) -> Chart | None:
     ax.barh([p - 0.2 for p in positions], [v.previous_items for v in volumes][::-1],
             height=0.4, color=_GREY, label=w["previous"])
     ax.set_yticks(positions, names)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.tick_params(labelsize=9)
     ax.spines[["top", "right"]].set_visible(False)

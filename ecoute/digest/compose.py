@@ -140,21 +140,24 @@ def _cut(text: str) -> str:
     return text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
 
 
-def pick_quotes(mentions: list[Mention]) -> list[Mention]:
+def pick_quotes(mentions: list[Mention], quoted_items: set[int]) -> list[Mention]:
     """Up to MAX_QUOTES of the most confident mentions, one per source first (so that one
-    loud source does not speak for all), then others to reach MIN_QUOTES; no text twice."""
+    loud source does not speak for all), then others to reach MIN_QUOTES; no text twice and
+    no item already quoted in ``quoted_items`` (which it extends)."""
     picked: list[Mention] = []
     seen_sources: set[int] = set()
     seen_texts: set[str] = set()
     for first_pass in (True, False):
         for m in mentions:
             text = _cut(m.text)
-            if len(picked) >= (MAX_QUOTES if first_pass else MIN_QUOTES) or text in seen_texts:
+            if len(picked) >= (MAX_QUOTES if first_pass else MIN_QUOTES) or text in seen_texts \
+                    or m.item_id in quoted_items:
                 continue
             if first_pass and m.source_id in seen_sources:
                 continue
             seen_sources.add(m.source_id)
             seen_texts.add(text)
+            quoted_items.add(m.item_id)
             picked.append(Mention(m.item_id, text, m.source, m.source_id, m.channel,
                                   m.published_at, m.confidence, m.url))
     return picked
@@ -194,12 +197,14 @@ def compose(session: Session, settings: Settings, spec: DigestSpec, period: Peri
 
     since, until = period.utc_bounds(zone)
     quotes = []
+    quoted: set[int] = set()
     for determinant, polarity in notable(figures):
         found = representative_mentions(
             session, authority.id, since, until, determinant=determinant, polarity=polarity,
             min_confidence=settings.digest_verbatim_confidence, **scope)
-        if found:
-            quotes.append(Quotes(determinant, polarity, pick_quotes(found)))
+        picked = pick_quotes(found, quoted)
+        if picked:
+            quotes.append(Quotes(determinant, polarity, picked))
 
     baseline_since, _ = oldest.utc_bounds(zone)
     notes = []

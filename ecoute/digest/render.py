@@ -78,6 +78,7 @@ def render(digest: Digest, charts: list[Chart], *, unsubscribe_url: str | None,
     ]
     month = f"{MONTHS[locale if locale in MONTHS else 'en'][digest.period.start.month - 1]} " \
         f"{digest.period.start.year}"
+    month = month[0].upper() + month[1:]
     context = {
         "d": digest, "w": w, "labels": labels, "images": images,
         "channel": lambda c: channel_label(c, locale),

@@ -140,6 +140,8 @@ def test_a_department_digest_counts_only_its_feedback(
     courtesy = {f.determinant: f for f in digest.figures}["courtesy"]
     assert (courtesy.n, courtesy.share) == (30, 1.0)
     assert digest.scope == "Médiathèque" and "department_id=" in digest.dashboard_url
+    # A share of exactly 1 draws its interval too (the bound equals the share, rounded).
+    assert [c.name for c in charts(digest)] == ["determinants", "volume"]
 
 
 def test_english_digest(seeded: None, factory: sessionmaker[Session],
