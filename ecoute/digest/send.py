@@ -23,6 +23,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -117,12 +118,50 @@ def send_due(
     return report
 
 
+def _message(factory: sessionmaker[Session], settings: Settings, log_id: int,
+             now: datetime) -> EmailMessage:
+    with session_scope(factory) as session:
+        row = digests.get_log(session, log_id)
+        subscription = digests.get_subscription(session, row.subscription_id)
+        digest = compose(session, settings, DigestSpec.of(subscription),
+                         parse_period(row.period))
+        link = unsubscribe_url(settings.public_base_url, subscription, signing_key(settings))
+        sender = sender_address(settings)
+        return build_message(
+            render(digest, charts(digest), unsubscribe_url=link,
+                   lexicon=settings.determinants_file),
+            sender=sender, recipient=subscription.email,
+            message_id=message_id(subscription.id, row.period, sender),
+            unsubscribe_url=link, date=now)
+
+
+def _failed(writer: sessionmaker[Session], settings: Settings, log_id: int, label: str,
+            error: str, *, permanent: bool, last_try: bool, now: datetime,
+            report: SendReport) -> None:
+    """Record a failed try: for good, for a later run, or (not the last try) ours again,
+    so that a crash while waiting leaves a claim that others take over."""
+    with session_scope(writer) as session:
+        tries = digests.attempts(session, log_id) + 1
+        if permanent or (last_try and tries >= settings.digest_max_attempts):
+            digests.note_failure(session, log_id, DigestStatus.FAILED, error)
+            report.failed.append(f"{label}: {error}")
+            log.error("digest %s not sent: %s", label, error)
+        elif last_try:
+            later = now + timedelta(seconds=max(60.0, settings.smtp_backoff_seconds * 2 ** tries))
+            digests.note_failure(session, log_id, DigestStatus.RETRY, error,
+                                 next_attempt_at=later)
+            report.deferred.append(f"{label}: {error}")
+            log.warning("digest %s deferred until %s: %s", label, later, error)
+        else:
+            digests.note_failure(session, log_id, DigestStatus.CLAIMED, error,
+                                 claimed_at=utcnow())
+
+
 def deliver(factory: sessionmaker[Session], writer: sessionmaker[Session], settings: Settings,
             log_id: int, claimant: str, transport: Transport, report: SendReport, *,
             now: datetime, sleep: Callable[[float], None] = time.sleep) -> None:
     """Compose and send one claimed digest (reading with ``factory``), recording how it went
     (writing with ``writer``)."""
-    key = signing_key(settings)
     with session_scope(factory) as session:
         row = digests.get_log(session, log_id)
         subscription = digests.get_subscription(session, row.subscription_id)
@@ -132,19 +171,13 @@ def deliver(factory: sessionmaker[Session], writer: sessionmaker[Session], setti
         with session_scope(writer) as session:
             digests.drop_claim(session, log_id)
         return
-    with session_scope(factory) as session:
-        subscription = digests.get_subscription(session, row.subscription_id)
-        digest = compose(session, settings, DigestSpec.of(subscription),
-                         parse_period(row.period))
-        link = unsubscribe_url(settings.public_base_url, subscription, key)
-        sender = sender_address(settings)
-        message = build_message(
-            render(digest, charts(digest), unsubscribe_url=link,
-                   lexicon=settings.determinants_file),
-            sender=sender, recipient=subscription.email,
-            message_id=message_id(subscription.id, row.period, sender),
-            unsubscribe_url=link, date=now)
-    wait = settings.smtp_backoff_seconds
+    try:
+        message = _message(factory, settings, log_id, now)
+    except Exception as exc:  # a digest that cannot be composed must not stop the others
+        log.exception("digest %s could not be composed", label)
+        _failed(writer, settings, log_id, label, f"could not be composed: {exc!r}",
+                permanent=False, last_try=True, now=now, report=report)
+        return
     for attempt in range(settings.smtp_retries + 1):
         try:
             with transport.connect() as connection:
@@ -155,24 +188,11 @@ def deliver(factory: sessionmaker[Session], writer: sessionmaker[Session], setti
                 connection.send(message)
         except MailError as exc:
             last_try = exc.permanent or attempt == settings.smtp_retries
-            with session_scope(writer) as session:
-                tries = digests.attempts(session, log_id) + 1
-                if exc.permanent or (last_try and tries >= settings.digest_max_attempts):
-                    digests.note_failure(session, log_id, DigestStatus.FAILED, str(exc))
-                    report.failed.append(f"{label}: {exc}")
-                    log.error("digest %s not sent: %s", label, exc)
-                    return
-                if last_try:
-                    later = now + timedelta(seconds=max(60.0, wait * 2 ** tries))
-                    digests.note_failure(session, log_id, DigestStatus.RETRY, str(exc),
-                                         next_attempt_at=later)
-                    report.deferred.append(f"{label}: {exc}")
-                    log.warning("digest %s deferred until %s: %s", label, later, exc)
-                    return
-                # Ours again, so that a crash while waiting leaves a claim others take over.
-                digests.note_failure(session, log_id, DigestStatus.CLAIMED, str(exc),
-                                     claimed_at=utcnow())
-            sleep(wait * 2 ** attempt)
+            _failed(writer, settings, log_id, label, str(exc), permanent=exc.permanent,
+                    last_try=last_try, now=now, report=report)
+            if last_try:
+                return
+            sleep(settings.smtp_backoff_seconds * 2 ** attempt)
             continue
         with session_scope(writer) as session:
             digests.mark_sent(session, log_id, str(message["Message-ID"]))

@@ -270,3 +270,24 @@ def test_the_password_comes_from_a_secret_file(
     good = wrong.model_copy(update={"smtp_password_file": secret})
     assert send_due(factory, good, now=DUE).sent == ["second@valmont.example 2026-W47"]
     assert smtp_server.logged_in == ["ecoute"]
+
+
+def test_a_digest_that_cannot_be_composed_is_deferred_and_the_others_go(
+        subscribed: int, factory: sessionmaker[Session], mail_settings: Settings,
+        smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecoute.digest import send
+
+    other = _subscriber(factory, "second@valmont.example", locale="en")
+    real = send.compose
+
+    def compose_or_fail(session, settings, spec, period):  # type: ignore[no-untyped-def]
+        if spec.subscription_id == subscribed:
+            raise RuntimeError("a bug")
+        return real(session, settings, spec, period)
+
+    monkeypatch.setattr(send, "compose", compose_or_fail)
+    report = send_due(factory, mail_settings, now=DUE)
+    assert report.sent == ["second@valmont.example 2026-W47"]
+    assert len(report.deferred) == 1 and "a bug" in report.deferred[0]
+    assert {log.subscription_id: log.status for log in _logs(factory)} == {
+        subscribed: "retry", other: "sent"}
