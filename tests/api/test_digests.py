@@ -27,7 +27,8 @@ def _client(engine: Engine, settings: Settings, tmp_path: Path) -> TestClient:
 
 
 def test_admins_manage_their_authority_s_subscriptions(
-        engine: Engine, settings: Settings, tmp_path: Path, keys: dict[str, str]) -> None:
+        engine: Engine, settings: Settings, tmp_path: Path,
+        keys: dict[str, str]) -> None:  # noqa: F811 (the fixture imported above)
     client = _client(engine, settings, tmp_path)
     body = {"email": "dgs@valmont.example", "language": "en", "weekday": "friday", "hour": 17}
     created = client.post(SUBSCRIPTIONS, json=body, headers=_auth(keys["admin"]))
@@ -61,7 +62,8 @@ def test_admins_manage_their_authority_s_subscriptions(
 
 
 def test_preview_for_readers_without_the_unsubscribe_link(
-        engine: Engine, settings: Settings, tmp_path: Path, keys: dict[str, str],
+        engine: Engine, settings: Settings, tmp_path: Path,
+        keys: dict[str, str],  # noqa: F811 (the fixture imported above)
         factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as session:
         owner = authority(session)

@@ -91,7 +91,8 @@ def end_digest_subscription(
     return _view(views[subscription.id])
 
 
-@router.get("/digests/preview", response_class=HTMLResponse,
+# ``Response``, not HTMLResponse: the error answers stay documented as JSON.
+@router.get("/digests/preview", response_class=Response,
             responses={200: {"content": {"text/html": {}, "text/plain": {}},
                              "description": "The digest as its recipient would read it"},
                        **error_responses(404)})
