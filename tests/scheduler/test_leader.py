@@ -21,6 +21,7 @@ from ecoute.config.settings import Settings
 from ecoute.scheduler.leader import Scheduler
 from ecoute.store.db import session_scope
 from ecoute.store.models import SchedulerJob, Source
+from tests.helpers.smtp_server import SmtpServer
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -157,3 +158,26 @@ def test_one_scheduler_leads_per_sqlite_file(
         assert Path(f"{sqlite_engine.url.database}.scheduler.lock").is_file()
         leader.lock.release()  # what the kernel does when the leader's process dies
         _wait(follower.leading.is_set, 20)
+
+
+def test_the_leader_sends_due_digests_every_hour(
+        factory: sessionmaker[Session], settings: Settings, smtp_server: SmtpServer) -> None:
+    """The hourly job sends what is due now, once: a weekly digest due today at midnight."""
+    from zoneinfo import ZoneInfo
+
+    from ecoute.digest.subscriptions import subscribe
+    from ecoute.store.authorities import ensure_authority
+
+    job = scheduler_mod.PERIODIC["digest-send"]
+    assert job.trigger(settings).fields[6].expressions[0].first == 1  # minute 1 of every hour
+    with session_scope(factory) as session:
+        owner = ensure_authority(session, "valmont", timezone="Europe/Paris")
+        today = datetime.now(ZoneInfo("Europe/Paris")).weekday()
+        sub = subscribe(session, owner, email="dgs@valmont.example", weekday=today, hour=0)
+        sub.created_at = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    mail = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port,
+                                       "smtp_security": "none"})
+    ctx = scheduler_mod.JobContext(factory, mail)
+    assert len(job.func(ctx).sent) == 1  # type: ignore[attr-defined]
+    assert job.func(ctx).total == 0  # type: ignore[attr-defined]
+    assert len(smtp_server.messages) == 1
