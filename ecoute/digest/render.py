@@ -42,7 +42,8 @@ def percent(value: float | None) -> str:
 
 def day(value: date, locale: str) -> str:
     if locale == "fr":
-        return f"{value.day} {MONTHS['fr'][value.month - 1]} {value.year}"
+        number = "1er" if value.day == 1 else str(value.day)
+        return f"{number} {MONTHS['fr'][value.month - 1]} {value.year}"
     return f"{value.day} {MONTHS['en'][value.month - 1]} {value.year}"
 
 

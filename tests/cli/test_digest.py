@@ -32,7 +32,7 @@ def test_subscribe_list_preview_unsubscribe(cli: CliRunner, tmp_path: Path) -> N
     text, _ = run(cli, "digest", "preview", "--period", "2026-11", "--frequency", "monthly",
                   "--text")
     assert "pas assez de données" in text
-    assert "Novembre 2026 (du 1 novembre 2026 au 30 novembre 2026)" in text
+    assert "Novembre 2026 (du 1er novembre 2026 au 30 novembre 2026)" in text
     _, wrong = run(cli, "digest", "preview", "--period", "2026-W99", ok=False)
     assert wrong is not None and "2026-W47" in str(wrong)
 
