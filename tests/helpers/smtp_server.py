@@ -3,6 +3,7 @@ standard ``email`` package, and can be told to defer (4xx) or refuse (5xx) messa
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,11 @@ def smtp_server() -> Iterator[SmtpServer]:
         # handled=False: the server answers 535 itself.
         return AuthResult(success=ok, handled=ok, auth_data=data)
 
+    # aiosmtpd narrates each connection (and a client closing without QUIT, as a refused
+    # STARTTLS does) from its own thread, possibly after pytest closed the test's log capture.
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.CRITICAL)
     state.port = _free_port()
     controller = Controller(_Handler(state), hostname="127.0.0.1", port=state.port,
                             authenticator=authenticate, auth_require_tls=False)
@@ -68,3 +74,4 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield state
     finally:
         controller.stop()
+        server_log.setLevel(level)
