@@ -332,6 +332,11 @@ class Settings(BaseSettings):
         description="`starttls` (upgrade the connection, refused if the server cannot), `ssl` "
         "(TLS from the first byte) or `none` (a relay on the same machine only).",
     )
+    smtp_ca_file: Path | None = Field(
+        None,
+        description="PEM file of the certificate authorities that may sign the mail server's "
+        "certificate (an internal authority); empty: the system's.",
+    )
     smtp_username: str | None = Field(
         None, description="User name for the mail server; empty: no authentication."
     )

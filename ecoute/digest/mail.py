@@ -96,6 +96,15 @@ def _classify(exc: Exception, host: str) -> MailError:
                      hint="check ECOUTE_SMTP_HOST and ECOUTE_SMTP_PORT, and that it is up")
 
 
+def _tls_context(settings: Settings) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=settings.smtp_ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot read the certificate authorities of the mail server from "
+                          f"{settings.smtp_ca_file}: {exc}",
+                          hint="fix ECOUTE_SMTP_CA_FILE (a PEM file) or empty it") from exc
+
+
 class Connection:
     def __init__(self, smtp: smtplib.SMTP, host: str) -> None:
         self.smtp = smtp
@@ -120,7 +129,7 @@ class SmtpTransport:
     def connect(self) -> Iterator[Connection]:
         s = self.settings
         port = s.smtp_port or DEFAULT_PORTS[s.smtp_security]
-        context = ssl.create_default_context()
+        context = _tls_context(s)
         smtp: smtplib.SMTP | None = None
         try:
             if s.smtp_security == "ssl":

@@ -88,6 +88,7 @@ def test_a_due_digest_arrives_once_with_both_parts_and_inline_charts(
     assert len(smtp_server.messages) == 1
     message = smtp_server.messages[0]
     assert smtp_server.recipients == [["dgs@valmont.example"]]
+    assert smtp_server.encrypted == [False]  # smtp_security = none
     assert message["To"] == "dgs@valmont.example"
     assert message["From"].addresses[0].addr_spec == "ecoute@valmont.example"
     assert message["Subject"] == "Valmont : ce que disent les usagers, semaine du 16 novembre 2026"
@@ -291,3 +292,32 @@ def test_a_digest_that_cannot_be_composed_is_deferred_and_the_others_go(
     assert len(report.deferred) == 1 and "a bug" in report.deferred[0]
     assert {log.subscription_id: log.status for log in _logs(factory)} == {
         subscribed: "retry", other: "sent"}
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_the_server_s_authority_and_refused_without_it(
+        security: str, subscribed: int, factory: sessionmaker[Session],
+        mail_settings: Settings, tmp_path: Path) -> None:
+    from tests.helpers.smtp_server import running_smtp
+
+    with running_smtp(security, tmp_path) as server:
+        tls = mail_settings.model_copy(update={"smtp_port": server.port,
+                                               "smtp_security": security})
+        refused = send_due(factory, tls, now=DUE)
+        assert len(refused.failed) == 1 and "certificate" in refused.failed[0]
+        assert "ECOUTE_SMTP_HOST" in refused.failed[0] and server.messages == []
+        _subscriber(factory, "second@valmont.example")
+        trusted = tls.model_copy(update={"smtp_ca_file": server.ca_file})
+        assert send_due(factory, trusted, now=DUE).sent == ["second@valmont.example 2026-W47"]
+        assert server.encrypted == [True]
+
+
+def test_an_unreadable_authority_file_is_a_configuration_error(
+        subscribed: int, factory: sessionmaker[Session], mail_settings: Settings,
+        tmp_path: Path) -> None:
+    from ecoute.errors import ConfigError
+
+    broken = mail_settings.model_copy(update={"smtp_ca_file": tmp_path / "missing.pem"})
+    with pytest.raises(ConfigError) as caught:
+        send_due(factory, broken, now=DUE)
+    assert "ECOUTE_SMTP_CA_FILE" in str(caught.value)

@@ -1,14 +1,22 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives, parsed by the
-standard ``email`` package, and can be told to defer (4xx) or refuse (5xx) messages."""
+standard ``email`` package, and can be told to defer (4xx) or refuse (5xx) messages; plain,
+or with TLS (STARTTLS or from the first byte) on a certificate made by ``openssl`` for the
+test (Debian package ``openssl``, which CI installs)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +34,10 @@ class SmtpServer:
     #: user → password accepted by AUTH; empty: any login accepted (none asked for).
     logins: dict[str, str] = field(default_factory=dict)
     logged_in: list[str] = field(default_factory=list)
+    #: Whether each accepted message came over TLS.
+    encrypted: list[bool] = field(default_factory=list)
+    #: The certificate authority that signed the server's certificate (TLS servers).
+    ca_file: Path | None = None
 
 
 class _Handler:
@@ -38,6 +50,8 @@ class _Handler:
         self.state.messages.append(
             message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         self.state.recipients.append(list(envelope.rcpt_tos))
+        self.state.encrypted.append(
+            server.transport.get_extra_info("ssl_object") is not None)
         return "250 2.0.0 OK"
 
 
@@ -47,9 +61,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A plain (no TLS) SMTP server on a free port of 127.0.0.1, with optional AUTH."""
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        reason = "openssl is not installed (Debian: apt-get install openssl)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must install it")
+        pytest.skip(reason)
+    cert, key = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+@contextmanager
+def running_smtp(tls: str | None = None, folder: Path | None = None) -> Iterator[SmtpServer]:
+    """``tls``: None (plain), ``starttls`` (offered and required) or ``ssl`` (from the first
+    byte); a TLS server's certificate goes in ``folder``."""
     state = SmtpServer()
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
@@ -61,6 +90,15 @@ def smtp_server() -> Iterator[SmtpServer]:
         # handled=False: the server answers 535 itself.
         return AuthResult(success=ok, handled=ok, auth_data=data)
 
+    options: dict[str, Any] = {}
+    if tls is not None:
+        assert folder is not None
+        cert, key = _certificate(folder)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        state.ca_file = cert  # self-signed: its own authority
+        options = ({"ssl_context": context} if tls == "ssl"
+                   else {"tls_context": context, "require_starttls": True})
     # aiosmtpd narrates each connection (and a client closing without QUIT, as a refused
     # STARTTLS does) from its own thread, possibly after pytest closed the test's log capture.
     server_log = logging.getLogger("mail.log")
@@ -68,10 +106,17 @@ def smtp_server() -> Iterator[SmtpServer]:
     server_log.setLevel(logging.CRITICAL)
     state.port = _free_port()
     controller = Controller(_Handler(state), hostname="127.0.0.1", port=state.port,
-                            authenticator=authenticate, auth_require_tls=False)
+                            authenticator=authenticate, auth_require_tls=False, **options)
     controller.start()
     try:
         yield state
     finally:
         controller.stop()
         server_log.setLevel(level)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A plain (no TLS) SMTP server on a free port of 127.0.0.1, with optional AUTH."""
+    with running_smtp() as state:
+        yield state
