@@ -73,3 +73,11 @@ def test_configured_redaction_patterns_must_be_re2() -> None:
         Settings(redact_patterns={"CLIENT": r"(a+)\1"})  # a backreference can backtrack
     with pytest.raises(ValidationError, match="not a usable placeholder name"):
         Settings(redact_patterns={"PHONE": r"x"})
+
+
+def test_shown_settings_hide_the_mail_secrets() -> None:
+    shown = Settings(digest_secret="unsubscribe-links-key", smtp_password="mail pass",
+                     database_url="postgresql+psycopg://ecoute:db-pass@db/ecoute").shown()
+    assert (shown["digest_secret"], shown["smtp_password"]) == ("(hidden)", "(hidden)")
+    assert "db-pass" not in str(shown) and "mail pass" not in str(shown)
+    assert Settings().shown()["smtp_password"] is None  # nothing to hide
