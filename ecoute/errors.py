@@ -14,15 +14,17 @@ ever deal with this tree::
     │   ├── AuthorityNotFound
     │   ├── SourceNotFound
     │   ├── ItemNotFound
-    │   └── QuarantineNotFound
+    │   ├── QuarantineNotFound
+    │   └── UserNotFound
     ├── Conflict                     the request clashes with what is stored
     │   ├── SourceExists
+    │   ├── UserExists
     │   ├── SourceRemoved            a source removed with its items kept cannot change
     │   └── NotRetryable             a quarantined entry its collector cannot read again alone
     ├── InvalidRequest               a query parameter or body the API cannot use
     │   └── PayloadTooLarge          a request body or upload over its size limit
-    ├── Unauthorized                 no API key, or an unknown or revoked one
-    ├── Forbidden                    the key's role or authority does not allow this
+    ├── Unauthorized                 no API key or session, an unknown or revoked one, a wrong password
+    ├── Forbidden                    the key's or user's role or authority does not allow this
     ├── CollectError                 a whole source could not be read
     │   ├── FetchError               network or HTTP failure
     │   │   ├── BlockedURL           refused by the SSRF guard
@@ -104,11 +106,19 @@ class QuarantineNotFound(NotFound):
     pass
 
 
+class UserNotFound(NotFound):
+    pass
+
+
 class Conflict(EcouteError):
     http_status = 409
 
 
 class SourceExists(Conflict):
+    pass
+
+
+class UserExists(Conflict):
     pass
 
 

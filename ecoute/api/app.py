@@ -23,6 +23,7 @@ from ecoute.api.errors import install_error_handlers
 from ecoute.api.prometheus import metrics_registry
 from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
+from ecoute.api.web import install_dashboard
 from ecoute.api.routers import (
     digests,
     health,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)
     _add_docs(app)
+    install_dashboard(app)
     warning = open_read_warning(settings)
     if warning:
         log.warning(warning)

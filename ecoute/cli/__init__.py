@@ -23,6 +23,7 @@ from ecoute.cli.processes import demo_cmd, run_cmd, serve_cmd, worker_cmd
 from ecoute.cli.quarantine import quarantine_app
 from ecoute.cli.reference import collectors_cmd, settings_cmd
 from ecoute.cli.sources import sources_app
+from ecoute.cli.users import users_app
 from ecoute.config.settings import get_settings
 from ecoute.errors import EcouteError
 
@@ -43,6 +44,7 @@ app.command("demo")(demo_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.command("train")(train_cmd)
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.command("import")(import_cmd)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(quarantine_app, name="quarantine")

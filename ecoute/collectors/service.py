@@ -120,7 +120,8 @@ def change_source(
         merged = {k: v for k, v in merged.items() if v is not None}
         validated = validate_options(source.kind, merged)
         check_locations(source.kind, validated)
-        stored = validated.model_dump(mode="json", exclude_unset=True)
+        # Secrets as they are, not masked: the collector reads them from the store.
+        stored = stored_options(validated)
         if stored != source.options:
             source.options = stored
             # The validators of a conditional GET belong to the address they came from.

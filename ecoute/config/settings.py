@@ -185,6 +185,12 @@ class Settings(BaseSettings):
         "key. Empty: yes when `env = dev` (demo, local use), no when `env = prod`. Writing "
         "always needs a key.",
     )
+    web_session_hours: float = Field(
+        12.0, gt=0, le=24 * 90,
+        description="How long a dashboard sign-in lasts; then the person signs in again. The "
+        "session cookie is HttpOnly, SameSite=Lax, and Secure unless `env = dev` (serve the "
+        "dashboard over HTTPS in production).",
+    )
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where uploaded files and pushed items waiting to be stored are kept "

@@ -64,3 +64,13 @@ def ensure_department(session: Session, authority_id: int, name: str) -> Departm
         session.flush()
     session.info["ensured"][("department", authority_id, name)] = department
     return department
+
+
+def list_departments(session: Session, authority_id: int) -> list[Department]:
+    return list(session.scalars(select(Department).where(Department.authority_id == authority_id)
+                                .order_by(Department.name)))
+
+
+def list_sites(session: Session, authority_id: int) -> list[Site]:
+    return list(session.scalars(select(Site).where(Site.authority_id == authority_id)
+                                .order_by(Site.name)))

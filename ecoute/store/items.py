@@ -62,6 +62,11 @@ class ItemFilters:
     polarity: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    site_id: int | None = None
+    department_id: int | None = None
+    lang: str | None = None
+    #: Words the text contains (case-insensitive), as typed.
+    text: str | None = None
 
 
 def _encode_cursor(item: Item) -> str:
@@ -110,6 +115,16 @@ def _filtered(filters: ItemFilters) -> Select[Item]:
         query = query.where(Item.published_at >= filters.since)
     if filters.until:
         query = query.where(Item.published_at < filters.until)
+    if filters.site_id is not None:
+        query = query.where(Item.site_id == filters.site_id)
+    if filters.department_id is not None:
+        query = query.where(Item.department_id == filters.department_id)
+    if filters.lang:
+        query = query.where(Item.lang == filters.lang)
+    if filters.text:
+        # % and _ typed by a person are letters to find, not wildcards.
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Item.text.ilike(f"%{escaped}%", escape="\\"))
     if filters.determinant or filters.polarity:
         tag = select(DeterminantTag.id).where(DeterminantTag.item_id == Item.id)
         if filters.determinant:

@@ -483,3 +483,43 @@ class DigestLog(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    """A person who signs in to the dashboard with a username and a password. Only the
+    password's argon2 hash is stored; roles and the authority scope mean what they mean for
+    an API key (``Role``; no authority: an installation admin)."""
+
+    __tablename__ = "users"  # "user" is a reserved word in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(_enum(Role, 16))
+    authority_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authority.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in dashboard session, opened with a password (``user_id``) or an API key
+    (``api_key_id``). The cookie holds a random token and the store its sha256, so that a
+    copy of the database opens no session; ``csrf_token`` is what the session's forms must
+    send back."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_key.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

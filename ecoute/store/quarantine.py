@@ -69,3 +69,15 @@ def unresolved_ids(session: Session, source_id: int) -> list[int]:
         .where(Quarantine.source_id == source_id, Quarantine.resolved_at.is_(None))
         .order_by(Quarantine.id)
     ))
+
+
+def unresolved_counts(session: Session, source_ids: list[int]) -> dict[int, int]:
+    """Per source, its entries nobody has retried or dismissed yet (all runs)."""
+    if not source_ids:
+        return {}
+    rows = session.execute(
+        select(Quarantine.source_id, func.count())
+        .where(Quarantine.source_id.in_(source_ids), Quarantine.resolved_at.is_(None))
+        .group_by(Quarantine.source_id)
+    ).all()
+    return {int(source_id): int(n) for source_id, n in rows}

@@ -1,0 +1,196 @@
+"""What the dashboard shows, asked of the assessment layer in one place.
+
+Every figure a page draws comes through the functions of this module, which only call
+``ecoute.assessment``: when the assessment layer offers a figure itself (calendar windows,
+series, comparisons), the function here is the one line to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from ecoute.assessment.satisfaction import (
+    DeterminantFigure,
+    SatisfactionReport,
+    Window,
+    parse_window,
+    satisfaction,
+)
+from ecoute.assessment.statistics import two_proportion_p_value
+from ecoute.assessment.volumes import channel_volumes
+from ecoute.errors import InvalidRequest
+from ecoute.store.models import Authority
+
+#: The windows a person can choose; rolling ones end today, calendar ones run from the start
+#: of the current week, month, quarter or year to today.
+WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter", "year")
+DEFAULT_WINDOW = "30d"
+#: A change is marked (with an arrow) only below this p-value of the two-proportion test.
+SIGNIFICANCE = 0.05
+STEPS = {"week": 13, "month": 12}
+
+
+@dataclass(frozen=True)
+class Filters:
+    channel: str | None = None
+    site_id: int | None = None
+    department_id: int | None = None
+
+
+def _calendar_start(spec: str, day: date) -> date:
+    if spec == "week":
+        return day - timedelta(days=day.weekday())
+    if spec == "month":
+        return day.replace(day=1)
+    if spec == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def window_pair(spec: str, today: date) -> tuple[Window, Window]:
+    """The chosen window and the one before it (of the same length, or the whole previous
+    calendar period)."""
+    if spec not in WINDOWS:
+        raise InvalidRequest(f"window {spec!r} is not one the dashboard offers",
+                             hint=f"choose one of {', '.join(WINDOWS)}")
+    if spec.endswith("d"):
+        current = parse_window(spec, today)
+        previous_end = current.start - timedelta(days=1)
+        return current, Window(previous_end - timedelta(days=current.days - 1), previous_end)
+    start = _calendar_start(spec, today)
+    previous_end = start - timedelta(days=1)
+    return Window(start, today), Window(_calendar_start(spec, previous_end), previous_end)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One determinant (or the overall sentiment) over the window, with its change."""
+
+    figure: DeterminantFigure
+    previous: DeterminantFigure
+    change: float | None  # share positive now minus before
+    p_value: float | None
+    significant: bool
+
+    @property
+    def direction(self) -> str | None:
+        if not self.significant or self.change is None or self.change == 0:
+            return None
+        return "up" if self.change > 0 else "down"
+
+
+def _card(now: DeterminantFigure, before: DeterminantFigure) -> Card:
+    change = None
+    if now.share_positive is not None and before.share_positive is not None:
+        change = now.share_positive - before.share_positive
+    p_value = two_proportion_p_value(now.positive, now.n, before.positive, before.n)
+    significant = (p_value is not None and p_value < SIGNIFICANCE and now.sufficient
+                   and before.sufficient)
+    return Card(now, before, change, p_value, significant)
+
+
+@dataclass(frozen=True)
+class Overview:
+    window: Window
+    previous: Window
+    overall: Card
+    cards: list[Card]
+    channels: dict[str, int]
+    rating_mean: float | None
+    rating_count: int
+    min_sample_size: int
+
+
+def _report(session: Session, authority: Authority, window: Window, min_n: int,
+            filters: Filters) -> SatisfactionReport:
+    return satisfaction(session, authority, window, min_sample_size=min_n,
+                        channel=filters.channel, site_id=filters.site_id,
+                        department_id=filters.department_id)
+
+
+def overview(session: Session, authority: Authority, spec: str, today: date, *,
+             min_sample_size: int, filters: Filters = Filters()) -> Overview:
+    """The overview page's figures: every determinant with its change, volumes, ratings."""
+    current, previous = window_pair(spec, today)
+    now = _report(session, authority, current, min_sample_size, filters)
+    before = _report(session, authority, previous, min_sample_size, filters)
+    volumes = channel_volumes(session, authority, current, site_id=filters.site_id,
+                              department_id=filters.department_id)
+    if filters.channel:
+        volumes = {c: n for c, n in volumes.items() if c == filters.channel}
+    return Overview(
+        window=current, previous=previous, overall=_card(now.overall, before.overall),
+        cards=[_card(a, b) for a, b in zip(now.determinants, before.determinants, strict=True)],
+        channels=volumes, rating_mean=now.rating_mean, rating_count=now.rating_count,
+        min_sample_size=min_sample_size,
+    )
+
+
+def figure_of(session: Session, authority: Authority, window: Window, determinant: str | None,
+              *, min_sample_size: int, filters: Filters = Filters()) -> DeterminantFigure:
+    """One determinant's figure (the overall sentiment's for None) over ``window``."""
+    report = _report(session, authority, window, min_sample_size, filters)
+    for figure in report.determinants:
+        if figure.determinant == determinant:
+            return figure
+    return report.overall
+
+
+@dataclass(frozen=True)
+class Period:
+    window: Window
+    figures: dict[str, DeterminantFigure]  # by determinant, the overall sentiment under ""
+
+
+def _periods(step: str, today: date) -> list[Window]:
+    count = STEPS[step]
+    ends: list[Window] = []
+    start = _calendar_start(step, today)
+    end = today
+    for _ in range(count):
+        ends.append(Window(start, end))
+        end = start - timedelta(days=1)
+        start = _calendar_start(step, end)
+    return ends[::-1]
+
+
+def trend(session: Session, authority: Authority, step: str, today: date, *,
+          min_sample_size: int, filters: Filters = Filters()) -> list[Period]:
+    """One figure per determinant per calendar week or month, oldest first; the current
+    period runs to today."""
+    if step not in STEPS:
+        raise InvalidRequest(f"step {step!r} is not understood", hint="use week or month")
+    periods = []
+    for window in _periods(step, today):
+        report = _report(session, authority, window, min_sample_size, filters)
+        figures = {f.determinant: f for f in report.determinants}
+        figures[""] = report.overall
+        periods.append(Period(window, figures))
+    return periods
+
+
+@dataclass(frozen=True)
+class Column:
+    """The figures of the whole authority (``group_id`` None) or of one group."""
+
+    name: str | None
+    group_id: int | None
+    report: SatisfactionReport
+
+
+def compare(session: Session, authority: Authority, spec: str, today: date, *,
+            min_sample_size: int, by: str, groups: list[tuple[int, str]]) -> list[Column]:
+    """The whole authority's figures beside each department's (``by="department"``) or each
+    site's, over the chosen window."""
+    current, _previous = window_pair(spec, today)
+    columns = [Column(None, None, _report(session, authority, current, min_sample_size,
+                                          Filters()))]
+    for group_id, name in groups:
+        filters = Filters(department_id=group_id) if by == "department" else \
+            Filters(site_id=group_id)
+        columns.append(Column(name, group_id, _report(session, authority, current,
+                                                      min_sample_size, filters)))
+    return columns

@@ -1,0 +1,73 @@
+"""The overview page (one card per determinant) and the departments and sites page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from ecoute.api.deps import SessionDep, SettingsDep
+from ecoute.api.web.auth import ReaderDep, viewer_authority
+from ecoute.api.web.figures import (
+    DEFAULT_WINDOW,
+    WINDOWS,
+    Filters,
+    compare,
+    overview,
+)
+from ecoute.api.web.rendering import page
+from ecoute.assessment.satisfaction import authority_today
+from ecoute.domain import Channel
+from ecoute.store.authorities import list_departments, list_sites
+from ecoute.store.models import Authority
+
+router = APIRouter(include_in_schema=False)
+
+AuthoritySlug = Annotated[str | None, Query(max_length=64)]
+WindowQuery = Annotated[str, Query(max_length=10)]
+IdQuery = Annotated[int | None, Query(ge=1, le=2**62)]
+
+
+def places(session: Session, authority: Authority) -> dict[str, Any]:
+    """The authority's departments and sites, for filters."""
+    return {
+        "departments": [(d.id, d.name) for d in list_departments(session, authority.id)],
+        "sites": [(s.id, s.name) for s in list_sites(session, authority.id)],
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(
+    request: Request, session: SessionDep, settings: SettingsDep, viewer: ReaderDep,
+    authority: AuthoritySlug = None, window: WindowQuery = DEFAULT_WINDOW,
+    channel: Channel | None = None, site_id: IdQuery = None, department_id: IdQuery = None,
+) -> HTMLResponse:
+    owner = viewer_authority(session, settings, viewer, authority)
+    filters = Filters(channel=channel.value if channel else None, site_id=site_id,
+                      department_id=department_id)
+    figures = overview(session, owner, window, authority_today(owner),
+                       min_sample_size=settings.min_sample_size, filters=filters)
+    params = {"authority": authority, "window": window, "channel": filters.channel,
+              "site_id": site_id, "department_id": department_id}
+    return page(request, "overview.html", viewer=viewer, authority=owner, nav="overview",
+                figures=figures, window=window, windows=WINDOWS, params=params,
+                largest=max(figures.channels.values(), default=0),
+                **places(session, owner))
+
+
+@router.get("/departments", response_class=HTMLResponse)
+def departments_page(
+    request: Request, session: SessionDep, settings: SettingsDep, viewer: ReaderDep,
+    authority: AuthoritySlug = None, window: WindowQuery = DEFAULT_WINDOW,
+    by: Annotated[str, Query(pattern="^(department|site)$")] = "department",
+) -> HTMLResponse:
+    owner = viewer_authority(session, settings, viewer, authority)
+    known = places(session, owner)
+    groups = known["departments"] if by == "department" else known["sites"]
+    columns = compare(session, owner, window, authority_today(owner),
+                      min_sample_size=settings.min_sample_size, by=by, groups=groups)
+    params = {"authority": authority, "window": window, "by": by}
+    return page(request, "departments.html", viewer=viewer, authority=owner, nav="departments",
+                columns=columns, window=window, windows=WINDOWS, by=by, params=params)
