@@ -110,13 +110,14 @@ def build_dashboard(folder: Path, tiny_model_dir: Path) -> Dashboard:
     return Dashboard(settings, engine, viewer_key, ingest_key, officer_key)
 
 
-def sign_in(client: httpx.Client, username: str, password: str = PASSWORD,
-            **extra: str) -> httpx.Response:
+def sign_in(client: httpx.Client, username: str, password: str = PASSWORD, *,
+            follow_redirects: bool = True, **extra: str) -> httpx.Response:
     """Sign in through the form as a browser does (token cookie, then the post)."""
     page = client.get("/signin")
     token = page.text.split('name="signin_token" value="', 1)[1].split('"', 1)[0]
     return client.post("/signin", data={"signin_token": token, "username": username,
-                                        "password": password, **extra})
+                                        "password": password, **extra},
+                       follow_redirects=follow_redirects)
 
 
 def csrf_of(html: str) -> str:

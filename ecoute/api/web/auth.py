@@ -107,7 +107,13 @@ async def _checked_form(request: Request, viewer: Viewer) -> None:
                         hint="reload the page and send it again")
 
 
+def _signed_in(viewer: Viewer) -> None:
+    if not viewer.signed_in:
+        raise Unauthorized("sign in to change anything", hint=SIGN_IN_HINT)
+
+
 async def _corrector(request: Request, viewer: Annotated[Viewer, Depends(_reader)]) -> Viewer:
+    _signed_in(viewer)
     if not viewer.can_correct:
         raise Forbidden("only quality officers and administrators can do this",
                         hint="sign in with an officer account or ask an administrator")
@@ -117,6 +123,7 @@ async def _corrector(request: Request, viewer: Annotated[Viewer, Depends(_reader
 
 async def _administrator(request: Request, viewer: Annotated[Viewer, Depends(_reader)]
                          ) -> Viewer:
+    _signed_in(viewer)
     if not viewer.can_administer:
         raise Forbidden("only administrators can change sources",
                         hint="sign in with an admin account")
