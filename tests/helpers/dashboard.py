@@ -90,7 +90,8 @@ def build_dashboard(folder: Path, tiny_model_dir: Path) -> Dashboard:
         published_at=now - timedelta(hours=1), department="Accueil")])
     assert report.new == 1, report
     broken = folder / "broken.rss"
-    broken.write_text('<?xml version="1.0"?><rss><channel><item><title>cut', encoding="utf-8")
+    broken.write_text('<?xml version="1.0"?><rss><channel><item><title>Écrire à '
+                      'jean.dupont@example.org, cut', encoding="utf-8")
     with session_scope(factory) as session:
         source_id = add_source(session, authority="demo", name="export-tronque", kind="rss",
                                options={"url": str(broken)}).id

@@ -11,7 +11,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ecoute.api.web import overview, signin, sources, trends, verbatims
-from ecoute.api.web.rendering import STATIC, STATIC_URL, SecurityHeaders, install_error_pages
+from ecoute.api.web.rendering import (
+    STATIC,
+    STATIC_URL,
+    EmptyFiltersDropped,
+    SecurityHeaders,
+    install_error_pages,
+)
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -20,4 +26,5 @@ def install_dashboard(app: FastAPI) -> None:
     for module in (overview, trends, verbatims, sources, signin):
         app.include_router(module.router)
     install_error_pages(app)
+    app.add_middleware(EmptyFiltersDropped)
     app.add_middleware(SecurityHeaders)

@@ -108,6 +108,22 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class EmptyFiltersDropped:
+    """A filter form sends every field, the ones left on "All" empty (``site_id=``): on the
+    dashboard's pages an empty query value means no filter, as if it were not there."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "GET" \
+                and is_page(scope.get("path", "")) and scope.get("query_string"):
+            kept = [pair for pair in scope["query_string"].split(b"&")
+                    if pair and not pair.endswith(b"=")]
+            scope = {**scope, "query_string": b"&".join(kept)}
+        await self.app(scope, receive, send)
+
+
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 AnyHandler = Callable[..., Any]
 
