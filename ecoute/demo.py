@@ -15,6 +15,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.config.settings import Settings, get_settings
 
@@ -78,6 +79,32 @@ def demo_settings(base: Settings, folder: Path, *, fresh_url: bool) -> Settings:
     if not fresh_url:
         return base
     return base.model_copy(update={"database_url": f"sqlite:///{folder / 'ecoute-demo.db'}"})
+
+
+#: The officer the demo creates, so that a person can sign in and correct at once.
+DEMO_USER = "demo"
+
+
+def demo_user(factory: sessionmaker[Session]) -> tuple[str, str]:
+    """A fresh password for the demo's officer (created on first use), and its username:
+    the demo database is local and thrown away, but its password is still not a constant
+    anyone could read here."""
+    import secrets
+
+    from ecoute.errors import UserExists
+    from ecoute.store.authorities import get_authority
+    from ecoute.store.db import session_scope
+    from ecoute.store.users import create_user, set_password
+
+    password = secrets.token_urlsafe(9)
+    with session_scope(factory) as session:
+        try:
+            with session.begin_nested():
+                create_user(session, username=DEMO_USER, password=password, role="officer",
+                            authority=get_authority(session, DEMO_AUTHORITY))
+        except UserExists:
+            set_password(session, DEMO_USER, password)
+    return DEMO_USER, password
 
 
 def default_folder() -> Path:

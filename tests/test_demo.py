@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -116,6 +117,19 @@ def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
         assert body is not None, log.read_text()[-3000:]
         figures = {f["determinant"]: f for f in body["determinants"]}
         assert len(figures) == 7 and sum(f["n"] for f in figures.values()) > 0
+        # The dashboard's address and the officer's credentials are printed; they work.
+        printed = re.search(r"Dashboard: (\S+) .* sign in as (\S+) with the password (\S+)",
+                            log.read_text())
+        assert printed, log.read_text()[-3000:]
+        url, username, password = printed.groups()
+        assert url == f"http://127.0.0.1:{port}/"
+        with httpx.Client(base_url=url, timeout=30) as browser:
+            form = browser.get("/signin").text
+            token = form.split('name="signin_token" value="', 1)[1].split('"', 1)[0]
+            signed = browser.post("/signin", data={"signin_token": token, "username": username,
+                                                   "password": password})
+            assert signed.status_code == 200 and "form.correct" not in signed.text
+            assert browser.get("/verbatims?window=90d").text.count('class="correct"') > 0
     finally:
         process.terminate()
         process.wait(30)

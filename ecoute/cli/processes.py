@@ -72,7 +72,14 @@ def demo_cmd(
 
         from ecoute.api.app import create_app
 
+        from ecoute.demo import demo_user
+
+        username, password = demo_user(session_factory(settings))
         warn_open_reads(settings, host)
-        out.print(f"\nOpen http://{host}:{port}/api/v1/satisfaction?window=90d "
-                  f"or http://{host}:{port}/docs — Ctrl+C to stop.")
+        out.print(f"\nDashboard: [bold]http://{host}:{port}/[/bold] — to correct figures, sign "
+                  f"in as [bold]{username}[/bold] with the password [bold]{password}[/bold] "
+                  f"(new at each demo).\nAPI: http://{host}:{port}/api/v1/satisfaction?"
+                  f"window=90d, its documentation http://{host}:{port}/docs — Ctrl+C to stop.",
+                  highlight=False, soft_wrap=True)
+        out.file.flush()  # seen at once, even when the output goes to a file
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

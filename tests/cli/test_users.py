@@ -10,7 +10,11 @@ from ecoute.cli import app
 from ecoute.config.settings import get_settings
 from ecoute.store.db import make_engine, make_session_factory, session_scope
 from ecoute.store.users import authenticate_password
-from tests.cli.test_keys import cli, run  # noqa: F401 (fixture)
+from tests.cli import test_keys
+from tests.cli.test_keys import run
+
+#: The same fixture: a CLI whose settings point at a fresh migrated SQLite file.
+cli = test_keys.cli
 
 PASSWORD = "a long enough passphrase"
 

@@ -117,7 +117,7 @@ def test_a_correction_changes_the_figure(dashboard: Dashboard) -> None:
     after = client.get(response.headers["location"])
     assert _figure(after.text) != before and f"item {item}" in after.text.replace(
         "élément", "item")
-    corrected = client.get(f"/verbatims?window=90d&determinant=waiting_time&q=")
+    corrected = client.get("/verbatims?window=90d&determinant=waiting_time&q=")
     assert "corrigé par une personne" in corrected.text
     # Back to what the model said, so that the other tests see the seeded figures.
     client.post(f"/verbatims/{item}/determinant", data={

@@ -1,0 +1,142 @@
+"""Server-side time of the dashboard's overview and trends pages on a large database.
+
+    python benchmarks/bench_dashboard.py [--items 1000000] [--url postgresql://...] [--runs 40]
+
+The database is built by the real migrations and holds the daily rollups of ``--items``
+classified items (default one million) spread over two years, 10 channels, 12 sites and 8
+departments, each item with its sentiment and one or two determinant mentions. The item rows
+themselves are not written: these pages read the rollups only (as every satisfaction figure
+does), so the items would change nothing but the build time. Each page is requested through
+the app in-process (routing, queries, template rendering; no network), ``--runs`` times
+after two warm-up requests; prints p50, p95 and p95 over the 200 ms budget, as the markdown
+section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from ecoute.api.app import create_app  # noqa: E402
+from ecoute.config.settings import Settings  # noqa: E402
+from ecoute.domain import DETERMINANTS, OVERALL, Channel  # noqa: E402
+from ecoute.store.authorities import ensure_authority, ensure_department, ensure_site  # noqa: E402
+from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.models import DailyRollup  # noqa: E402
+
+BUDGET_MS = 200.0
+PAGES = ["/?window=30d", "/?window=90d", "/?window=year", "/?window=30d&channel=review",
+         "/trends?step=month", "/trends?step=week", "/trends?step=month&channel=survey"]
+
+
+def build_rollups(factory: object, items: int, today: date, seed: int = 1) -> int:
+    """Rollup rows for ``items`` items over the 730 days before ``today``; returns the rows."""
+    rng = random.Random(seed)
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        authority = ensure_authority(session, "bench", name="Bench")
+        sites = [ensure_site(session, authority.id, f"site {n}").id for n in range(12)]
+        departments = [ensure_department(session, authority.id, f"dept {n}").id
+                       for n in range(8)]
+        authority_id = authority.id
+    channels = [c.value for c in Channel]
+    weights = [30, 20, 10, 15, 10, 2, 5, 2, 4, 2]
+    counts: dict[tuple[date, str, str, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    days = [today - timedelta(days=n) for n in range(730)]
+    for _ in range(items):
+        day = days[int(rng.random() ** 1.3 * 730)]  # more recent feedback than old
+        channel = rng.choices(channels, weights)[0]
+        site, department = rng.choice(sites), rng.choice(departments)
+        sentiment = rng.choices((0, 1, 2), (45, 15, 40))[0]
+        counts[(day, OVERALL, channel, site, department)][sentiment] += 1
+        for determinant in rng.sample(DETERMINANTS, rng.choice((1, 1, 2))):
+            polarity = sentiment if rng.random() < 0.8 else rng.choice((0, 2))
+            counts[(day, determinant, channel, site, department)][polarity] += 1
+    rows = [{"authority_id": authority_id, "day": day, "determinant": determinant,
+             "channel": channel, "site_id": site, "department_id": department,
+             "pos": c[0], "neu": c[1], "neg": c[2], "rating_sum": 0.0, "rating_count": 0}
+            for (day, determinant, channel, site, department), c in counts.items()]
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(DailyRollup), rows[start:start + 5000])
+    return len(rows)
+
+
+def measure(client: TestClient, path: str, runs: int) -> list[float]:
+    for _ in range(2):
+        assert client.get(path).status_code == 200
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.text[:500]
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--url", default=None,
+                        help="PostgreSQL URL (a schema of its own is made and dropped); "
+                        "default: a SQLite file in a temporary folder")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="ecoute-bench-dashboard-"))
+    schema = None
+    if args.url:
+        url = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    else:
+        url = f"sqlite:///{folder / 'bench.db'}"
+        engine = make_engine(url)
+    try:
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        started = time.perf_counter()
+        rows = build_rollups(factory, args.items, date.today())
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE daily_rollup"))
+        built = time.perf_counter() - started
+        settings = Settings(database_url=url, default_authority="bench", cache_dir=folder)
+        client = TestClient(create_app(settings, engine))
+        print(f"## Dashboard pages ({engine.dialect.name})\n")
+        print(f"`python benchmarks/bench_dashboard.py --items {args.items}"
+              + (" --url …" if args.url else "") + f"`: rollups of {args.items:,} items over "
+              f"730 days ({rows:,} rows, built in {built:.0f} s); {args.runs} requests per "
+              "page after two warm-up ones, in-process (queries and rendering, no network).\n")
+        print("| page | p50 ms | p95 ms | p95 / 200 ms budget |\n|---|---:|---:|---:|")
+        for path in PAGES:
+            times = measure(client, path, args.runs)
+            p95 = statistics.quantiles(times, n=20)[18]
+            print(f"| `{path}` | {statistics.median(times):.0f} | {p95:.0f} | "
+                  f"{p95 / BUDGET_MS:.2f} |")
+    finally:
+        engine.dispose()
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
