@@ -209,8 +209,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "quarantine.cut": ("{n} more characters not shown.", "{n} caractères de plus non montrés."),
     "quarantine.retry": ("Retry", "Réessayer"),
     "quarantine.dismiss": ("Dismiss", "Écarter"),
-    "sources.admin_only": ("Only administrators can save this form.",
-                           "Seuls les administrateurs peuvent enregistrer ce formulaire."),
     "form.has_errors": ("The form has errors; each is shown beside its field.",
                         "Le formulaire contient des erreurs ; chacune est indiquée à côté de "
                         "son champ."),

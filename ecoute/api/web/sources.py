@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from ecoute.collectors.service import add_source, change_source
 from ecoute.config.settings import Settings
 from ecoute.errors import ConfigError, Forbidden, InvalidRequest, SourceNotFound
 from ecoute.privacy import redact_payload
+from ecoute.store.db import session_scope
 from ecoute.store.models import Authority, Source
 from ecoute.store.quarantine import QuarantineFilters, get_entry, list_entries, unresolved_counts
 from ecoute.store.sources import get_source, list_sources
@@ -151,15 +153,11 @@ async def _posted(request: Request) -> dict[str, str]:
 async def create_source(request: Request, viewer: AdministratorForm
                         ) -> HTMLResponse | RedirectResponse:
     posted = await _posted(request)
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_create, request, viewer, posted)
 
 
 def _create(request: Request, viewer: Viewer, posted: dict[str, str]
             ) -> HTMLResponse | RedirectResponse:
-    from ecoute.store.db import session_scope
-
     settings: Settings = request.app.state.settings
     kind = posted.get("kind", "")
     options_cls = get_collector(kind).Options
@@ -189,15 +187,11 @@ def _create(request: Request, viewer: Viewer, posted: dict[str, str]
 async def update_source(request: Request, source_id: SourceId, viewer: AdministratorForm
                         ) -> HTMLResponse | RedirectResponse:
     posted = await _posted(request)
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_update, request, viewer, source_id, posted)
 
 
 def _update(request: Request, viewer: Viewer, source_id: int, posted: dict[str, str]
             ) -> HTMLResponse | RedirectResponse:
-    from ecoute.store.db import session_scope
-
     settings: Settings = request.app.state.settings
     with session_scope(request.app.state.writer_factory) as session:
         source = _own_source(session, settings, viewer, source_id)

@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from ecoute.api.deps import SessionDep, SettingsDep, WriterSessionDep
-from ecoute.api.web.auth import CorrectorForm, ReaderDep, viewer_authority
+from ecoute.api.web.auth import CorrectorForm, ReaderDep, Viewer, viewer_authority
 from ecoute.api.web.figures import DEFAULT_WINDOW, WINDOWS, Filters, figure_of, window_pair
 from ecoute.api.web.i18n import Translator, negotiate
 from ecoute.api.web.overview import AuthoritySlug, IdQuery, places
 from ecoute.api.web.rendering import link, local_path, page
 from ecoute.assessment.satisfaction import Window, authority_today
+from ecoute.config.settings import Settings
 from ecoute.domain import DETERMINANTS, Channel, Polarity, Sentiment
 from ecoute.errors import InvalidRequest
 from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
@@ -159,7 +160,7 @@ def _back(back: str, item_id: int) -> RedirectResponse:
     return RedirectResponse(f"{joined}#item-{item_id}", status_code=303)
 
 
-def _item(session: Session, settings: SettingsDep, viewer: CorrectorForm, item_id: int) -> Item:
+def _item(session: Session, settings: Settings, viewer: Viewer, item_id: int) -> Item:
     scope = None
     if viewer.authority_id is not None:
         scope = viewer_authority(session, settings, viewer, None).id
