@@ -123,12 +123,12 @@ def test_readme_demo_command_serves_satisfaction(tmp_path: Path) -> None:
         assert printed, log.read_text()[-3000:]
         url, username, password = printed.groups()
         assert url == f"http://127.0.0.1:{port}/"
-        with httpx.Client(base_url=url, timeout=30) as browser:
+        with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as browser:
             form = browser.get("/signin").text
             token = form.split('name="signin_token" value="', 1)[1].split('"', 1)[0]
             signed = browser.post("/signin", data={"signin_token": token, "username": username,
                                                    "password": password})
-            assert signed.status_code == 200 and "form.correct" not in signed.text
+            assert signed.status_code == 200 and f"{username} (chargé de qualité)" in signed.text
             assert browser.get("/verbatims?window=90d").text.count('class="correct"') > 0
     finally:
         process.terminate()
