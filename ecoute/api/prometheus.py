@@ -21,6 +21,7 @@ from ecoute.api.deps import CurrentKey, SettingsDep, anonymous_read_allowed
 from ecoute.errors import Forbidden, Unauthorized
 from ecoute.observability import PROCESS_REGISTRY
 from ecoute.store.db import session_scope
+from ecoute.store.items import latest_model_version, pending_count
 from ecoute.store.models import (
     Authority,
     CollectionRun,
@@ -66,11 +67,15 @@ class StoreCollector(Collector):
         ):
             quarantine.add_metric(list(names.get(sid, ("?", str(sid)))), n)
         yield quarantine
-        queue = session.scalar(
-            select(func.count()).select_from(Item).where(Item.classified_version.is_(None))
+        # Counted against the model each authority's workers run now, so that the items a
+        # new model has to tag again are in the queue too.
+        queue = sum(
+            pending_count(session, latest_model_version(session, authority_id),
+                          authority_id=authority_id)
+            for authority_id in session.scalars(select(Authority.id))
         )
         yield GaugeMetricFamily("ecoute_classify_queue", "Items waiting for classification.",
-                                value=queue or 0)
+                                value=queue)
         success = GaugeMetricFamily("ecoute_source_last_success_timestamp_seconds",
                                     "When each source last ran successfully.", labels=labels)
         failures = GaugeMetricFamily("ecoute_source_consecutive_failures",

@@ -1,4 +1,5 @@
-"""Classifies pending items in batches; each batch is one transaction."""
+"""Classifies pending items in batches: :func:`classify_batch` is the one way a batch is
+taken, classified and written (the worker, ``ecoute classify`` and the demo all use it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.domain import Prediction
 from ecoute.classifiers.base import Classifier
 from ecoute.store.db import session_scope
-from ecoute.store.items import pending_item_ids
+from ecoute.store.items import needs_classifier, pending_item_ids
 from ecoute.store.models import Authority, Item
 from ecoute.store.taggings import record_predictions
 
@@ -30,6 +31,74 @@ class ClassifyReport:
     batches: int = 0
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What one :func:`classify_batch` did: the pending items it took and how many it wrote
+    (fewer when the source changed some of them meanwhile: the next batch redoes those)."""
+
+    taken: int
+    classified: int
+
+
+def classify_batch(
+    factory: sessionmaker[Session],
+    classifier: Classifier,
+    *,
+    size: int,
+    authority_id: int | None = None,
+    reader: sessionmaker[Session] | None = None,
+) -> Batch:
+    """Classify up to ``size`` pending items (of one authority, when given) in one write.
+
+    On PostgreSQL the items are claimed with ``FOR UPDATE SKIP LOCKED`` and written in the
+    same transaction: concurrent workers never take the same item, and a worker that dies
+    releases its rows with its connection. SQLite has one writer at a time, so the model
+    runs outside the write transaction (read with ``reader``, by default ``factory``) and the
+    write keeps only the items still pending and unchanged since they were read.
+    """
+    version = model_version(classifier)
+    if factory.kw["bind"].dialect.name == "postgresql":
+        with session_scope(factory) as session:
+            items = _pending(session, version, size, authority_id)
+            predictions = _predict(classifier, items)
+            record_predictions(session, items, predictions, model_name=classifier.name,
+                               model_version=version)
+        return Batch(len(items), len(items))
+    with session_scope(reader or factory) as session:
+        items = _pending(session, version, size, authority_id)
+        seen = {item.id: item.content_hash for item in items}
+    if not items:
+        return Batch(0, 0)
+    predicted = dict(zip(seen, _predict(classifier, items), strict=True))
+    with session_scope(factory) as session:
+        current = [
+            item for item in session.scalars(
+                select(Item).where(Item.id.in_(list(seen)), needs_classifier(version))
+                .order_by(Item.id))
+            # Changed since it was read (the source updated it): the next batch redoes it.
+            if item.content_hash == seen[item.id]
+        ]
+        record_predictions(session, current, [predicted[i.id] for i in current],
+                           model_name=classifier.name, model_version=version)
+    return Batch(len(items), len(current))
+
+
+def _pending(session: Session, version: str, size: int, authority_id: int | None) -> list[Item]:
+    ids = pending_item_ids(session, version, limit=size, authority_id=authority_id)
+    if not ids:
+        return []
+    return list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
+
+
+def _predict(classifier: Classifier, items: list[Item]) -> list[Prediction]:
+    """The classifier's reading of each item, spans placed in the stored text."""
+    if not items:
+        return []
+    texts = [item_text(item) for item in items]
+    return [in_item_text(p, title_offset(item), len(item.text))
+            for item, p in zip(items, classifier.predict(texts), strict=True)]
+
+
 def classify_pending(
     factory: sessionmaker[Session],
     classifier: Classifier,
@@ -39,26 +108,18 @@ def classify_pending(
     max_items: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ClassifyReport:
-    """Classify every item not yet classified by this classifier's version."""
-    version = model_version(classifier)
+    """Classify every item not yet classified by this classifier's version, batch by batch
+    (:func:`classify_batch`)."""
     report = ClassifyReport()
     while max_items is None or report.classified < max_items:
         size = batch_size if max_items is None else min(batch_size, max_items - report.classified)
-        with session_scope(factory) as session:
-            ids = pending_item_ids(session, version, limit=size, authority_id=authority_id)
-            if not ids:
-                break
-            items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
-            texts = [item_text(item) for item in items]
-            predictions = [in_item_text(p, title_offset(item), len(item.text))
-                           for item, p in zip(items, classifier.predict(texts), strict=True)]
-            record_predictions(
-                session, items, predictions, model_name=classifier.name, model_version=version
-            )
-        report.classified += len(items)
+        batch = classify_batch(factory, classifier, size=size, authority_id=authority_id)
+        if not batch.taken:
+            break
+        report.classified += batch.classified
         report.batches += 1
         if progress is not None:
-            progress(len(items))
+            progress(batch.classified)
     return report
 
 
@@ -92,10 +153,6 @@ def in_item_text(prediction: Prediction, offset: int, length: int) -> Prediction
         moved.append(replace(m, start=start, end=end) if end > start
                      else replace(m, start=None, end=None))
     return replace(prediction, determinants=moved)
-
-
-#: Kept for callers that imported the former private name.
-_text_of = item_text
 
 
 def classify_each_authority(

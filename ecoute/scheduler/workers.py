@@ -28,22 +28,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
-from ecoute.classifiers.pending import (
-    classify_pending,
-    in_item_text,
-    item_text,
-    model_version,
-    title_offset,
-)
+from ecoute.classifiers.pending import classify_batch
 from ecoute.collectors.runner import SourceRunner
 from ecoute.config.settings import Settings
 from ecoute.errors import EcouteError, RunInterrupted
 from ecoute.observability import CLASSIFIED, CLASSIFY_SECONDS, RUN_SECONDS, RUNS
 from ecoute.store import scheduling
 from ecoute.store.db import make_session_factory, make_writer_factory, session_scope
-from ecoute.store.items import needs_classifier, pending_item_ids
-from ecoute.store.models import Authority, Item, RunStatus, utcnow
-from ecoute.store.taggings import record_predictions
+from ecoute.store.models import Authority, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,44 +69,6 @@ def release_dead_local_claims(factory: sessionmaker[Session]) -> int:
             scheduling.close_orphaned_runs(session, source_ids=freed)
         scheduling.close_orphaned_runs(session)
     return len(freed)
-
-
-def classify_one_batch(
-    engine: Engine, writer: sessionmaker[Session], reader: sessionmaker[Session],
-    classifier: Classifier, batch_size: int, authority_id: int | None = None,
-) -> int:
-    """Classify up to ``batch_size`` pending items (of one authority, when given); returns
-    how many were written."""
-    if engine.dialect.name == "postgresql":
-        return classify_pending(writer, classifier, batch_size=batch_size,
-                                max_items=batch_size, authority_id=authority_id).classified
-    version = model_version(classifier)
-    with session_scope(reader) as session:
-        ids = pending_item_ids(session, version, limit=batch_size, authority_id=authority_id)
-        items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
-        seen = {item.id: item.content_hash for item in items}
-        texts = [item_text(item) for item in items]
-        placing = [(title_offset(item), len(item.text)) for item in items]
-    if not items:
-        return 0
-    predictions = {
-        item_id: in_item_text(prediction, offset, length) for item_id, prediction, (offset, length)
-        in zip(seen, classifier.predict(texts), placing, strict=True)
-    }
-    with session_scope(writer) as session:
-        current = [
-            item for item in session.scalars(
-                select(Item).where(
-                    Item.id.in_(list(seen)),
-                    needs_classifier(version),
-                ).order_by(Item.id)
-            )
-            # Changed since it was read (the source updated it): the next batch redoes it.
-            if item.content_hash == seen[item.id]
-        ]
-        record_predictions(session, current, [predictions[i.id] for i in current],
-                           model_name=classifier.name, model_version=version)
-    return len(current)
 
 
 class Worker:
@@ -284,8 +238,9 @@ class Worker:
                 # Each authority with its own classifier: one trained on its corrections
                 # re-tags only its items.
                 for authority_id, slug in self._authorities():
-                    done += classify_one_batch(self.engine, self.writer, self.reader,
-                                               classifier_for(slug), size, authority_id)
+                    done += classify_batch(self.writer, classifier_for(slug), size=size,
+                                           authority_id=authority_id,
+                                           reader=self.reader).classified
                     if self.stop.is_set():
                         break
             except Exception:

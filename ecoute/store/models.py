@@ -27,6 +27,7 @@ from sqlalchemy import (
     Unicode,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -157,6 +158,12 @@ class Item(Base):
         UniqueConstraint("source_id", "external_id"),
         Index("ix_item_source_content_hash", "source_id", "content_hash"),
         Index("ix_item_authority_published", "authority_id", "published_at", "id"),
+        # The classify queue (store.items.pending_item_ids): items never classified, oldest
+        # first, and items another model version classified, each read from an index.
+        Index("ix_item_unclassified", "authority_id", "id",
+              sqlite_where=sql_text("classified_version IS NULL"),
+              postgresql_where=sql_text("classified_version IS NULL")),
+        Index("ix_item_authority_classified_version", "authority_id", "classified_version"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -180,9 +187,9 @@ class Item(Base):
         ForeignKey("department.id", ondelete="SET NULL")
     )
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Set when the item has been classified by the current model version; lets the worker
-    # find pending items with an index instead of an anti-join.
-    classified_version: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The model version that classified the item (STATED: its source did); None while it
+    # waits. Lets the worker find pending items with an index instead of an anti-join.
+    classified_version: Mapped[str | None] = mapped_column(String(128))
     # An officer's reading of the item's sentiment: wins over every model run.
     human_sentiment: Mapped[str | None] = mapped_column(_enum(Sentiment))
     sentiment_corrected_by: Mapped[str | None] = mapped_column(String(200))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.api.app import create_app
@@ -15,6 +15,7 @@ from ecoute.store import sources as source_repo
 from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
+from ecoute.store.models import Item, Tagging
 from tests.helpers.seed import seed
 
 
@@ -40,6 +41,25 @@ def test_metrics_report_items_quarantine_queue_and_health(
     assert samples[("ecoute_source_consecutive_failures", source)] == 0
     assert samples[("ecoute_source_last_success_timestamp_seconds", source)] > 1.7e9
     assert ("ecoute_items_classified_total", ()) in samples
+
+
+def test_the_classify_queue_counts_what_a_new_model_has_to_tag_again(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    seed(factory, settings, tmp_path, ["friendly staff", "rude staff", "open on tuesday"])
+    with session_scope(factory) as session:
+        items = list(session.scalars(select(Item).order_by(Item.id)))
+        for item in items:
+            item.classified_version = "model@1"
+        # A new model has started: it tagged the first item, the others wait for it.
+        items[0].classified_version = "model@2"
+        session.add(Tagging(item_id=items[0].id, model_name="model", model_version="model@2",
+                            sentiment="positive", p_negative=0, p_neutral=0, p_positive=1))
+    with TestClient(create_app(settings, engine)) as client:
+        response = client.get("/metrics")
+    samples = {s.name: s.value for family in text_string_to_metric_families(response.text)
+               for s in family.samples if not s.labels}
+    assert samples["ecoute_classify_queue"] == 2
 
 
 def test_metrics_need_an_installation_admin_key_where_reads_do(

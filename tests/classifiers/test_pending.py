@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.classifiers.determinants import load_lexicon
 from ecoute.classifiers.lexicon_tagger import LexiconSentenceClassifier
 from ecoute.classifiers.transformer import TransformerSentiment
-from ecoute.classifiers.pending import classify_pending, model_version
+from ecoute.classifiers.pending import Batch, classify_batch, classify_pending, model_version
 from ecoute.config.settings import Settings
-from ecoute.scheduler.workers import classify_one_batch
 from ecoute.store.db import session_scope
 from ecoute.domain import OVERALL
 from ecoute.store.models import DailyRollup, DeterminantTag, Item, Tagging
@@ -209,7 +208,7 @@ def test_pool_uses_the_heads_an_authority_stored_in_its_own_database_only(
     other.dispose()
 
 
-@pytest.mark.parametrize("path", ["classify_pending", "classify_one_batch"])
+@pytest.mark.parametrize("path", ["classify_pending", "classify_batch"])
 def test_spans_index_the_stored_text_of_titled_items(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path, engine: Engine,
     classifier: LexiconSentenceClassifier, path: str,
@@ -223,7 +222,7 @@ def test_spans_index_the_stored_text_of_titled_items(
     if path == "classify_pending":
         classify_pending(factory, classifier)
     else:
-        classify_one_batch(engine, factory, factory, classifier, 10)
+        assert classify_batch(factory, classifier, size=10) == Batch(1, 1)
     with session_scope(factory) as session:
         text = session.scalars(select(Item.text)).one()
         tags = {(t.determinant, t.polarity): (t.span_start, t.span_end)

@@ -18,7 +18,7 @@ from ecoute.collectors.base import StatedVerdict
 from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
-from ecoute.store.items import pending_item_ids
+from ecoute.store.items import pending_count, pending_item_ids
 from ecoute.store.models import DailyRollup, DeterminantTag, Item, Tagging
 from ecoute.store.taggings import item_polarities, record_predictions
 from tests.collectors.file_helpers import collect, items, rejected
@@ -124,6 +124,7 @@ def test_scores_become_audit_tags_that_the_classifier_leaves_alone(
         comment_id = session.scalars(select(Item.id).where(
             Item.external_id == "V1:comment")).one()
         assert pending_item_ids(session, "another@2", limit=10) == [comment_id]
+        assert pending_count(session, "another@2") == 1
 
 
 def test_classifier_and_rescore_keep_audit_tags_right(
