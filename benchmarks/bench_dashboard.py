@@ -35,7 +35,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from ecoute.api.app import create_app  # noqa: E402
 from ecoute.config.settings import Settings  # noqa: E402
 from ecoute.domain import DETERMINANTS, OVERALL, Channel  # noqa: E402
-from ecoute.store.authorities import ensure_authority, ensure_department, ensure_site  # noqa: E402
+from ecoute.store.authorities import Places, ensure_authority  # noqa: E402
 from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
 from ecoute.store.models import DailyRollup  # noqa: E402
 
@@ -49,9 +49,9 @@ def build_rollups(factory: object, items: int, today: date, seed: int = 1) -> in
     rng = random.Random(seed)
     with session_scope(factory) as session:  # type: ignore[arg-type]
         authority = ensure_authority(session, "bench", name="Bench")
-        sites = [ensure_site(session, authority.id, f"site {n}").id for n in range(12)]
-        departments = [ensure_department(session, authority.id, f"dept {n}").id
-                       for n in range(8)]
+        places = Places(authority.id)
+        sites = [places.site_id(session, f"site {n}") for n in range(12)]
+        departments = [places.department_id(session, f"dept {n}") for n in range(8)]
         authority_id = authority.id
     channels = [c.value for c in Channel]
     weights = [30, 20, 10, 15, 10, 2, 5, 2, 4, 2]

@@ -55,6 +55,10 @@ class RawItem:
     department: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     verdict: StatedVerdict | None = None
+    #: What changes when the item changes without its text changing (a service request's
+    #: status, a corrected score): hashed with the text, so that a new value makes the item
+    #: an update instead of a duplicate. Not stored.
+    version_key: str | None = None
 
 
 @dataclass

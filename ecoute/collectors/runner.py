@@ -21,12 +21,11 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,10 +57,11 @@ from ecoute.store import call_stats as call_repo
 from ecoute.store import items as item_repo
 from ecoute.store import source_figures as figure_repo
 from ecoute.store import sources as source_repo
-from ecoute.store.authorities import ensure_department, ensure_site
+from ecoute.store.authorities import Places
 from ecoute.store.db import session_scope
-from ecoute.store.taggings import forget_classification, record_verdicts, restate, retract
+from ecoute.store.items import ItemChange
 from ecoute.store.models import CollectionRun, Item, RunStatus, Source, utcnow
+from ecoute.store.taggings import record_verdicts
 from ecoute.store.text_normalise import normalise_record
 
 log = logging.getLogger(__name__)
@@ -103,15 +103,15 @@ def content_hash(raw: RawItem) -> str:
     """Hash of what makes two items the same feedback, whatever their external ids.
 
     A collector whose items change without their text changing (a service request whose
-    status moves) puts what changed in ``extra["version_key"]``, which is hashed too.
+    status moves) puts what changed in ``version_key``, which is hashed too.
     """
     published = raw.published_at.date().isoformat() if raw.published_at else ""
     basis = "\x1f".join(
         [" ".join((raw.title or "").lower().split()), " ".join(raw.text.lower().split()),
          (raw.author or "").lower().strip(), published]
     )
-    if raw.extra.get("version_key"):
-        basis += "\x1f" + str(raw.extra["version_key"])
+    if raw.version_key:
+        basis += "\x1f" + raw.version_key
     return hashlib.sha256(basis.encode()).hexdigest()
 
 
@@ -147,6 +147,8 @@ class SourceRunner:
         #: Called between entries; raises an EcouteError to stop the run after the entries
         #: already read are persisted (wall-time limit, shutdown, lost lease).
         self.interrupt = interrupt
+        #: The sites and departments named by the source being run, looked up once per run.
+        self._places = Places(0, create=False)
 
     def _fetcher(self) -> HttpFetcher:
         s = self.settings
@@ -162,15 +164,21 @@ class SourceRunner:
     def run(
         self, source_id: int, *, dry_run: bool = False, limit: int | None = None,
         options_override: dict[str, Any] | None = None,
+        entries: Iterable[Entry] | None = None,
     ) -> RunReport:
         """Collect ``source_id``; ``options_override`` replaces some of its options for this
-        run only (an import or an upload points a file source's ``path`` at one file)."""
+        run only (an import or an upload points a file source's ``path`` at one file).
+
+        ``entries`` are what the source's collector would have yielded, read by someone
+        else (records pushed to the ingest API): the run stores them instead of collecting,
+        with the same dedupe, redaction, quarantine and run record."""
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
             name, kind = source.name, source.kind
             options = {**dict(source.options), **(options_override or {})}
             cursor, etag, last_modified = dict(source.cursor), source.etag, source.last_modified
             run_id = None if dry_run else source_repo.start_run(session, source_id).id
+            self._places = Places(source.authority_id, create=not dry_run)
         report = RunReport(source=name, status=RunStatus.RUNNING, run_id=run_id)
         try:
             collector = get_collector(kind)(validate_options(kind, options))
@@ -186,7 +194,7 @@ class SourceRunner:
             failure: BaseException | None = None
             read_so_far: set[str] = set()  # dry runs: ids and content hashes read earlier
             try:
-                stream = collector.collect(ctx)
+                stream = collector.collect(ctx) if entries is None else iter(entries)
                 # Imports and uploads have no worker watching their time: the run's own
                 # deadline stops them (readers also check it between rows).
                 stream = _interruptible(stream, self.interrupt or ctx.limits.check_time)
@@ -222,6 +230,7 @@ class SourceRunner:
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
             name, by_content = source.name, get_collector(source.kind).dedupe_by_content
+            self._places = Places(source.authority_id)
         report = RunReport(source=name, status=RunStatus.SUCCESS)
         self._persist(source_id, list(entries), report, None, by_content)
         return report
@@ -234,7 +243,7 @@ class SourceRunner:
         with session_scope(self.factory) as session:
             new, updates, dupes, rejected, expired = self._classify_batch(
                 session, source_id, batch, by_content)
-            calls = self._sorted_intervals(session, source_id, batch, create=False)
+            calls = self._sorted_intervals(session, source_id, batch)
         # A dry run stores nothing, so an entry repeating one read earlier in the run is not
         # "already stored" (what 'sources test' calls duplicates), and one read in an earlier
         # batch must not be previewed twice.
@@ -363,29 +372,15 @@ class SourceRunner:
         for part in rounds_by_version(batch):
             new, updates, dupes, rejected, expired = self._classify_batch(
                 session, source_id, part, by_content)
-            if new:
-                # One executemany: the ORM's unit of work costs more than the rest of a batch.
-                session.execute(insert(Item), [
-                    self._new_item(session, source, raw, digest, collector_cls.channel)
-                    for raw, digest in new
-                ])
-            # Only a new text (what the classifier reads) drops the classification; a status,
-            # date or rating that moved keeps it and only moves the item in the rollups.
-            reread: list[Item] = []
-            kept: list[Item] = []
-            patterns = self.settings.redact_patterns
-            for item, raw, _digest in updates:
-                (reread if _text_changed(item, raw, patterns) else kept).append(item)
-            if reread:
-                forget_classification(session, reread)
-            moved = retract(session, kept) if kept else {}
-            for item, raw, digest in updates:
-                self._update_item(item, raw, digest)
-            if kept:
-                restate(session, kept, moved)
+            item_repo.insert_items(session, [
+                self._new_item(session, source, raw, digest, collector_cls.channel)
+                for raw, digest in new
+            ])
+            item_repo.apply_updates(session, [
+                (item, self._change(raw, digest)) for item, raw, digest in updates])
             self._record_verdicts(session, source_id, [raw for raw, _digest in new]
                                   + [raw for _item, raw, _digest in updates])
-            calls = self._sorted_intervals(session, source_id, part, create=True)
+            calls = self._sorted_intervals(session, source_id, part)
             call_repo.write_intervals(session, calls.changes.new + calls.changes.changed)
             figure_repo.record_figures(session, source_id, [
                 {**asdict(f),
@@ -393,6 +388,7 @@ class SourceRunner:
                  "url": f.url and redact(f.url, self.settings.redact_patterns)}
                 for f in part if isinstance(f, SourceFigures)
             ])
+            patterns = self.settings.redact_patterns
             secrets = source_secrets(source.kind, source.options) if rejected else []
             for rej in rejected:
                 source_repo.add_quarantine(
@@ -457,12 +453,9 @@ class SourceRunner:
     def _new_item(
         self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str
     ) -> dict[str, Any]:
-        site_id = source.site_id
-        if raw.site:
-            site_id = ensure_site(session, source.authority_id, raw.site).id
-        department_id = source.department_id
-        if raw.department:
-            department_id = ensure_department(session, source.authority_id, raw.department).id
+        site_id = self._places.site_id(session, raw.site) if raw.site else source.site_id
+        department_id = (self._places.department_id(session, raw.department) if raw.department
+                         else source.department_id)
         return dict(
             authority_id=source.authority_id, source_id=source.id,
             external_id=raw.external_id[:512], content_hash=digest,
@@ -477,37 +470,25 @@ class SourceRunner:
         )
 
     def _sorted_intervals(
-        self, session: Session, source_id: int, batch: list[Any], *, create: bool
+        self, session: Session, source_id: int, batch: list[Any]
     ) -> _IntervalBatch:
-        """The batch's call intervals as CallStat rows, sorted into new, changed and repeated.
-        ``create`` makes missing sites and departments (not in a dry run)."""
+        """The batch's call intervals as CallStat rows, sorted into new, changed and repeated
+        (the run's places are created where missing, except in a dry run)."""
         intervals = [e for e in batch if isinstance(e, CallInterval)]
         if not intervals:
             return _IntervalBatch()
         source = source_repo.get_source(session, source_id)
-        names: dict[tuple[str, str], int | None] = {}
-
-        def resolve(kind: str, name: str | None, default: int | None) -> int | None:
-            if not name:
-                return default
-            if (kind, name) not in names:
-                if create:
-                    ensure = ensure_site if kind == "site" else ensure_department
-                    names[kind, name] = ensure(session, source.authority_id, name).id
-                else:
-                    find = (call_repo.site_id_named if kind == "site"
-                            else call_repo.department_id_named)
-                    names[kind, name] = find(session, source.authority_id, name)
-            return names[kind, name]
-
+        places = self._places
         rows = [
             dict(authority_id=source.authority_id, source_id=source.id, queue=c.queue,
                  interval_start=c.interval_start, interval_minutes=c.interval_minutes,
                  offered=c.offered, answered=c.answered, abandoned=c.abandoned,
                  avg_wait_seconds=c.avg_wait_seconds, max_wait_seconds=c.max_wait_seconds,
                  service_level=c.service_level, service_level_seconds=c.service_level_seconds,
-                 agents=c.agents, site_id=resolve("site", c.site, source.site_id),
-                 department_id=resolve("department", c.department, source.department_id),
+                 agents=c.agents,
+                 site_id=places.site_id(session, c.site) if c.site else source.site_id,
+                 department_id=(places.department_id(session, c.department) if c.department
+                                else source.department_id),
                  extra=redact_value(c.extra, self.settings.redact_patterns))
             for c in intervals
         ]
@@ -518,18 +499,15 @@ class SourceRunner:
             preview=[c for c in intervals if (c.queue, c.interval_start) in new_keys],
         )
 
-    def _update_item(self, item: Item, raw: RawItem, digest: str) -> None:
-        """A changed item (a service request whose status moved): keep one row, log versions."""
-        history = list(item.extra.get("versions", []))
-        history.append({"content_hash": item.content_hash, "replaced_at": utcnow().isoformat()})
-        extra = redact_value(raw.extra, self.settings.redact_patterns)
-        item.extra = {**extra, "versions": history[-20:]}
-        item.content_hash = digest
-        item.title = redact(raw.title, self.settings.redact_patterns) if raw.title else None
-        item.text = redact(raw.text, self.settings.redact_patterns)
-        item.published_at = raw.published_at or item.published_at
-        item.rating_value, item.rating_scale = raw.rating_value, raw.rating_scale
-        item.rating_norm = normalized_rating(raw)
+    def _change(self, raw: RawItem, digest: str) -> ItemChange:
+        """A changed item (a service request whose status moved) as the store applies it."""
+        patterns = self.settings.redact_patterns
+        return ItemChange(
+            content_hash=digest, title=redact(raw.title, patterns) if raw.title else None,
+            text=redact(raw.text, patterns), published_at=raw.published_at,
+            rating_value=raw.rating_value, rating_scale=raw.rating_scale,
+            rating_norm=normalized_rating(raw), extra=redact_value(raw.extra, patterns),
+        )
 
     def _finish(
         self, source_id: int, report: RunReport, *, error: BaseException | None,
@@ -631,11 +609,6 @@ def _error_text(error: BaseException) -> str:
         return (f"the database refused to store a batch ({type(error).__name__}); nothing of "
                 "that batch was stored, the next run tries again (details in the server log)")
     return f"unexpected {type(error).__name__} in the collector: {error}"
-
-
-def _text_changed(item: Item, raw: RawItem, patterns: dict[str, str]) -> bool:
-    title = redact(raw.title, patterns) if raw.title else None
-    return item.text != redact(raw.text, patterns) or item.title != title
 
 
 def _repeats(

@@ -20,7 +20,7 @@ from ecoute.config.settings import Settings
 from ecoute.errors import InvalidOptions, InvalidSchedule, SourceRemoved
 from ecoute.collectors.schedules import parse_schedule
 from ecoute.store import sources as source_repo
-from ecoute.store.authorities import ensure_authority, ensure_department, ensure_site
+from ecoute.store.authorities import Places, ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import Source, utcnow
 
@@ -57,12 +57,13 @@ def add_source(
     collector = get_collector(kind)
     owner = ensure_authority(session, authority)
     _check_schedule(schedule, owner.timezone)
+    places = Places(owner.id)
     return source_repo.add_source(
         session, owner.id, name=name, kind=kind,
         options=stored_options(validated),
         schedule=schedule or collector.default_schedule,
-        site_id=ensure_site(session, owner.id, site).id if site else None,
-        department_id=ensure_department(session, owner.id, department).id if department else None,
+        site_id=places.site_id(session, site),
+        department_id=places.department_id(session, department),
     )
 
 

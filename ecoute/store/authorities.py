@@ -1,10 +1,9 @@
-"""Repository functions for authorities, departments and sites."""
+"""Repository functions for authorities, departments and sites (one place looks sites and
+departments up by name: :class:`Places`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import AuthorityNotFound
@@ -32,38 +31,51 @@ def ensure_authority(
     return authority
 
 
-def _cached(session: Session, key: tuple[str, int, str]) -> Any:
-    """Sites and departments already looked up in this session: a collection batch names the
-    same few hundreds of times, and each lookup would otherwise flush the pending items."""
-    return session.info.setdefault("ensured", {}).get(key)
+class Places:
+    """The ids of one authority's sites and departments by name, for the length of a run.
 
+    A collection run names the same few places thousands of times: each name is looked up
+    once per run (creating it where ``create``; a dry run creates nothing). A place created
+    in a transaction is remembered by the run only once that transaction commits, so a
+    batch rolled back and written again never refers to a place it did not keep.
+    """
 
-def ensure_site(session: Session, authority_id: int, name: str) -> Site:
-    if (cached := _cached(session, ("site", authority_id, name))) is not None:
-        return cached  # type: ignore[no-any-return]
-    site = session.scalar(
-        select(Site).where(Site.authority_id == authority_id, Site.name == name)
-    )
-    if site is None:
-        site = Site(authority_id=authority_id, name=name)
-        session.add(site)
+    def __init__(self, authority_id: int, *, create: bool = True) -> None:
+        self.authority_id = authority_id
+        self.create = create
+        self._known: dict[tuple[str, str], int | None] = {}
+        self._created_key = ("places created", id(self))
+
+    def site_id(self, session: Session, name: str | None) -> int | None:
+        """The id of the site ``name`` (None for no name, or one a dry run has not met)."""
+        return self._id(session, Site, name) if name else None
+
+    def department_id(self, session: Session, name: str | None) -> int | None:
+        return self._id(session, Department, name) if name else None
+
+    def _id(self, session: Session, model: type[Site] | type[Department], name: str
+            ) -> int | None:
+        key = (model.__tablename__, name)
+        if key in self._known:
+            return self._known[key]
+        created: dict[tuple[str, str], int] = session.info.setdefault(self._created_key, {})
+        if key in created:
+            return created[key]
+        found = session.scalar(select(model.id).where(model.authority_id == self.authority_id,
+                                                      model.name == name))
+        if found is not None or not self.create:
+            self._known[key] = found
+            return found
+        place = model(authority_id=self.authority_id, name=name)
+        session.add(place)
         session.flush()
-    session.info["ensured"][("site", authority_id, name)] = site
-    return site
+        created[key] = place.id
+        if not event.contains(session, "after_commit", self._committed):
+            event.listen(session, "after_commit", self._committed)
+        return place.id
 
-
-def ensure_department(session: Session, authority_id: int, name: str) -> Department:
-    if (cached := _cached(session, ("department", authority_id, name))) is not None:
-        return cached  # type: ignore[no-any-return]
-    department = session.scalar(
-        select(Department).where(Department.authority_id == authority_id, Department.name == name)
-    )
-    if department is None:
-        department = Department(authority_id=authority_id, name=name)
-        session.add(department)
-        session.flush()
-    session.info["ensured"][("department", authority_id, name)] = department
-    return department
+    def _committed(self, session: Session) -> None:
+        self._known.update(session.info.pop(self._created_key, {}))
 
 
 def list_departments(session: Session, authority_id: int) -> list[Department]:

@@ -1,4 +1,5 @@
-"""Phone queue figures (``CallStat``): writing a call_log batch and reading the KPIs' inputs.
+"""Phone queue figures (``CallStat``): writing a call_log batch and summing what the KPIs
+are computed from (``ecoute.assessment.calls``).
 
 A row is keyed by (source, queue, interval start). Writing compares each incoming interval
 with the stored one first, so a run can say what was new, what a corrected export changed and
@@ -18,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ecoute.store.models import CallStat, Department, Site, utcnow
+from ecoute.store.models import CallStat, utcnow
 
 #: Columns a re-export may correct; equal values on all of them make a duplicate (``extra``,
 #: which says which file and line the figures came from, follows them but is not compared).
@@ -35,17 +36,6 @@ class IntervalChanges:
     new: list[dict[str, Any]]
     changed: list[dict[str, Any]]
     duplicate: int
-
-
-def site_id_named(session: Session, authority_id: int, name: str) -> int | None:
-    """The id of an existing site (a dry run must not create one)."""
-    return session.scalar(select(Site.id).where(Site.authority_id == authority_id,
-                                                Site.name == name))
-
-
-def department_id_named(session: Session, authority_id: int, name: str) -> int | None:
-    return session.scalar(select(Department.id).where(Department.authority_id == authority_id,
-                                                      Department.name == name))
 
 
 def _key(row: dict[str, Any]) -> tuple[int, str, datetime]:
@@ -100,32 +90,30 @@ def write_intervals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 @dataclass(frozen=True)
-class CallFigures:
-    """A queue's (or all queues') figures over a period.
-
-    ``avg_wait_seconds`` is the mean of the intervals' average waits weighted by their answered
-    calls (the ACD's average speed of answer); ``service_level`` the mean of the intervals'
-    service levels weighted by their offered calls, over the intervals that report one.
-    Rates and averages are None when there is nothing to divide by.
-    """
+class CallSums:
+    """A queue's (or all queues') intervals over a period, summed: what rates and averages
+    are computed from (``ecoute.assessment.calls``). ``wait_sum`` is the sum of each
+    interval's average wait times its answered calls, over the intervals that report a wait
+    (``wait_weight`` answered calls); ``level_sum`` the sum of each service level times its
+    offered calls, over the intervals that report one (``level_weight`` offered calls)."""
 
     intervals: int
     offered: int
     answered: int
     abandoned: int
-    abandon_rate: float | None
-    answer_rate: float | None
-    avg_wait_seconds: float | None
+    wait_sum: float
+    wait_weight: int
     max_wait_seconds: float | None
-    service_level: float | None
+    level_sum: float
+    level_weight: int
 
 
-def call_stats(
+def call_sums(
     session: Session, authority_id: int, start: datetime, end: datetime,
     queue: str | None = None,
-) -> CallFigures:
-    """Figures of the intervals starting in [``start``, ``end``) of ``authority_id``'s
-    phone queues (only ``queue`` when given), summed in the database."""
+) -> CallSums:
+    """The sums over the intervals starting in [``start``, ``end``) of ``authority_id``'s
+    phone queues (only ``queue`` when given), computed in the database."""
     answered_waits = CallStat.avg_wait_seconds.is_not(None)
     with_level = CallStat.service_level.is_not(None)
     query = select(
@@ -144,12 +132,9 @@ def call_stats(
         query = query.where(CallStat.queue == queue)
     row = session.execute(query).one()
     count, offered, answered, abandoned, wait_sum, wait_weight, max_wait, sl_sum, sl_weight = row
-    return CallFigures(
+    return CallSums(
         intervals=int(count), offered=int(offered), answered=int(answered),
-        abandoned=int(abandoned),
-        abandon_rate=abandoned / offered if offered else None,
-        answer_rate=answered / offered if offered else None,
-        avg_wait_seconds=float(wait_sum or 0) / wait_weight if wait_weight else None,
+        abandoned=int(abandoned), wait_sum=float(wait_sum or 0), wait_weight=int(wait_weight or 0),
         max_wait_seconds=float(max_wait) if max_wait is not None else None,
-        service_level=float(sl_sum or 0) / sl_weight if sl_weight else None,
+        level_sum=float(sl_sum or 0), level_weight=int(sl_weight or 0),
     )

@@ -1,4 +1,5 @@
-"""Repository functions for items: dedupe look-ups, listing with filters, classify queue."""
+"""Repository functions for items: writing collected items (new ones, and what changed in
+known ones), dedupe look-ups, listing with filters, the classify queue."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     func,
+    insert,
     or_,
     select,
 )
@@ -24,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest, ItemNotFound
 from ecoute.domain import STATED
-from ecoute.store.models import Authority, DeterminantTag, Item, Tagging
+from ecoute.store.models import Authority, DeterminantTag, Item, Tagging, utcnow
+from ecoute.store.taggings import forget_classification, restate, retract
 
 
 def known_external_ids(
@@ -55,6 +59,62 @@ def known_content_hashes(session: Session, source_id: int, hashes: Iterable[str]
             )
         )
     return found
+
+
+def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new items (``Item`` column dicts) in one executemany. Through Core: the ORM's
+    unit of work costs more than the rest of a collection batch, and nothing reads the new
+    rows as objects."""
+    if rows:
+        session.execute(insert(cast(Table, Item.__table__)), rows)
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """What a source now says of an item it gave before (redacted, as stored)."""
+
+    content_hash: str
+    title: str | None
+    text: str
+    published_at: datetime | None
+    rating_value: float | None
+    rating_scale: str | None
+    rating_norm: float | None
+    extra: dict[str, Any]
+
+
+#: Former versions an item keeps in ``extra["versions"]``.
+KEPT_VERSIONS = 20
+
+
+def apply_updates(session: Session, changes: Sequence[tuple[Item, ItemChange]]) -> None:
+    """Apply what sources changed in items they gave before, keeping one row per item and
+    the rollups equal to the classifications.
+
+    Only a new text or title (what the classifier reads) drops the classification: the item
+    leaves the rollups and waits for the classifier again. A status, date or rating that
+    moved keeps it: the item is retracted from the rollups, modified, and restated where
+    it now belongs. The content hash replaced is logged in ``extra["versions"]``.
+    """
+    reread = [item for item, change in changes
+              if item.text != change.text or item.title != change.title]
+    kept = [item for item, change in changes
+            if item.text == change.text and item.title == change.title]
+    if reread:
+        forget_classification(session, reread)
+    moved = retract(session, kept) if kept else {}
+    now = utcnow().isoformat()
+    for item, change in changes:
+        history = [*item.extra.get("versions", []),
+                   {"content_hash": item.content_hash, "replaced_at": now}]
+        item.extra = {**change.extra, "versions": history[-KEPT_VERSIONS:]}
+        item.content_hash = change.content_hash
+        item.title, item.text = change.title, change.text
+        item.published_at = change.published_at or item.published_at
+        item.rating_value, item.rating_scale = change.rating_value, change.rating_scale
+        item.rating_norm = change.rating_norm
+    if kept:
+        restate(session, kept, moved)
 
 
 def get_item(session: Session, item_id: int, authority_id: int | None = None) -> Item:

@@ -176,8 +176,8 @@ class AuditGridCollector(Collector):
                     verdict=StatedVerdict(score_polarity(value, self.options.scale),
                                           (determinant,) if determinant else ()),
                     # A corrected score is an update of the audit, not a duplicate.
-                    extra={**facts, "score_raw": raw, "comment": comment or None,
-                           "version_key": raw},
+                    extra={**facts, "score_raw": raw, "comment": comment or None},
+                    version_key=raw,
                     **base,
                 )
             if comment:

@@ -164,14 +164,13 @@ class ComplaintLogCollector(Collector):
         # status and response date makes the runner update the item (and log the version).
         handling = (record.get("status", "").strip().lower(),
                     extra.get("response_date") or extra.get("response_date_raw", ""))
-        if any(handling):
-            extra["version_key"] = "|".join(handling)
         ident = record.get("id") or "row-" + hashlib.sha1(
             json.dumps(raw, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
         return RawItem(
             external_id=ident, text=text, title=record.get("subject") or None,
             published_at=received, lang=self.options.lang, site=record.get("site") or None,
             department=record.get("department") or None, extra=extra,
+            version_key="|".join(handling) if any(handling) else None,
         )
 
 

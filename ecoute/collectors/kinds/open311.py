@@ -244,7 +244,7 @@ class Open311Collector(Collector):
             title=record["title"] or record["service_name"], published_at=_time(
                 record["requested_datetime"]),
             lang=opts.lang, channel=Channel.SERVICE_REQUEST, department=department,
-            extra={**record, **_timings(record), "version_key": _version(record)},
+            extra={**record, **_timings(record)}, version_key=_version(record),
         )
 
 

@@ -263,11 +263,12 @@ class _Plan:
         primary = next(iter(ratings.values()), None)
         extra: dict[str, Any] = {"respondent_id": respondent, "format": layout.format,
                                  "file": source.name, "line": response.line}
+        version_key = None
         if ratings:
             extra["ratings"] = ratings
             # A respondent who edits a rating (KoboToolbox, LimeSurvey allow it) leaves the
             # answer text alone: hashing the ratings makes a re-export update the item.
-            extra["version_key"] = "|".join(
+            version_key = "|".join(
                 f"{key}={rating['value']:g}" for key, rating in sorted(ratings.items()))
         if primary and primary["scale"] == "nps":
             extra["nps_category"] = nps_category(primary["value"])
@@ -279,6 +280,7 @@ class _Plan:
             if primary else None,
             rating_norm=primary["norm"] if primary else None,
             site=answers.get(self.site or ""), department=answers.get(self.department or ""),
+            version_key=version_key,
         )
         found = False
         for key, text in answers.items():

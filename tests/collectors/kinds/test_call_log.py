@@ -14,7 +14,7 @@ from ecoute.collectors.base import CallInterval, Rejected
 from ecoute.collectors.kinds.call_log import parse_count, parse_seconds, parse_share
 from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
-from ecoute.store.call_stats import call_stats
+from ecoute.assessment.calls import call_stats
 from ecoute.store.db import session_scope
 from ecoute.store.models import CallStat, Item, Quarantine, RunStatus, Site
 from tests.collectors.file_helpers import collect

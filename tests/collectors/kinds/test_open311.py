@@ -304,7 +304,7 @@ def test_status_is_part_of_the_hash(tmp_path: Path) -> None:
     items, _, _ = collect_all(collector(endpoint=str(SPEC / "json-service-requests.json")),
                               tmp=tmp_path)
     before = content_hash(items[0])
-    items[0].extra["version_key"] = "another"
+    items[0].version_key = "another"
     assert content_hash(items[0]) != before
 
 
