@@ -1,9 +1,10 @@
 """Services for items that come to ecoute instead of being collected: pushed records
 (``POST /api/v1/ingest``), uploaded files and ``ecoute import``.
 
-All of them end in the ordinary runner: pushed records are spooled to an NDJSON file that the
-key's ``push`` source reads, and a file is read by running its source with ``path`` pointing at
-it. So dedupe, redaction, quarantine and run records are the same as for collected items.
+All of them end in the ordinary runner, so dedupe, redaction, quarantine and run records are
+the same as for collected items: pushed records are read once, here, into the entries the
+key's ``push`` source would have yielded, and the runner stores them; a file is read by
+running its source with ``path`` pointing at it.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.base import Rejected
+from ecoute.collectors.base import RawItem, Rejected
 from ecoute.collectors.limits import DEFAULT_LIMITS
 from ecoute.collectors.kinds.push import PushCollector, push_entry
-from ecoute.collectors.registry import get_collector
-from ecoute.collectors.runner import RunReport
+from ecoute.collectors.registry import get_collector, validate_options
+from ecoute.collectors.runner import RunReport, SourceRunner
 from ecoute.collectors.service import run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidRequest, PayloadTooLarge, SourceExists, SourceNotFound, StoreError
 from ecoute.store import sources as source_repo
 from ecoute.store.db import session_scope
+from ecoute.domain import Channel
 from ecoute.store.models import Authority, RunStatus, Source
 
 
@@ -48,35 +50,48 @@ class IngestResult:
     rejected: list[RecordProblem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PushedRecord:
+    """One record of a pushed body: its JSON value, or what it was and why it is not one."""
+
+    index: int
+    value: Any = None
+    #: The record as received (an NDJSON line that is not JSON), kept as evidence.
+    received: str | None = None
+    problem: str | None = None
+
+
 def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 def split_records(
     body: bytes, content_type: str | None, max_depth: int = DEFAULT_LIMITS.json_max_depth
-) -> list[tuple[str, Any, str | None]]:
-    """(line to spool, parsed value or None, why it is not JSON) per record of a JSON array or
-    NDJSON body. Records nested over ``max_depth`` are kept for the push source to quarantine;
-    an array nested past what the parser can read is refused whole."""
+) -> list[PushedRecord]:
+    """The records of a JSON array or NDJSON body. An NDJSON line that is not JSON, or nests
+    past what the parser reads, is a record with a problem (quarantined, the others stored);
+    a JSON array that cannot be read is refused whole."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidRequest(f"the body is not UTF-8 (byte {exc.start})") from exc
     ndjson = "ndjson" in (content_type or "") or "jsonl" in (content_type or "") \
         or not text.lstrip().startswith("[")
-    records: list[tuple[str, Any, str | None]] = []
+    records: list[PushedRecord] = []
     if ndjson:
-        for line in text.split("\n"):
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
+            index = len(records)
             try:
-                value = json.loads(line)
-                records.append((json.dumps(value, ensure_ascii=False), value, None))
+                records.append(PushedRecord(index, json.loads(line)))
             except json.JSONDecodeError:
-                records.append((line, None, "not JSON"))  # the push source quarantines it
+                records.append(PushedRecord(index, received=line,
+                                            problem=f"record {index} (line {number}): not JSON"))
             except RecursionError:
-                records.append((line, None, f"nests arrays/objects more than {max_depth} "
-                                "levels deep (ECOUTE_JSON_MAX_DEPTH)"))
+                records.append(PushedRecord(
+                    index, received=line, problem=f"record {index} (line {number}) nests "
+                    f"arrays/objects more than {max_depth} levels deep (ECOUTE_JSON_MAX_DEPTH)"))
     else:
         try:
             values = json.loads(text)
@@ -90,10 +105,28 @@ def split_records(
                 f"the body is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                 hint="send a JSON array of records, or NDJSON (one record per line)",
             ) from exc
-        records = [(json.dumps(v, ensure_ascii=False), v, None) for v in values]
+        records = [PushedRecord(index, value) for index, value in enumerate(values)]
     if not records:
         raise InvalidRequest("the body holds no record")
     return records
+
+
+def pushed_entries(
+    records: Iterable[PushedRecord], settings: Settings, channel: Channel = PushCollector.channel,
+) -> list[RawItem | Rejected]:
+    """What the push source's collector yields for these records: an item per valid record,
+    a rejection naming the field for the others."""
+    entries: list[RawItem | Rejected] = []
+    for record in records:
+        position = f"record {record.index}"
+        if record.problem is not None:
+            received = (record.received or "").encode("utf-8", "surrogatepass")
+            entries.append(Rejected(received, position, record.problem))
+            continue
+        entries.append(push_entry(record.value, position, channel,
+                                  max_depth=settings.json_max_depth,
+                                  extra_max_bytes=settings.push_extra_max_bytes))
+    return entries
 
 
 def push_source_id(session: Session, settings: Settings, authority: Authority,
@@ -109,12 +142,11 @@ def push_source_id(session: Session, settings: Settings, authority: Authority,
     found = session.scalar(query)
     if found is not None:
         return found
-    spool = settings.data_dir / "spool" / authority.slug / key_prefix
     try:
         with session.begin_nested():
             return source_repo.add_source(
-                session, authority.id, name=name, kind=PushCollector.kind,
-                options={"path": str(spool)}, schedule=PushCollector.default_schedule,
+                session, authority.id, name=name, kind=PushCollector.kind, options={},
+                schedule=PushCollector.default_schedule,
             ).id
     except (IntegrityError, SourceExists):
         found = session.scalar(query)
@@ -129,35 +161,35 @@ def ingest_records(
 ) -> IngestResult:
     """Store pushed records through the runner; bad ones are quarantined and listed."""
     records = split_records(body, content_type, settings.json_max_depth)
-    problems = []
-    for index, (_line, value, not_json) in enumerate(records):
-        if not_json is not None:
-            problems.append(RecordProblem(index, f"record {index}: {not_json}"))
-            continue
-        entry = push_entry(value, f"record {index}", PushCollector.channel,
-                           max_depth=settings.json_max_depth,
-                           extra_max_bytes=settings.push_extra_max_bytes)
-        if isinstance(entry, Rejected):
-            problems.append(RecordProblem(index, entry.reason))
     with session_scope(factory) as session:
-        spool = Path(source_repo.get_source(session, source_id).options["path"])
-    spool.mkdir(parents=True, exist_ok=True)
-    path = spool / f"ingest-{_stamp()}.ndjson"
-    path.write_text("".join(line + "\n" for line, _value, _problem in records), encoding="utf-8")
+        source = source_repo.get_source(session, source_id)
+        options = validate_options(source.kind, source.options)
+    channel = options.channel if isinstance(options, PushCollector.Options) \
+        else PushCollector.channel
+    entries = pushed_entries(records, settings, channel)
     try:
-        report = run_source(factory, settings, source_id, options_override={"path": str(path)})
+        report = SourceRunner(factory, settings).run(source_id, entries=entries)
     except OperationalError as exc:
         raise _not_stored(str(exc.orig).strip().split("\n")[0]) from exc
-    finally:
-        # Stored or not, the spool file has done its job: the caller learns the outcome and
-        # retries on failure (external ids make retries idempotent).
-        path.unlink(missing_ok=True)
     if report.status == RunStatus.FAILED:
         # Never a success answer for records that may not be stored: a client that checks
-        # the HTTP status must see that it has to send them again.
+        # the HTTP status must see that it has to send them again (external ids make that
+        # safe).
         raise _not_stored(report.error or "the run failed")
     return IngestResult(source_id=source_id, report=report, received=len(records),
-                        rejected=problems)
+                        rejected=_problems(report, entries))
+
+
+def _problems(report: RunReport, entries: list[RawItem | Rejected]) -> list[RecordProblem]:
+    """The run's rejections by record index: those of the records themselves (at ``record
+    N``) and those of items the runner refused (at their external id: an empty text)."""
+    index = {f"record {n}": n for n in range(len(entries))}
+    for n, entry in enumerate(entries):
+        if isinstance(entry, RawItem):
+            index.setdefault(entry.external_id, n)
+    problems = [RecordProblem(index[r.position], r.reason) for r in report.rejected
+                if r.position in index]
+    return sorted(problems, key=lambda p: p.index)
 
 
 def _not_stored(reason: str) -> StoreError:

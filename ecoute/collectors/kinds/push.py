@@ -1,9 +1,10 @@
 """Items pushed by another system (``POST /api/v1/ingest``) or imported from a file in the same
 format: a JSON array or NDJSON of records, each validated by :class:`PushRecord`.
 
-The ingest endpoint writes what it received to a spool file and runs the push source on that
-file, so pushed items go through the same runner as collected ones (dedupe by external id,
-redaction, quarantine of bad records). A push source is created per API key on first use.
+The ingest endpoint reads the records it receives into the entries this collector yields
+(:func:`push_entry`) and hands them to the runner, so pushed items are stored as collected
+ones are (dedupe by external id, redaction, quarantine of bad records). A push source is
+created per API key on first use, without a file: it is run by the records that come.
 """
 
 from __future__ import annotations
@@ -126,14 +127,16 @@ class PushCollector(Collector):
 
     kind = "push"
     channel = Channel.REVIEW
-    default_schedule = "every 1 day"
+    #: Its records come when another system sends them; a source reading a folder of exports
+    #: is given a schedule when created.
+    default_schedule = "manual"
     #: Two people may push the same words; only the external id says it is the same item.
     dedupe_by_content = False
 
     class Options(CollectorOptions):
-        path: str = Field(
-            description="A JSON array or NDJSON file of records, or a folder of them (the "
-            "ingest API's spool folder for sources it created)."
+        path: str | None = Field(
+            None, description="A JSON array or NDJSON file of records, or a folder of them; "
+            "none for a source whose records are pushed to the ingest API."
         )
         channel: Channel = Field(
             Channel.REVIEW, description="Channel of records that do not give one."
@@ -141,10 +144,10 @@ class PushCollector(Collector):
 
         @field_validator("path")
         @classmethod
-        def _not_blank(cls, value: str) -> str:
-            if not value.strip():
+        def _not_blank(cls, value: str | None) -> str | None:
+            if value is not None and not value.strip():
                 raise ValueError("the path is empty")
-            return value.strip()
+            return value.strip() if value is not None else None
 
     options: Options
 
@@ -159,6 +162,10 @@ class PushCollector(Collector):
         yield push_entry(value, position, self.options.channel)
 
     def collect(self, ctx: CollectContext) -> Iterator[RawItem | Rejected]:
+        if self.options.path is None:
+            ctx.warn("this source has no file to read: its records come through the ingest "
+                     "API (POST /api/v1/ingest); to import a file, give its path")
+            return
         root = confine(Path(self.options.path).expanduser(), allowed_roots(ctx.settings),
                        self.options.path)
         if root.is_dir():
