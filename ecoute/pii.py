@@ -136,29 +136,49 @@ _PLACE_BEFORE = re.compile(
 )
 
 _DIGITS = b"0123456789"
+# One byte class each, searched with the standard engine: the search stops at the first one
+# (a capital is usually in the first sentence).
+_ASCII_CAPITAL = re.compile(rb"[A-Z]")
+#: A capital letter, ASCII or past it: U+00C0 "À", the first capital past ASCII, is C3 80 in
+#: UTF-8, and U+0080 to U+00BF (C2 xx) hold no capital.
+_CAPITAL_OR_PAST = re.compile(rb"[A-Z\xc3-\xff]")
 _NUMBER_GROUPS = re.compile(r"[0-9A-Ba-b]+")  # one character class: linear
 _CONTINUATION = re.compile(rb"[\x80-\xbf]*")  # one character class: linear
+
+
+def possible_kinds(data: bytes) -> frozenset[str]:
+    """The built-in kinds whose pattern can match somewhere in ``data``, from what every
+    match of each contains: an ``@`` (e-mail), 8 digits (IBAN, NIR, card, phone), 3 digits
+    and ASCII capitals (plate, and IBAN's country code), a capital letter (name). Checking
+    costs a few byte scans; a search costs a pattern's run over the text, mostly for
+    nothing in ordinary feedback."""
+    kinds = {"EMAIL"} if b"@" in data else set()
+    if _CAPITAL_OR_PAST.search(data) is not None:
+        kinds.add("NAME")
+    digits = len(data) - len(data.translate(None, _DIGITS))
+    if digits >= 3 and _ASCII_CAPITAL.search(data) is not None:
+        kinds |= {"PLATE", "IBAN"} if digits >= 8 else {"PLATE"}
+    if digits >= 8:
+        kinds |= {"NIR", "CARD", "PHONE"}
+    return frozenset(kinds)
 
 
 def find_spans(data: bytes, extra: Sequence[tuple[str, re2._Regexp]] = ()) -> list[Span]:
     """Non-overlapping spans of personal data in the UTF-8 ``data``, in text order.
 
-    ``extra`` holds configured (kind, pattern) pairs, matched as they are."""
+    ``extra`` holds configured (kind, pattern) pairs, matched as they are. A built-in pattern
+    runs only where :func:`possible_kinds` says it can match."""
+    possible = possible_kinds(data)
     found: list[Span] = []
-    if b"@" in data:
-        found += _spans(_EMAIL, data, "EMAIL", None)
-    digits = len(data) - len(data.translate(None, _DIGITS))
-    if digits >= 8:  # every IBAN, NIR, card and phone number has at least 8 digits
-        found += _spans(_IBAN, data, "IBAN", _confirm_iban)
-        found += _spans(_NIR, data, "NIR", _confirm_nir)
-        found += _spans(_CARD, data, "CARD", _confirm_card)
-        found += _spans(_PHONE, data, "PHONE", _confirm_phone)
-    if digits >= 3:
-        found += _spans(_PLATE, data, "PLATE", _confirm_plate)
-    for kind, pattern in extra:
-        found += _spans(pattern, data, kind, None)
-    found += _spans(_NAME, data, "NAME", _confirm_name)
-    return _without_overlaps(found, [k for k, _ in extra])
+    for kind, pattern, confirm in _PATTERNS:
+        if kind in possible:
+            found += _spans(pattern, data, kind, confirm)
+        if kind == "PLATE":  # configured patterns rank between plates and names
+            for extra_kind, extra_pattern in extra:
+                found += _spans(extra_pattern, data, extra_kind, None)
+    if not found:
+        return found
+    return _without_overlaps(found, tuple(k for k, _ in extra))
 
 
 Confirm = Callable[[re2._Match, int, int], tuple[int, int] | None]
@@ -307,10 +327,15 @@ def _confirm_name(match: re2._Match, start: int, stop: int) -> tuple[int, int] |
     return match.span(group)
 
 
-def _without_overlaps(spans: Iterable[Span], extra_kinds: Sequence[str]) -> list[Span]:
-    """One span per stretch of text: the more specific kind wins an overlap, then the longer."""
-    rank = {kind: i for i, kind in enumerate(
+@lru_cache(maxsize=64)
+def _ranks(extra_kinds: tuple[str, ...]) -> dict[str, int]:
+    return {kind: i for i, kind in enumerate(
         ("EMAIL", "IBAN", "NIR", "CARD", "PHONE", "PLATE", *extra_kinds, "NAME"))}
+
+
+def _without_overlaps(spans: Iterable[Span], extra_kinds: tuple[str, ...]) -> list[Span]:
+    """One span per stretch of text: the more specific kind wins an overlap, then the longer."""
+    rank = _ranks(extra_kinds)
     kept: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.start, rank[s.kind], -s.end)):
         if kept and span.start < kept[-1].end:
@@ -320,3 +345,11 @@ def _without_overlaps(spans: Iterable[Span], extra_kinds: Sequence[str]) -> list
             continue
         kept.append(span)
     return kept
+
+
+#: The built-in patterns in the order they are searched (configured ones go after PLATE).
+_PATTERNS: tuple[tuple[str, re2._Regexp, Confirm | None], ...] = (
+    ("EMAIL", _EMAIL, None), ("IBAN", _IBAN, _confirm_iban), ("NIR", _NIR, _confirm_nir),
+    ("CARD", _CARD, _confirm_card), ("PHONE", _PHONE, _confirm_phone),
+    ("PLATE", _PLATE, _confirm_plate), ("NAME", _NAME, _confirm_name),
+)

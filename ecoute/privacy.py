@@ -31,14 +31,43 @@ def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re2._Re
     return tuple((kind.upper(), compile_pattern(pattern)) for kind, pattern in patterns)
 
 
+#: Strings up to this length are remembered with their redaction (the last ``REMEMBERED``
+#: of them, per set of configured patterns): the keys and short values of ``extra`` (a
+#: status, a category, a file name) repeat on every record of a source.
+SHORT = 100
+REMEMBERED = 16384
+_remembered: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+
 def redact(text: str, patterns: Mapping[str, str] | None = None) -> str:
     """``text`` with its personal data replaced by typed placeholders.
 
     ``patterns`` maps a placeholder name to an extra RE2 pattern (the ``redact_patterns``
     setting). Runs in time linear in the length of ``text``."""
+    return _redact_text(text, _configured(patterns))
+
+
+def _configured(patterns: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(patterns.items())) if patterns else ()
+
+
+def _redact_text(text: str, configured: tuple[tuple[str, str], ...]) -> str:
+    if len(text) > SHORT:
+        return _redact(text, configured)
+    remembered = _remembered.get(configured)
+    if remembered is None:
+        remembered = _remembered.setdefault(configured, {})
+    redacted = remembered.get(text)
+    if redacted is None:
+        if len(remembered) >= REMEMBERED:
+            remembered.clear()
+        redacted = remembered[text] = _redact(text, configured)
+    return redacted
+
+
+def _redact(text: str, configured: tuple[tuple[str, str], ...]) -> str:
     data = text.encode("utf-8", "surrogatepass")
-    extra = _compiled(tuple(sorted(patterns.items()))) if patterns else ()
-    spans = find_spans(data, extra)
+    spans = find_spans(data, _compiled(configured) if configured else ())
     if not spans:
         return text
     pieces: list[bytes] = []
@@ -53,13 +82,21 @@ def redact(text: str, patterns: Mapping[str, str] | None = None) -> str:
 def redact_value(value: Any, patterns: Mapping[str, str] | None = None) -> Any:
     """``value`` (an ``extra`` mapping, a list, a string) with every string in it redacted,
     mapping keys included; other values as they are."""
+    return _redact_any(value, _configured(patterns))
+
+
+def _redact_any(value: Any, configured: tuple[tuple[str, str], ...]) -> Any:
     if isinstance(value, str):
-        return redact(value, patterns)
+        return _redact_text(value, configured)
     if isinstance(value, dict):
-        return {redact_value(k, patterns) if isinstance(k, str) else k: redact_value(v, patterns)
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_value(v, patterns) for v in value]
+        return {
+            _redact_text(k, configured) if isinstance(k, str) else k:
+            _redact_text(v, configured) if isinstance(v, str)
+            else _redact_any(v, configured) if isinstance(v, dict | list | tuple) else v
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact_any(v, configured) for v in value]
     return value
 
 
@@ -71,7 +108,14 @@ def pseudonym(author: str | None, key: str) -> str | None:
     if not author or not author.strip():
         return None
     normalized = " ".join(author.lower().split())
-    return hmac.new(key.encode(), normalized.encode(), hashlib.sha256).hexdigest()[:32]
+    keyed = _keyed(key).copy()  # the key's padding is computed once, not per author
+    keyed.update(normalized.encode())
+    return keyed.hexdigest()[:32]
+
+
+@lru_cache(maxsize=8)
+def _keyed(key: str) -> hmac.HMAC:
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
 
 
 def redact_payload(payload: str | bytes, patterns: Mapping[str, str] | None = None) -> str | bytes:

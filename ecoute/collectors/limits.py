@@ -81,7 +81,8 @@ def nesting_depth(value: Any, stop_after: int) -> int:
             deepest = depth
             if deepest > stop_after:
                 return deepest
-        stack.extend((child, depth) for child in children)
+        stack.extend((child, depth) for child in children
+                     if isinstance(child, (dict, list, tuple)))
     return deepest
 
 

@@ -66,6 +66,10 @@ def purged_among(
 ) -> tuple[set[str], set[str]]:
     """Of ``external_ids`` and content ``hashes`` offered by a source, those that belong to a
     purged item: (external ids, content hashes)."""
+    # Most sources never lost an item: one index probe spares hashing every external id.
+    if session.scalar(select(PurgedItem.id).where(PurgedItem.source_id == source_id)
+                      .limit(1)) is None:
+        return set(), set()
     by_key = {external_key(e): e for e in external_ids}
     keys, digests = list(by_key), list(set(hashes))
     ids: set[str] = set()

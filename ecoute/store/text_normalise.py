@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from ecoute.domain import TRUNCATED_KEY
@@ -31,9 +32,32 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 Record = TypeVar("Record")
 
 
+#: Strings up to this length are remembered in their normal form (the last ``REMEMBERED``):
+#: the keys and short values of ``extra`` (a status, a category) repeat on every record.
+SHORT = 100
+
+
+REMEMBERED = 16384
+_remembered: dict[str, str] = {}
+
+
 def clean_text(value: str) -> str:
     """``value`` without control characters (except ``\\n`` and ``\\t``), in NFC."""
-    value = _CONTROL.sub("", _NEWLINES.sub("\n", value))
+    if len(value) > SHORT:
+        return _clean(value)
+    clean = _remembered.get(value)
+    if clean is None:
+        if len(_remembered) >= REMEMBERED:
+            _remembered.clear()
+        clean = _remembered[value] = _clean(value)
+    return clean
+
+
+def _clean(value: str) -> str:
+    # Printable means no control character, surrogate or carriage return: nothing to
+    # remove, one scan instead of two substitutions.
+    if not value.isprintable():
+        value = _CONTROL.sub("", _NEWLINES.sub("\n", value))
     # NFC of plain ASCII is itself: skip the work for most texts.
     return value if value.isascii() else unicodedata.normalize("NFC", value)
 
@@ -47,26 +71,39 @@ def normalise_text(value: str, max_chars: int) -> tuple[str, int | None]:
 
 
 def normalise_json(value: Any, max_chars: int, path: str, cuts: dict[str, int]) -> Any:
-    """A copy of a JSON-like value with every string (keys too) normalised; a string cut is
-    recorded in ``cuts`` under its dotted ``path``."""
+    """A JSON-like value with every string (keys too) normalised; a string cut is recorded in
+    ``cuts`` under its dotted ``path``. A dict or list that changes is copied, never
+    modified; one already in normal form is returned as it is (a list as a list)."""
     if isinstance(value, str):
         text, original = normalise_text(value, max_chars)
         if original is not None:
             cuts[path] = original
         return text
     if isinstance(value, dict):
-        return {
-            (clean_text(k) if isinstance(k, str) else k):
-            normalise_json(v, max_chars, f"{path}.{k}", cuts)
-            for k, v in value.items()
-        }
+        out = {}
+        changed = False
+        for key, item in value.items():
+            new_key = clean_text(key) if isinstance(key, str) else key
+            new = normalise_json(item, max_chars, f"{path}.{key}", cuts)
+            changed = changed or new_key != key or new is not item and new != item
+            out[new_key] = new
+        # Two keys equal once normalised leave one: a change too.
+        return out if changed or len(out) != len(value) else value
     if isinstance(value, list | tuple):
-        return [normalise_json(v, max_chars, f"{path}[{i}]", cuts) for i, v in enumerate(value)]
+        items = [normalise_json(v, max_chars, f"{path}[{i}]", cuts) for i, v in enumerate(value)]
+        return value if isinstance(value, list) and all(
+            new is old or new == old for new, old in zip(items, value, strict=True)) else items
     return value
 
 
+@lru_cache(maxsize=64)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def normalise_record(record: Record, max_chars: int) -> Record:
-    """A copy of dataclass ``record`` whose strings are all in the stored normal form.
+    """Dataclass ``record`` with its strings all in the stored normal form: a copy when one
+    changes, the record itself when all already are.
 
     Bytes are kept as they are (a quarantined file is evidence, and binary columns take any
     byte); strings and the strings inside dicts and lists are normalised.
@@ -75,17 +112,18 @@ def normalise_record(record: Record, max_chars: int) -> Record:
         raise TypeError(f"normalise_record takes a dataclass instance, not {record!r}")
     changes: dict[str, Any] = {}
     cuts: dict[str, int] = {}
-    for field in dataclasses.fields(record):
-        value = getattr(record, field.name)
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
         if isinstance(value, str | dict | list):
-            new = normalise_json(value, max_chars, field.name, cuts)
-            if new != value or isinstance(value, dict | list):
-                changes[field.name] = new
+            new = normalise_json(value, max_chars, name, cuts)
+            if new is not value and new != value:
+                changes[name] = new
     if cuts:
-        extra = changes.get("extra")
+        extra = changes.get("extra", getattr(record, "extra", None))
         if isinstance(extra, dict):
             prior = extra.get(TRUNCATED_KEY)
-            extra[TRUNCATED_KEY] = {**(prior if isinstance(prior, dict) else {}), **cuts}
+            changes["extra"] = {
+                **extra, TRUNCATED_KEY: {**(prior if isinstance(prior, dict) else {}), **cuts}}
         elif isinstance(changes.get("reason", getattr(record, "reason", None)), str):
             told = ", ".join(f"{name} cut at {max_chars} of {n} characters"
                              for name, n in cuts.items())

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ecoute.store.text_normalise import clean_text, normalise_record, normalise_text
 
@@ -78,3 +82,29 @@ def test_linear_on_long_adversarial_strings() -> None:
 def test_only_dataclass_instances() -> None:
     with pytest.raises(TypeError):
         normalise_record({"text": "x"}, 1000)
+
+
+def _reference_clean(value: str) -> str:
+    """The normal form as first written: two substitutions, then NFC."""
+    value = re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", "",
+                   re.sub("\r\n?", "\n", value))
+    return unicodedata.normalize("NFC", value)
+
+
+@hypothesis_settings(max_examples=2000, deadline=None, database=None)
+@given(st.text(alphabet=st.characters(codec=None), max_size=300))
+def test_the_fast_paths_give_the_reference_form(value: str) -> None:
+    assert clean_text(value) == clean_text(value) == _reference_clean(value)
+
+
+def test_an_unchanged_record_is_kept_and_a_changed_one_copied() -> None:
+    extra = {"status": "clos", "tags": ["a", "b"]}
+    record = Record("r-1", "Très bien", extra=extra)
+    assert normalise_record(record, 100) is record
+    dirty = Record("r-2", "x" * 150, extra=extra)
+    clean = normalise_record(dirty, 100)
+    assert clean.extra == {**extra, "truncated": {"text": 150}}
+    assert extra == {"status": "clos", "tags": ["a", "b"]}  # the original is not modified
+    nested = Record("r-3", "ok", extra={"notes": ["a\x00b"]})
+    assert normalise_record(nested, 100).extra == {"notes": ["ab"]}
+    assert nested.extra == {"notes": ["a\x00b"]}

@@ -13,6 +13,7 @@ The API, used by every collector that reads local files (surveys, registers, cal
   :func:`read_json_records` the objects of a JSON array, JSON object or NDJSON file. Both stream:
   memory stays constant whatever the file size.
 - :func:`detect_encoding`, :func:`sniff_delimiter`, :func:`check_zip`, :func:`parse_datetime`
+  (:class:`DateColumn` for the values of one column)
   (in :mod:`ecoute.collectors.files.formats`, re-exported here).
 
 Readers raise :class:`~ecoute.errors.ParseError` for a file they cannot read (zip bomb,
@@ -41,6 +42,7 @@ from ecoute.collectors.files.formats import (
     SAMPLE_BYTES,
     XLSX_MAX_RATIO,
     XLSX_MAX_UNCOMPRESSED,
+    DateColumn,
     Record,
     SourceFile,
     cell_text,
@@ -60,7 +62,8 @@ from ecoute.errors import BlockedURL, FetchError, ParseError
 # The format readers live in file_formats; collectors import everything from here.
 __all__ = [
     "BOMS", "DELIMITERS", "JSON_MAX_BYTES", "MAX_RECORD_BYTES", "SAMPLE_BYTES",
-    "XLSX_MAX_RATIO", "XLSX_MAX_UNCOMPRESSED", "FileSourceOptions", "Record", "SourceFile",
+    "XLSX_MAX_RATIO", "XLSX_MAX_UNCOMPRESSED", "DateColumn", "FileSourceOptions", "Record",
+    "SourceFile",
     "cell_text", "check_zip", "clean_path", "collect_files", "detect_encoding", "file_format",
     "file_sha256", "known_columns", "known_encoding", "parse_datetime", "read_csv",
     "read_json_records", "read_rows", "read_xlsx", "sniff_delimiter", "watched_files",

@@ -18,12 +18,12 @@ from pydantic import Field, field_validator
 
 from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected
 from ecoute.collectors.files.reading import (
+    DateColumn,
     FileSourceOptions,
     SourceFile,
     collect_files,
     file_format,
     known_columns,
-    parse_datetime,
     read_json_records,
     read_rows,
 )
@@ -82,6 +82,7 @@ class ComplaintLogCollector(Collector):
             yield from self._read_json(source)
             return
         rows = read_rows(source, self.options)
+        dates = self._date_columns()
         header: list[str] | None = None
         for row in rows:
             if isinstance(row, Rejected):
@@ -99,12 +100,13 @@ class ComplaintLogCollector(Collector):
                 continue
             cells = row.cells
             record = {f: cells[i].strip() for f, i in mapping.items() if i < len(cells)}
-            yield self._item(record, source, row.line, cells)
+            yield self._item(record, source, row.line, cells, dates)
         if header is None:
             raise ParseError(f"{source.name} is empty: no header row")
 
     def _read_json(self, source: SourceFile) -> Iterator[RawItem | Rejected]:
         mapping: dict[str, str] | None = None
+        dates = self._date_columns()
         for entry in read_json_records(source):
             if isinstance(entry, Rejected):
                 yield entry
@@ -118,7 +120,7 @@ class ComplaintLogCollector(Collector):
                 keys = [str(k) for k in value]
                 mapping = {f: keys[i] for f, i in self._mapping(keys, source).items()}
             record = {f: _text(value.get(k)) for f, k in mapping.items()}
-            yield self._item(record, source, number, value)
+            yield self._item(record, source, number, value, dates)
 
     def _mapping(self, header: list[str], source: SourceFile) -> dict[str, int]:
         """Field → column index; a mapped or required column that is absent stops the file."""
@@ -137,17 +139,20 @@ class ComplaintLogCollector(Collector):
                 found[field] = index
         return found
 
+    def _date_columns(self) -> tuple[DateColumn, DateColumn]:
+        """Readers of the received and response dates of one file (one format each)."""
+        return DateColumn(self.options.timezone), DateColumn(self.options.timezone)
+
     def _item(self, record: dict[str, str], source: SourceFile, line: int,
-              raw: Any) -> RawItem | Rejected:
+              raw: Any, dates: tuple[DateColumn, DateColumn]) -> RawItem | Rejected:
         position = source.at(line)
         text = record.get("text", "")
         if not text:
             return Rejected(json.dumps(raw, ensure_ascii=False, default=str)[:2000], position,
                             f"{source.name}, line {line}: the complaint text is empty",
                             error_class="MissingValue")
-        tz = self.options.timezone
-        received = parse_datetime(record.get("received", ""), tz)
-        answered = parse_datetime(record.get("response_date", ""), tz)
+        received = dates[0].parse(record.get("received", ""))
+        answered = dates[1].parse(record.get("response_date", ""))
         extra: dict[str, Any] = {"file": source.name, "line": line}
         for field in ("category", "status", "channel"):
             if record.get(field):

@@ -80,22 +80,24 @@ def push_entry(
     reason = too_deep_reason(value, max_depth, position)
     if reason:
         return Rejected(_excerpt(value), position, reason, "InvalidRecord")
-    payload = json.dumps(value, ensure_ascii=False, default=str)[:20_000]
     if not isinstance(value, dict):
-        return Rejected(payload, position, f"{position}: a record is a JSON object, not "
-                        f"{type(value).__name__}", "InvalidRecord")
-    extra_size = len(json.dumps(value.get("extra"), ensure_ascii=False, default=str).encode())
+        return Rejected(_payload(value), position, f"{position}: a record is a JSON object, "
+                        f"not {type(value).__name__}", "InvalidRecord")
+    extra = value.get("extra")
+    # Serialised only when there is something to measure: most records have no extra.
+    extra_size = len(json.dumps(extra, ensure_ascii=False, default=str).encode()) \
+        if extra else 0
     if extra_size > extra_max_bytes:
-        return Rejected(payload, position, f"{position}: extra is {extra_size} bytes as JSON, "
-                        f"over the {extra_max_bytes}-byte limit (ECOUTE_PUSH_EXTRA_MAX_BYTES)",
-                        "InvalidRecord")
+        return Rejected(_payload(value), position, f"{position}: extra is {extra_size} bytes "
+                        f"as JSON, over the {extra_max_bytes}-byte limit "
+                        "(ECOUTE_PUSH_EXTRA_MAX_BYTES)", "InvalidRecord")
     try:
         record = PushRecord.model_validate(value)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors()
         )
-        return Rejected(payload, position, f"{position}: {problems}", "InvalidRecord")
+        return Rejected(_payload(value), position, f"{position}: {problems}", "InvalidRecord")
     published = record.published_at
     if published is not None and published.tzinfo is None:
         published = published.replace(tzinfo=timezone.utc)
@@ -106,6 +108,11 @@ def push_entry(
         rating_scale=record.rating_scale, site=record.site, department=record.department,
         extra=record.extra,
     )
+
+
+def _payload(value: Any) -> str:
+    """A refused record as quarantine keeps it."""
+    return json.dumps(value, ensure_ascii=False, default=str)[:20_000]
 
 
 def _excerpt(value: Any) -> str:

@@ -9,9 +9,13 @@ from unittest.mock import MagicMock
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ecoute.collectors.base import CollectContext, Rejected
 from ecoute.collectors.files.reading import (
+    DateColumn,
     FileSourceOptions,
     Record,
     SourceFile,
@@ -25,7 +29,7 @@ from ecoute.collectors.files.reading import (
     sniff_delimiter,
     watched_files,
 )
-from ecoute.collectors.files.formats import MAX_RECORD_BYTES
+from ecoute.collectors.files.formats import ISO, MAX_RECORD_BYTES, NUMERIC
 from ecoute.config.settings import Settings
 from ecoute.errors import FetchError, ParseError
 
@@ -199,3 +203,37 @@ def test_parse_datetime_formats() -> None:
         "2024-02-03T13:30:00+00:00"
     assert parse_datetime("2024-02-03T10:00:00Z").isoformat() == "2024-02-03T10:00:00+00:00"
     assert parse_datetime("") is None and parse_datetime("soon") is None
+
+
+#: Values of every shape parse_datetime reads, impossible dates and near misses included.
+DATE_VALUES = st.one_of(
+    st.datetimes().map(lambda d: d.isoformat()),
+    st.builds(lambda d, m, y, sep, time: f"{d}{sep}{m}{sep}{y}{time}",
+              st.integers(0, 35), st.integers(0, 14), st.sampled_from(["2024", "24", "1999"]),
+              st.sampled_from(["/", ".", "-"]),
+              st.sampled_from(["", " 14:30", " 9h05", "T23:59:59", " 25:61"])),
+    st.builds(lambda y, m, d, time: f"{y}/{m}/{d}{time}", st.sampled_from(["2024", "2023"]),
+              st.integers(0, 13), st.integers(0, 32),
+              st.sampled_from(["", " 2:11:26 PM GMT+1", " 14:11:26", " 14:11", " 13:00 PM",
+                               " 10:00 UTC", " 10:00 CET"])),
+    st.sampled_from(["03 March 2024", "3 Mar 2024", "03/02/2024 02:11:26 PM", "", "  ",
+                     "soon", "2024-02-30", "2024-W05-1", "20240203", "12/31/2024"]),
+    st.text(alphabet="0123456789/-.: TZ", max_size=20),
+)
+
+
+@hypothesis_settings(max_examples=1500, deadline=None, database=None)
+@given(st.lists(DATE_VALUES, max_size=30), st.sampled_from(["UTC", "Europe/Paris"]))
+def test_a_date_column_reads_each_value_as_parse_datetime_does(values: list[str],
+                                                               tz: str) -> None:
+    column = DateColumn(tz)
+    assert [column.parse(v) for v in values] == [parse_datetime(v, tz) for v in values]
+
+
+def test_a_date_column_detects_its_format_once() -> None:
+    column = DateColumn("Europe/Paris")
+    assert column.parse("03/02/2024 14:30") == parse_datetime("03/02/2024 14:30", "Europe/Paris")
+    # The column's format is tried first: no ISO attempt for the next French date.
+    assert column._way == NUMERIC
+    assert column.parse("2024-02-03T10:00:00Z") == parse_datetime("2024-02-03T10:00:00Z")
+    assert column._way == ISO
