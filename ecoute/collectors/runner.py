@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -372,8 +373,9 @@ class SourceRunner:
         for part in rounds_by_version(batch):
             new, updates, dupes, rejected, expired = self._classify_batch(
                 session, source_id, part, by_content)
+            now = utcnow()
             item_repo.insert_items(session, [
-                self._new_item(session, source, raw, digest, collector_cls.channel)
+                self._new_item(session, source, raw, digest, collector_cls.channel, now)
                 for raw, digest in new
             ])
             item_repo.apply_updates(session, [
@@ -451,7 +453,8 @@ class SourceRunner:
         ])
 
     def _new_item(
-        self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str
+        self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str,
+        now: datetime,
     ) -> dict[str, Any]:
         site_id = self._places.site_id(session, raw.site) if raw.site else source.site_id
         department_id = (self._places.department_id(session, raw.department) if raw.department
@@ -463,7 +466,7 @@ class SourceRunner:
             title=redact(raw.title, self.settings.redact_patterns) if raw.title else None,
             text=redact(raw.text, self.settings.redact_patterns),
             lang=raw.lang, author_hash=pseudonym(raw.author, self.settings.pseudonym_key),
-            published_at=raw.published_at, collected_at=utcnow(), classified_version=None,
+            published_at=raw.published_at, collected_at=now, classified_version=None,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
             extra=redact_value(raw.extra, self.settings.redact_patterns),

@@ -26,6 +26,8 @@ def record_figures(
 ) -> int:
     """Store ``readings`` (column values of SourceFigure, without ids and dates) of
     ``source_id``; returns how many were new or changed figures."""
+    if not readings:
+        return 0  # most batches: no query
     now = now or utcnow()
     latest = {f.subject: f for f in _latest(session, [source_id]).get(source_id, [])}
     changed = 0

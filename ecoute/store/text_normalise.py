@@ -84,7 +84,16 @@ def normalise_json(value: Any, max_chars: int, path: str, cuts: dict[str, int]) 
         changed = False
         for key, item in value.items():
             new_key = clean_text(key) if isinstance(key, str) else key
-            new = normalise_json(item, max_chars, f"{path}.{key}", cuts)
+            # Strings and scalars inline: extra holds mostly those, on every record.
+            if isinstance(item, str):
+                new = clean_text(item)
+                if len(new) > max_chars:
+                    cuts[f"{path}.{key}"] = len(new)
+                    new = new[:max_chars]
+            elif isinstance(item, dict | list | tuple):
+                new = normalise_json(item, max_chars, f"{path}.{key}", cuts)
+            else:
+                new = item
             changed = changed or new_key != key or new is not item and new != item
             out[new_key] = new
         # Two keys equal once normalised leave one: a change too.
