@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from ecoute.store.db import make_engine, upgrade  # noqa: E402
 from ecoute.store.items import needs_classifier, pending_item_ids  # noqa: E402
-from ecoute.store.models import STATED, Authority, Item, Source, utcnow  # noqa: E402
+from ecoute.domain import STATED  # noqa: E402
+from ecoute.store.models import Authority, Item, Source, utcnow  # noqa: E402
 
 VERSIONS = {"north": "e5@1f00", "south": "e5@own-heads"}
 BATCH = 256

@@ -19,7 +19,8 @@ from ecoute.store.items import (
     pending_count,
     pending_item_ids,
 )
-from ecoute.store.models import STATED, Item, Source, Tagging, utcnow
+from ecoute.domain import STATED
+from ecoute.store.models import Item, Source, Tagging, utcnow
 
 #: Versions an item may carry: two models, the source's own verdict, never classified.
 VERSIONS = [None, "e5@1", "e5@2", STATED, "zz@9", "a@0"]
