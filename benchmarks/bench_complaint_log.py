@@ -71,8 +71,10 @@ def naive_pass(path: Path) -> tuple[int, float]:
 def _settings(db: Path, **update: Any) -> Any:
     from ecoute.config.settings import Settings
 
+    # A gigabyte register holds more rows than one import takes by default.
     return Settings(database_url=f"sqlite:///{db}", collect_batch_size=BATCH,
-                    data_dir=db.parent / "data", file_roots=[db.parent], **update)
+                    data_dir=db.parent / "data", file_roots=[db.parent],
+                    import_max_rows=100_000_000, collect_max_seconds=86_400, **update)
 
 
 def import_child(path: str, db: str) -> None:

@@ -98,14 +98,21 @@ def timed(engine: Engine, poll: Poll, versions: dict[int, str]) -> tuple[float, 
     return seconds, found
 
 
+#: Our polls per naive one: ours take a millisecond, the naive ones up to a second, and a
+#: p95 over many samples is what a busy machine cannot spoil with a single pause.
+OURS_PER_NAIVE = 5
+
+
 def compare(engine: Engine, versions: dict[int, str], rounds: int) -> dict[str, list[float]]:
-    """Both polls, taking turns, ``rounds`` times; asserts they find the same items."""
+    """Both polls, taking turns, ``rounds`` times (ours ``OURS_PER_NAIVE`` times a turn);
+    asserts they find the same items."""
     times: dict[str, list[float]] = {"ours": [], "naive": []}
     for _ in range(rounds):
-        ours, found = timed(engine, ours_ids, versions)
+        for _ in range(OURS_PER_NAIVE):
+            ours, found = timed(engine, ours_ids, versions)
+            times["ours"].append(ours)
         naive, expected = timed(engine, naive_ids, versions)
         assert sorted(found) == sorted(expected), "the two polls disagree"
-        times["ours"].append(ours)
         times["naive"].append(naive)
     return times
 
@@ -141,7 +148,8 @@ def _summary(times: dict[str, list[float]]) -> dict[str, float]:
 
 
 def table(label: str, count: int, rows: list[tuple[str, dict[str, float]]]) -> list[str]:
-    lines = [f"{label}, {count:,} items, both authorities polled (batches of {BATCH}):", "",
+    lines = [f"{label}, {count:,} items, both authorities polled (batches of {BATCH}; "
+             f"{OURS_PER_NAIVE} of our polls per naive one):", "",
              "| poll | ours p50 ms | ours p95 ms | naive p50 ms | naive p95 ms | naive/ours |",
              "|---|---|---|---|---|---|"]
     for name, s in rows:
@@ -165,12 +173,16 @@ def main() -> None:
         sqlite_rows = scenario_rows(engine, args.items, args.rounds)
         engine.dispose()
     lines += table("SQLite", args.items, sqlite_rows)
-    ok = sqlite_rows[0][1]["ours_p95"] <= 0.005
+    verdicts = [("SQLite", args.items, sqlite_rows[0][1]["ours_p95"])]
     if args.postgres:
         pg_rows = _postgres(args.postgres, args.pg_items, args.rounds)
         lines += ["", *table("PostgreSQL", args.pg_items, pg_rows)]
-        ok = ok and pg_rows[0][1]["ours_p95"] <= 0.005
-    lines += ["", f"verdict (idle poll p95 ≤ 5 ms): {'PASS' if ok else 'FAIL'}"]
+        verdicts.append(("PostgreSQL", args.pg_items, pg_rows[0][1]["ours_p95"]))
+    lines.append("")
+    for name, count, seconds in verdicts:
+        lines.append(f"verdict, {name} at {count:,} items (idle poll p95 ≤ 5 ms): "
+                     f"{seconds * 1e3:.2f} ms, {'PASS' if seconds <= 0.005 else 'FAIL'}")
+    ok = all(seconds <= 0.005 for _name, _count, seconds in verdicts)
     print("\n".join(lines))
     sys.exit(0 if ok else 1)
 
