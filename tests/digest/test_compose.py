@@ -13,7 +13,7 @@ from ecoute.digest.charts import charts
 from ecoute.digest.compose import DigestSpec, compose
 from ecoute.digest.periods import parse_period
 from ecoute.digest.render import render
-from ecoute.store.authorities import ensure_department
+from ecoute.store.authorities import Places
 from ecoute.store.db import session_scope
 from tests.helpers.digest_data import authority, feedback, source
 
@@ -130,12 +130,11 @@ def test_a_department_digest_counts_only_its_feedback(
         factory: sessionmaker[Session], settings: Settings) -> None:
     with session_scope(factory) as session:
         owner = authority(session)
-        library = ensure_department(session, owner.id, "Médiathèque")
+        library_id = Places(owner.id).department_id(session, "Médiathèque")
         origin = source(session, owner, "avis")
         feedback(session, origin, W47, [("courtesy", "positive")], times=30,
-                 department_id=library.id)
+                 department_id=library_id)
         feedback(session, origin, W47, [("courtesy", "negative")], times=30)
-        library_id = library.id
     digest = _digest(factory, settings, department_id=library_id)
     courtesy = {f.determinant: f for f in digest.figures}["courtesy"]
     assert (courtesy.n, courtesy.share) == (30, 1.0)
