@@ -6,7 +6,7 @@ index on (authority, classified_version) gives the items a former model version 
 ranges (``store.items.pending_item_ids``). The single-column index it replaces served neither.
 
 Revision ID: classify_queue
-Revises: digests
+Revises: rollup_covering_index
 Create Date: 2026-12-08
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "classify_queue"
-down_revision: str | None = "digests"
+down_revision: str | None = "rollup_covering_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
