@@ -190,6 +190,20 @@ class Item(Base):
     source: Mapped[Source] = relationship()
 
 
+class ItemCount(Base):
+    """Items stored per source and channel. Kept current by triggers on ``item`` (migration
+    ``item_counts``), so whatever inserts, moves or deletes items keeps them right; read by
+    ``/metrics`` and the sources list instead of counting the item table."""
+
+    __tablename__ = "item_count"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(_enum(Channel), primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+
+
 class Tagging(Base):
     __tablename__ = "tagging"
     __table_args__ = (UniqueConstraint("item_id", "model_version"),)

@@ -23,6 +23,8 @@ from ecoute.domain import Prediction, OVERALL, STATED, Polarity, Provenance
 from ecoute.store.models import Authority, DailyRollup, DeterminantTag, Item, Tagging
 
 RollupKey = tuple[int, date, str, str, int, int]  # authority, day, determinant, channel, site, dept
+ROLLUP_KEY = ("authority_id", "day", "determinant", "channel", "site_id", "department_id")
+ROLLUP_COUNTS = ("pos", "neg", "neu", "rating_sum", "rating_count")
 
 
 @dataclass
@@ -110,31 +112,25 @@ def _contributions(
 
 
 def _apply(session: Session, delta: dict[RollupKey, Counts]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for (authority_id, day, determinant, channel, site_id, department_id), c in sorted(
-        delta.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3], kv[0][4], kv[0][5])
-    ):
-        if not (c.pos or c.neg or c.neu or c.rating_count):
-            continue
-        stmt = insert(DailyRollup).values(
-            authority_id=authority_id, day=day, determinant=determinant, channel=channel,
-            site_id=site_id, department_id=department_id, pos=c.pos, neg=c.neg, neu=c.neu,
-            rating_sum=c.rating_sum, rating_count=c.rating_count,
-        )
-        # Increments in the database, so concurrent workers never lose each other's counts.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["authority_id", "day", "determinant", "channel", "site_id",
-                            "department_id"],
-            set_={
-                "pos": DailyRollup.pos + c.pos,
-                "neg": DailyRollup.neg + c.neg,
-                "neu": DailyRollup.neu + c.neu,
-                "rating_sum": DailyRollup.rating_sum + c.rating_sum,
-                "rating_count": DailyRollup.rating_count + c.rating_count,
-            },
-        )
-        session.execute(stmt)
+    """Add ``delta`` to the rollups: one upsert statement run over every key at once
+    (executemany), in key order so that concurrent writers lock rows in the same order."""
+    rows = [
+        {**dict(zip(ROLLUP_KEY, key, strict=True)), "pos": c.pos, "neg": c.neg, "neu": c.neu,
+         "rating_sum": c.rating_sum, "rating_count": c.rating_count}
+        for key, c in sorted(delta.items())
+        if c.pos or c.neg or c.neu or c.rating_count
+    ]
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(DailyRollup)
+    # Increments in the database, so concurrent workers never lose each other's counts.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: getattr(DailyRollup, name) + getattr(stmt.excluded, name)
+              for name in ROLLUP_COUNTS},
+    )
+    session.execute(stmt, rows)
 
 
 def retract(session: Session, items: Sequence[Item]) -> dict[RollupKey, Counts]:
