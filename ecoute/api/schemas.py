@@ -17,7 +17,6 @@ MAX_ID = 2**63 - 1
 #: themselves so that a refusal lists the known ones.
 DETERMINANT_ENUM: dict[str, Any] = {"enum": list(DETERMINANTS)}
 
-
 def known_determinant(value: str) -> str:
     if value not in DETERMINANTS:
         raise InvalidRequest(f"unknown determinant {value!r}",
@@ -148,6 +147,10 @@ class SourceOut(BaseModel):
     consecutive_failures: int
     health: str = Field(description="ok, never run, failed, failing, backing off, disabled, "
                         "or quarantine (its last run left entries in quarantine)")
+    flagged: bool = Field(False, description="Failed `source_failure_threshold` times in a "
+                          "row: retried with back-off instead of at each scheduled time")
+    backing_off_until: datetime | None = Field(
+        None, description="When a flagged source is tried again (UTC)")
     quarantined: int = Field(0, description="Entries of the last run waiting in quarantine")
     figures: list[SourceFigureOut] = Field(
         default_factory=list, description="The source's own current figures, one per subject.")
