@@ -274,3 +274,42 @@ class DigestSubscriptionOut(BaseModel):
     last_status: str | None = Field(
         description="claimed, sending, sent, retry (deferred by the mail server) or failed.")
     last_error: str | None = Field(description="Why the latest digest was not sent, if so.")
+
+
+class DurationsOut(BaseModel):
+    count: int = Field(description="Cases that got there (answered, or closed)")
+    median_days: float | None = Field(description="Median, in calendar days")
+    p90_days: float | None = Field(description="90th percentile, in calendar days")
+    median_working_days: float | None = Field(
+        description="Median, in working days after the day of receipt")
+    p90_working_days: float | None = Field(description="90th percentile, in working days")
+
+
+class ResponseFiguresOut(BaseModel):
+    id: int | None = Field(description="The department or site; null for all cases")
+    name: str
+    received: int = Field(description="Cases received in the window")
+    to_answer: DurationsOut
+    to_close: DurationsOut
+    within_promise: int = Field(description="Answered within the promise")
+    judged: int = Field(description="Answered, or unanswered past the promise")
+    share_within_promise: float | None = Field(description="within_promise / judged")
+    ci_low: float | None = Field(description="Wilson 95 % interval, lower bound")
+    ci_high: float | None = Field(description="Wilson 95 % interval, upper bound")
+    sufficient: bool = Field(description="judged reaches the minimum sample size")
+    unanswered: int
+    overdue: int = Field(description="Unanswered past the promise, as of today")
+    open: int = Field(description="Not closed")
+
+
+class ResponseTimes(BaseModel):
+    authority: str
+    window: str
+    start: date
+    end: date
+    promise_working_days: int
+    public_holidays: str
+    min_sample_size: int
+    overall: ResponseFiguresOut
+    departments: list[ResponseFiguresOut]
+    sites: list[ResponseFiguresOut]

@@ -55,6 +55,12 @@ class RawItem:
     department: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     verdict: StatedVerdict | None = None
+    #: Where the source tracks how the authority handled it (a service request, a complaint
+    #: register with statuses): when it was received, first answered and closed. Setting
+    #: ``received_at`` makes the item count in the response-time figures.
+    received_at: datetime | None = None
+    answered_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass

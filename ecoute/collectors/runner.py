@@ -474,6 +474,7 @@ class SourceRunner:
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
             extra=redact_value(raw.extra, self.settings.redact_patterns),
+            received_at=raw.received_at, answered_at=raw.answered_at, closed_at=raw.closed_at,
         )
 
     def _sorted_intervals(
@@ -530,6 +531,11 @@ class SourceRunner:
         item.published_at = raw.published_at or item.published_at
         item.rating_value, item.rating_scale = raw.rating_value, raw.rating_scale
         item.rating_norm = normalized_rating(raw)
+        item.received_at, item.closed_at = raw.received_at, raw.closed_at
+        # An answer once given stays given: a later export that only shows the latest
+        # update (an Open311 request's status notes) must not move the first answer later.
+        answers = [d for d in (item.answered_at, raw.answered_at) if d is not None]
+        item.answered_at = min(answers) if answers else None
 
     def _finish(
         self, source_id: int, report: RunReport, *, error: BaseException | None,

@@ -9,6 +9,7 @@ variables, a ``.env`` file, and the TOML file named by ``ECOUTE_CONFIG_FILE`` (d
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -119,6 +120,23 @@ class Settings(BaseSettings):
         30,
         ge=1,
         description="Mentions needed before a satisfaction figure is called sufficient.",
+    )
+    response_promise_working_days: int = Field(
+        15, ge=1, le=365,
+        description="The authority's promise: working days within which a service request "
+        "or complaint is answered (the response-time figures count the share answered in "
+        "time and the overdue ones).",
+    )
+    public_holidays: Literal["FR", "FR-alsace-moselle", "none"] = Field(
+        "FR",
+        description="Public holidays that are not working days: `FR` (French public holidays, "
+        "computed for every year from the date of Easter), `FR-alsace-moselle` (adds Good "
+        "Friday and 26 December) or `none` (weekends only).",
+    )
+    extra_holidays: list[date] = Field(
+        default_factory=list,
+        description="Other days the offices are closed (local holiday, bridge days), as a "
+        "JSON list: `ECOUTE_EXTRA_HOLIDAYS='[\"2026-05-15\"]'`.",
     )
     collect_batch_size: int = Field(
         200, ge=1, description="Items written per transaction by the collection runner."

@@ -157,6 +157,7 @@ class Item(Base):
         UniqueConstraint("source_id", "external_id"),
         Index("ix_item_source_content_hash", "source_id", "content_hash"),
         Index("ix_item_authority_published", "authority_id", "published_at", "id"),
+        Index("ix_item_authority_received", "authority_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -186,6 +187,12 @@ class Item(Base):
     # An officer's reading of the item's sentiment: wins over every model run.
     human_sentiment: Mapped[str | None] = mapped_column(_enum(Sentiment))
     sentiment_corrected_by: Mapped[str | None] = mapped_column(String(200))
+    # How the authority handled a service request or complaint, where its source tracks it
+    # (Open311, complaint registers): set ``received_at`` makes the item a case counted in
+    # the response-time figures; ``answered_at`` is the first answer, ``closed_at`` the closing.
+    received_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     source: Mapped[Source] = relationship()
 
