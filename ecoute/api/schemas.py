@@ -313,3 +313,20 @@ class ResponseTimes(BaseModel):
     overall: ResponseFiguresOut
     departments: list[ResponseFiguresOut]
     sites: list[ResponseFiguresOut]
+
+
+class AlertOut(BaseModel):
+    """Something the assessment found: raised once, refreshed while its condition lasts."""
+
+    id: int
+    kind: str = Field(description="determinant_drop, volume_spike, source_silent, "
+                      "phone_overload or emerging_topic")
+    key: str = Field(description="The condition it is about; one active alert per key")
+    title: str = Field(description="What happened, in one sentence")
+    figures: dict[str, Any] = Field(description="The figures that raised it (as last seen)")
+    raised_at: datetime
+    last_seen_at: datetime = Field(description="The last evaluation that found it")
+    resolved_at: datetime | None
+    resolved_by: str | None = Field(description="Who resolved it; null when its condition "
+                                    "cleared by itself")
+    active: bool

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ecoute.domain import Prediction, OVERALL, STATED, Polarity, Provenance
+from ecoute.store.embeddings import forget_embeddings, store_embeddings
 from ecoute.store.models import Authority, DailyRollup, DeterminantTag, Item, Tagging
 
 RollupKey = tuple[int, date, str, str, int, int]  # authority, day, determinant, channel, site, dept
@@ -184,6 +185,24 @@ def record_predictions(
     session.flush()
     _contributions(session, items, +1, delta)
     _apply(session, delta)
+    _keep_embeddings(session, items, predictions)
+
+
+def _keep_embeddings(session: Session, items: Sequence[Item],
+                     predictions: Sequence[Prediction]) -> None:
+    """The embeddings of the items read as negative (emerging topics cluster them)."""
+    zones: dict[int, ZoneInfo] = {}
+    rows = []
+    for item, prediction in zip(items, predictions, strict=True):
+        if prediction.embedding is None or prediction.sentiment.label != "negative":
+            continue
+        if item.authority_id not in zones:
+            authority = session.get(Authority, item.authority_id)
+            zones[item.authority_id] = ZoneInfo(authority.timezone if authority else "UTC")
+        rows.append((item.id, item.authority_id, _day(item, zones[item.authority_id]),
+                     prediction.embedding))
+    forget_embeddings(session, [i.id for i in items])
+    store_embeddings(session, rows)
 
 
 def record_verdicts(
@@ -276,5 +295,6 @@ def forget_classification(session: Session, items: Sequence[Item]) -> None:
                DeterminantTag.provenance.not_in(KEPT))
         .execution_options(synchronize_session=False)
     )
+    forget_embeddings(session, [i.id for i in items])
     for item in items:
         item.classified_version = None
