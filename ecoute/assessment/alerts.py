@@ -169,13 +169,13 @@ def phone_overloads(session: Session, authority: Authority, settings: Settings, 
     return findings
 
 
-def evaluate_alerts(
+def find_alerts(
     session: Session, authority: Authority, settings: Settings, *,
     now: datetime | None = None, silence_deadline: SilenceDeadline | None = None,
     kinds: Iterable[str] | None = None,
-) -> AlertChanges:
-    """Evaluate ``kinds`` (all by default; ``source_silent`` only with a
-    ``silence_deadline``) and store what changed. The caller commits."""
+) -> tuple[set[str], list[Finding]]:
+    """The kinds evaluated (all by default; ``source_silent`` only with a
+    ``silence_deadline``) and what they found; reads only."""
     now = now or utcnow()
     today = authority_today(authority, now)
     wanted = set(kinds or AlertKind)
@@ -192,12 +192,26 @@ def evaluate_alerts(
         findings += phone_overloads(session, authority, settings, now)
     if AlertKind.EMERGING_TOPIC in wanted:
         findings += emerging_topics(session, authority, settings, today,
-                                    known=_active_topics(session, authority.id))
+                                    known=_known_topics(session, authority.id))
+    return wanted, findings
+
+
+def evaluate_alerts(
+    session: Session, authority: Authority, settings: Settings, *,
+    now: datetime | None = None, silence_deadline: SilenceDeadline | None = None,
+    kinds: Iterable[str] | None = None,
+) -> AlertChanges:
+    """:func:`find_alerts`, then store what changed. The caller commits."""
+    now = now or utcnow()
+    wanted, findings = find_alerts(session, authority, settings, now=now,
+                                   silence_deadline=silence_deadline, kinds=kinds)
     return sync_alerts(session, authority.id, wanted, findings, now=now)
 
 
-def _active_topics(session: Session, authority_id: int) -> dict[str, set[int]]:
-    """The items of each active emerging-topic alert, so that a topic keeps its key (and its
-    alert) while items join it."""
+def _known_topics(session: Session, authority_id: int) -> dict[str, set[int]]:
+    """The items of each topic alert still standing (active, or resolved by a person while it
+    lasts), so that a topic keeps its key while items join it."""
     return {a.key: set(a.figures.get("item_ids", []))
-            for a in list_alerts(session, authority_id, kind=AlertKind.EMERGING_TOPIC)}
+            for a in list_alerts(session, authority_id, active=None,
+                                 kind=AlertKind.EMERGING_TOPIC, limit=1000)
+            if a.cleared_at is None}

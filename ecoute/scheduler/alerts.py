@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.assessment.alerts import evaluate_alerts
+from ecoute.assessment.alerts import find_alerts
 from ecoute.collectors.schedules import nth_fire_after
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
+from ecoute.store.alerts import sync_alerts
 from ecoute.store.embeddings import prune_embeddings
 from ecoute.store.models import Authority, utcnow
 
@@ -30,11 +31,15 @@ EMBEDDINGS_MARGIN_DAYS = 7
 
 def evaluate_authorities(
     factory: sessionmaker[Session], settings: Settings, authority_ids: Iterable[int] | None = None,
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, reader: sessionmaker[Session] | None = None,
 ) -> dict[int, tuple[int, int]]:
     """Evaluate the alerts of the given authorities (all by default); returns, per authority,
-    how many alerts were raised and cleared."""
-    with session_scope(factory) as session:
+    how many alerts were raised and cleared. The figures are read in a ``reader`` session
+    (default: ``factory``'s) and only the changes written in one of ``factory``: on SQLite a
+    writer session holds the database's write lock from its start, which the reading (the
+    clustering of topics, above all) would keep from the collection runs."""
+    reader = reader or factory
+    with session_scope(reader) as session:
         query = select(Authority.id).order_by(Authority.id)
         if authority_ids is not None:
             query = query.where(Authority.id.in_(list(authority_ids)))
@@ -42,12 +47,15 @@ def evaluate_authorities(
     outcome = {}
     for authority_id in ids:
         try:
-            with session_scope(factory) as session:
+            now_ = now or utcnow()
+            with session_scope(reader) as session:
                 authority = session.get(Authority, authority_id)
                 if authority is None:
                     continue
-                changes = evaluate_alerts(session, authority, settings, now=now,
-                                          silence_deadline=nth_fire_after)
+                kinds, findings = find_alerts(session, authority, settings, now=now_,
+                                              silence_deadline=nth_fire_after)
+            with session_scope(factory) as session:
+                changes = sync_alerts(session, authority_id, kinds, findings, now=now_)
             outcome[authority_id] = (len(changes.raised), len(changes.cleared))
             if changes.raised or changes.cleared:
                 log.info("alerts of authority %s: raised %s, cleared %s", authority_id,

@@ -312,7 +312,7 @@ class Worker:
         if last is not None and clock - last < self.settings.alerts_every_seconds:
             return
         self._alerts_at[authority_id] = clock
-        evaluate_authorities(self.writer, self.settings, [authority_id])
+        evaluate_authorities(self.writer, self.settings, [authority_id], reader=self.reader)
 
     def _load_classifiers(self) -> Callable[[str], Classifier]:
         if self.classifier_factory is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.assessment.alerts import evaluate_alerts
 from ecoute.assessment.topics import clusters, label, words
 from ecoute.config.settings import Settings
-from ecoute.store.alerts import list_alerts
+from ecoute.store.alerts import list_alerts, resolve_alert
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.embeddings import negative_embeddings, store_embeddings
@@ -138,6 +138,12 @@ def test_a_new_cluster_of_complaints_across_channels_is_an_emerging_topic(
     [same] = _topics(factory, settings, now=NOW + timedelta(hours=3))
     assert same.id == alert.id and same.resolved_at is None
     assert same.figures["items"] == 6 and added in same.figures["item_ids"]
+    # Resolved by an officer while the topic lasts: not raised again under another key.
+    with session_scope(factory) as session:
+        resolve_alert(session, same.id, None, by="officer")
+    assert [(a.id, a.resolved_by) for a in _topics(factory, settings,
+                                                   now=NOW + timedelta(hours=6))] == [
+        (same.id, "officer")]
 
 
 def test_a_steady_complaint_is_not_new_and_noise_makes_no_topic(

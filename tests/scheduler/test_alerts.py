@@ -52,7 +52,7 @@ def test_alerts_follow_classification_batches_at_most_every_few_minutes(
 ) -> None:
     evaluated: list[list[int]] = []
     monkeypatch.setattr("ecoute.scheduler.workers.evaluate_authorities",
-                        lambda _factory, _settings, ids: evaluated.append(list(ids)))
+                        lambda _factory, _settings, ids, reader: evaluated.append(list(ids)))
     clock = iter([1000.0, 1100.0, 1100.0, 1301.0])
     monkeypatch.setattr("ecoute.scheduler.workers.time.monotonic", lambda: next(clock))
     worker = Worker(engine, settings.model_copy(update={"alerts_every_seconds": 300}))
