@@ -10,7 +10,8 @@ same run:
 
 - ``/metrics`` through the app (p50/p95 of ``--scrapes`` scrapes) against the query it made
   before the counters (a GROUP BY over the item table), and checks both give the same counts;
-- the cost of the triggers on writes: the same executemany of new items with and without them;
+- what counting costs writes: ``add_items`` against a bare executemany of the same new items,
+  and a delete with the counting trigger against without it;
 - a classification batch's rollup delta (``--keys`` rollup keys) applied by ``taggings._apply``
   (one executemany) against one ``INSERT … ON CONFLICT`` statement per key, twice each (new
   rows, then increments of existing rows), and checks both leave identical rollups.
@@ -21,6 +22,7 @@ Prints the markdown section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import statistics
@@ -41,13 +43,15 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoute.store import gauges
-from ecoute.store.authorities import ensure_authority
-from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade
-from ecoute.store.models import DailyRollup, Item
-from ecoute.store.sources import add_source
-from ecoute.store.taggings import Counts, RollupKey, _apply
+from ecoute.store import gauges  # noqa: E402
+from ecoute.store.authorities import ensure_authority  # noqa: E402
+from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.items import add_items  # noqa: E402
+from ecoute.store.models import DailyRollup, Item  # noqa: E402
+from ecoute.store.sources import add_source  # noqa: E402
+from ecoute.store.taggings import Counts, RollupKey, _apply  # noqa: E402
 
+MIGRATION = ROOT / "ecoute/store/migrations/versions/0009_item_counts.py"
 CHANNELS = ("review", "complaint", "phone")
 SOURCES = 20
 CHUNK = 20_000
@@ -87,9 +91,9 @@ def build(engine: Engine, items: int) -> tuple[int, list[int]]:
                    for n in range(SOURCES)]
         authority_id = authority.id
     for start in range(0, items, CHUNK):
-        with engine.begin() as conn:
-            conn.execute(insert(Item), item_rows(authority_id, sources, start,
-                                                  min(CHUNK, items - start)))
+        with session_scope(factory) as session:
+            add_items(session, item_rows(authority_id, sources, start,
+                                         min(CHUNK, items - start)))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE item"))
@@ -130,29 +134,67 @@ def bench_metrics(engine: Engine, scrapes: int) -> dict[str, Any]:
             "equal": counted == grouped, "items": sum(counted.values())}
 
 
-def bench_trigger_cost(engine: Engine, authority_id: int, sources: list[int], rows: int
-                       ) -> dict[str, float]:
-    """µs per item of an executemany of ``rows`` new items, with the triggers and without."""
-    out = {}
-    for label in ("with", "without"):
-        if label == "without":
-            _drop_triggers(engine)
-        batch = item_rows(authority_id, sources, 10**9 + (0 if label == "with" else rows), rows)
-        with engine.begin() as conn:
+def bench_write_cost(engine: Engine, authority_id: int, sources: list[int], rows: int
+                     ) -> dict[str, float]:
+    """µs per item: inserting batches of 200 new items of one source (as the runner writes
+    them) with ``add_items`` (which counts them) against a bare executemany, batch after batch
+    in turn so that the machine's load weighs on both alike; then deleting them with the
+    counting trigger against without it (four rounds, the order alternated). All rolled
+    back."""
+    spent = {"add": 0.0, "bare": 0.0}
+    deletes: dict[str, list[float]] = {"delete": [], "bare_delete": []}
+    first = 10**9
+    factory = make_session_factory(engine)
+    for round_ in range(4):
+        counted = round_ % 2 == 0
+        _set_triggers(engine, counted)
+        session = factory()
+        try:
+            names = []
+            for k in range(0, rows, 200):
+                for how in (("add", "bare") if k // 200 % 2 else ("bare", "add")):
+                    batch = item_rows(authority_id, [sources[k // 200 % len(sources)]], first,
+                                      200)
+                    first += 200
+                    names += [row["external_id"] for row in batch]
+                    start = time.perf_counter()
+                    if how == "add":
+                        add_items(session, batch)
+                    else:
+                        session.execute(insert(Item), batch)
+                    spent[how] += time.perf_counter() - start
             start = time.perf_counter()
-            conn.execute(insert(Item), batch)
-            out[label] = (time.perf_counter() - start) / rows * 1e6
-            conn.rollback()
-    return out
+            session.execute(delete(Item).where(Item.external_id.in_(names)))
+            deletes["delete" if counted else "bare_delete"].append(
+                (time.perf_counter() - start) / len(names) * 1e6)
+        finally:
+            session.rollback()
+            session.close()
+    _set_triggers(engine, True)
+    return {"add": spent["add"] / (4 * rows) * 1e6, "bare": spent["bare"] / (4 * rows) * 1e6,
+            **{label: statistics.median(values) for label, values in deletes.items()}}
 
 
-def _drop_triggers(engine: Engine) -> None:
-    """Only on the benchmark's own database, after its figures were read."""
+def _set_triggers(engine: Engine, present: bool) -> None:
+    """Drop or re-create the counting triggers of migration item_counts (this benchmark's own
+    database only); the counters stay right since every timed insert is rolled back."""
+    spec = importlib.util.spec_from_file_location("item_counts", MIGRATION)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP TRIGGER IF EXISTS item_count_insert_delete ON item"))
+        if postgres:
+            conn.execute(text("DROP TRIGGER IF EXISTS item_count_delete ON item"))
+            conn.execute(text("DROP TRIGGER IF EXISTS item_count_move ON item"))
+            conn.execute(text("DROP FUNCTION IF EXISTS item_count_change()"))
         else:
-            conn.execute(text("DROP TRIGGER IF EXISTS item_count_insert"))
+            for name in ("item_count_delete", "item_count_move"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        if present:
+            for statement in (migration.POSTGRESQL_TRIGGERS if postgres
+                              else migration.SQLITE_TRIGGERS):
+                conn.execute(text(statement))
 
 
 def rollup_delta(authority_id: int, keys: int, seed: int) -> dict[RollupKey, Counts]:
@@ -218,14 +260,15 @@ def run(engine: Engine, label: str, items: int, scrapes: int, keys: int) -> list
     built = time.perf_counter() - started
     metrics = bench_metrics(engine, scrapes)
     rollups = bench_rollups(engine, authority_id, keys)
-    trigger = bench_trigger_cost(engine, authority_id, sources, 20_000)
+    write = bench_write_cost(engine, authority_id, sources, 10_000)
     m, r = metrics, rollups
     return [
         (f"| {label} | {m['items']:,} | {m['ours_p50']:.1f} / {m['ours_p95']:.1f} | "
         f"{m['naive_p50']:.0f} / {m['naive_p95']:.0f} | {m['naive_p50'] / m['ours_p50']:.0f}× | "
         f"{'yes' if m['equal'] else 'NO'} | {r['ours']:.1f} | {r['naive']:.1f} | "
         f"{r['naive'] / r['ours']:.1f}× | {'yes' if r['equal'] else 'NO'} | "
-        f"{trigger['with']:.1f} / {trigger['without']:.1f} | {built:.0f} s |"),
+        f"{write['add']:.1f} / {write['bare']:.1f} | "
+        f"{write['delete']:.1f} / {write['bare_delete']:.1f} | {built:.0f} s |"),
         (f"- {label}: /metrics p95 {m['ours_p95']:.1f} ms (goal ≤ 100 ms: "
         f"{'PASS' if m['ours_p95'] <= 100 else 'FAIL'}); {keys:,} rollup keys in "
         f"{r['ours']:.1f} ms vs {r['naive']:.1f} ms one by one"),
@@ -243,8 +286,9 @@ def main() -> None:
     args = parser.parse_args()
     header = [("| database | items | /metrics p50 / p95 ms | naive GROUP BY p50 / p95 ms | "
               "ratio | same counts | rollup delta ms (executemany) | one statement per key "
-              "ms | ratio | same rollups | insert µs/item with / without triggers | build |"),
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "ms | ratio | same rollups | insert µs/item counted / bare | delete µs/item with / "
+              "without trigger | build |"),
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")

@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -365,7 +364,7 @@ class SourceRunner:
                 session, source_id, part, by_content)
             if new:
                 # One executemany: the ORM's unit of work costs more than the rest of a batch.
-                session.execute(insert(Item), [
+                item_repo.add_items(session, [
                     self._new_item(session, source, raw, digest, collector_cls.channel)
                     for raw, digest in new
                 ])

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest, ItemNotFound
 from ecoute.domain import STATED
-from ecoute.store.models import DeterminantTag, Item, Tagging
+from ecoute.store.models import DeterminantTag, Item, ItemCount, Tagging
 
 
 def known_external_ids(
@@ -203,3 +207,22 @@ def pending_item_ids(
         # Concurrent workers skip each other's rows instead of waiting or double-classifying.
         query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query.order_by(Item.id).limit(limit)))
+
+
+def add_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new items (column dicts) in one executemany, and add them to the item counters
+    (``ItemCount``) in the same transaction, in key order so that concurrent writers lock the
+    counter rows in the same order. The one way items are inserted; deletions are taken off
+    the counters by triggers."""
+    if not rows:
+        return
+    session.execute(insert(Item), list(rows))
+    counted = Counter((row["source_id"], str(row["channel"])) for row in rows)
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # One statement with a row per key (not an executemany): one round trip to the server.
+    stmt = upsert(ItemCount).values([
+        {"source_id": source_id, "channel": channel, "items": n}
+        for (source_id, channel), n in sorted(counted.items())])
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["source_id", "channel"],
+        set_={"items": ItemCount.items + stmt.excluded["items"]}))

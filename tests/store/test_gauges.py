@@ -1,14 +1,16 @@
-"""The item counters the triggers keep equal a count of the item table, whatever writes."""
+"""The item counters equal a count of the item table: items are added through
+``add_items``, and triggers take off what is deleted or moved, whoever does it."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.store import gauges
 from ecoute.store.authorities import ensure_authority
+from ecoute.store.items import add_items
 from ecoute.store.db import session_scope
 from ecoute.store.models import Authority, DailyRollup, Item, ItemCount, Source
 from ecoute.store.sources import add_source, delete_source, list_sources
@@ -39,9 +41,10 @@ def test_counters_follow_inserts_moves_deletes_and_cascades(
         authority = ensure_authority(session, "demo")
         a = add_source(session, authority.id, name="a", kind="rss", options={})
         b = add_source(session, authority.id, name="b", kind="rss", options={})
-        session.execute(insert(Item), _items(authority.id, a.id, "review", 5)
-                        + _items(authority.id, a.id, "social", 2)
-                        + _items(authority.id, b.id, "phone", 3))
+        add_items(session, _items(authority.id, a.id, "review", 5)
+                  + _items(authority.id, a.id, "social", 2))
+        add_items(session, _items(authority.id, b.id, "phone", 3))
+        add_items(session, [])
         assert _counted(session) == _grouped(session) == {
             (a.id, "review"): 5, (a.id, "social"): 2, (b.id, "phone"): 3}
         # An item moved to another channel or source, then some deleted.
