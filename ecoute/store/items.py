@@ -219,10 +219,8 @@ def add_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(insert(Item), list(rows))
     counted = Counter((row["source_id"], str(row["channel"])) for row in rows)
     upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # One statement with a row per key (not an executemany): one round trip to the server.
-    stmt = upsert(ItemCount).values([
-        {"source_id": source_id, "channel": channel, "items": n}
-        for (source_id, channel), n in sorted(counted.items())])
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["source_id", "channel"],
-        set_={"items": ItemCount.items + stmt.excluded["items"]}))
+    stmt = upsert(ItemCount)
+    stmt = stmt.on_conflict_do_update(index_elements=["source_id", "channel"],
+                                      set_={"items": ItemCount.items + stmt.excluded["items"]})
+    session.execute(stmt, [{"source_id": source_id, "channel": channel, "items": n}
+                           for (source_id, channel), n in sorted(counted.items())])
