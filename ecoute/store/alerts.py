@@ -103,6 +103,15 @@ def list_alerts(
                                 .limit(limit)))
 
 
+def alerts_raised(session: Session, authority_id: int, since: datetime, until: datetime
+                  ) -> list[Alert]:
+    """The authority's alerts raised in [``since``, ``until``), oldest first."""
+    return list(session.scalars(
+        select(Alert).where(Alert.authority_id == authority_id, Alert.raised_at >= since,
+                            Alert.raised_at < until)
+        .order_by(Alert.raised_at, Alert.id)))
+
+
 def resolve_alert(session: Session, alert_id: int, authority_id: int | None, *, by: str,
                   now: datetime | None = None) -> Alert:
     """A person resolves an alert (of ``authority_id``, unless None: any authority)."""
