@@ -9,7 +9,7 @@ trigger was measured at about 30 µs per row on SQLite (an empty one costs nearl
 table this wide), three times the insert itself: hence the split.
 
 Revision ID: item_counts
-Revises: digests
+Revises: rollup_covering_index
 Create Date: 2026-12-02
 """
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "item_counts"
-down_revision: str | None = "digests"
+down_revision: str | None = "rollup_covering_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
