@@ -118,3 +118,6 @@ class Prediction:
     sentiment: SentimentScores
     determinants: list[DeterminantMention] = field(default_factory=list)
     lang: str | None = None
+    #: The item's embedding, when the classifier computes one anyway (the default encoder):
+    #: kept for negative items, whose similar ones make emerging topics.
+    embedding: tuple[float, ...] | None = None

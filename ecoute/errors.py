@@ -15,7 +15,8 @@ ever deal with this tree::
     │   ├── SourceNotFound
     │   ├── ItemNotFound
     │   ├── QuarantineNotFound
-    │   └── UserNotFound
+    │   ├── UserNotFound
+    │   └── AlertNotFound
     ├── Conflict                     the request clashes with what is stored
     │   ├── SourceExists
     │   ├── UserExists
@@ -107,6 +108,10 @@ class QuarantineNotFound(NotFound):
 
 
 class UserNotFound(NotFound):
+    pass
+
+
+class AlertNotFound(NotFound):
     pass
 
 

@@ -25,12 +25,14 @@ from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
 from ecoute.api.web import install_dashboard
 from ecoute.api.routers import (
+    alerts,
     digests,
     health,
     ingest,
     items,
     privacy,
     quarantine,
+    responsiveness,
     satisfaction,
     sources,
     unsubscribe,
@@ -62,8 +64,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)
-    for router in (health.router, satisfaction.router, items.router, sources.router,
-                   quarantine.router, ingest.router, privacy.router, digests.router):
+    for router in (health.router, satisfaction.router, responsiveness.router, alerts.router,
+                   items.router, sources.router, quarantine.router, ingest.router,
+                   privacy.router, digests.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(unsubscribe.router)
     app.add_middleware(BodySizeLimit, settings=settings)

@@ -14,28 +14,21 @@ from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.api.deps import CurrentKey, SettingsDep, anonymous_read_allowed
 from ecoute.errors import Forbidden, Unauthorized
 from ecoute.observability import PROCESS_REGISTRY
+from ecoute.store import gauges
 from ecoute.store.db import session_scope
-from ecoute.store.items import latest_model_version, pending_count
-from ecoute.store.models import (
-    Authority,
-    CollectionRun,
-    Item,
-    Quarantine,
-    Role,
-    RunStatus,
-    Source,
-)
+from ecoute.store.models import Role
 
 router = APIRouter(tags=["metrics"])
 
 
 class StoreCollector(Collector):
+    """Formats the store's figures (``ecoute.store.gauges``) for Prometheus."""
+
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
@@ -46,63 +39,40 @@ class StoreCollector(Collector):
 
     def _collect(self, session: Session) -> Iterator[Metric]:
         labels = ["authority", "source"]
-        names = {
-            sid: (slug, name) for sid, slug, name in session.execute(
-                select(Source.id, Authority.slug, Source.name)
-                .join(Authority, Authority.id == Source.authority_id))
-        }
+        sources = gauges.source_gauges(session)
+        names = {s.source_id: [s.authority, s.name] for s in sources}
+
+        def named(source_id: int) -> list[str]:
+            return names.get(source_id, ["?", str(source_id)])
+
         items = GaugeMetricFamily("ecoute_items", "Items stored, per source and channel.",
                                   labels=[*labels, "channel"])
-        for sid, channel, n in session.execute(
-            select(Item.source_id, Item.channel, func.count()).group_by(Item.source_id,
-                                                                        Item.channel)
-        ):
-            items.add_metric([*names.get(sid, ("?", str(sid))), channel], n)
+        for sid, channel, n in gauges.items_per_source_channel(session):
+            items.add_metric([*named(sid), channel], n)
         yield items
         quarantine = GaugeMetricFamily("ecoute_quarantine_unresolved",
                                        "Quarantined entries not yet resolved.", labels=labels)
-        for sid, n in session.execute(
-            select(Quarantine.source_id, func.count()).where(Quarantine.resolved_at.is_(None))
-            .group_by(Quarantine.source_id)
-        ):
-            quarantine.add_metric(list(names.get(sid, ("?", str(sid)))), n)
+        for sid, n in gauges.unresolved_quarantine(session):
+            quarantine.add_metric(named(sid), n)
         yield quarantine
-        # Counted against the model each authority's workers run now, so that the items a
-        # new model has to tag again are in the queue too.
-        queue = sum(
-            pending_count(session, latest_model_version(session, authority_id),
-                          authority_id=authority_id)
-            for authority_id in session.scalars(select(Authority.id))
-        )
         yield GaugeMetricFamily("ecoute_classify_queue", "Items waiting for classification.",
-                                value=queue)
+                                value=gauges.classify_queue(session))
         success = GaugeMetricFamily("ecoute_source_last_success_timestamp_seconds",
                                     "When each source last ran successfully.", labels=labels)
         failures = GaugeMetricFamily("ecoute_source_consecutive_failures",
                                      "Failed runs in a row (0 when healthy).", labels=labels)
-        for s in session.scalars(select(Source)):
-            key = list(names[s.id])
+        for s in sources:
             if s.last_success_at is not None:
-                success.add_metric(key, s.last_success_at.timestamp())
-            failures.add_metric(key, s.consecutive_failures)
+                success.add_metric(named(s.source_id), s.last_success_at.timestamp())
+            failures.add_metric(named(s.source_id), s.consecutive_failures)
         yield success
         yield failures
-        yield from self._durations(session, names)
-
-    def _durations(self, session: Session, names: dict[int, tuple[str, str]]) -> Iterator[Metric]:
-        latest = (
-            select(CollectionRun.source_id, func.max(CollectionRun.id).label("id"))
-            .where(CollectionRun.status != RunStatus.RUNNING)
-            .group_by(CollectionRun.source_id).subquery()
-        )
         duration = GaugeMetricFamily("ecoute_source_last_run_seconds",
                                      "Duration of each source's last finished run.",
                                      labels=["authority", "source", "status"])
-        for run in session.scalars(select(CollectionRun).join(latest, latest.c.id ==
-                                                               CollectionRun.id)):
-            if run.finished_at is not None and run.source_id in names:
-                seconds = (run.finished_at - run.started_at).total_seconds()
-                duration.add_metric([*names[run.source_id], run.status], max(seconds, 0.0))
+        for sid, status, seconds in gauges.last_finished_runs(session):
+            if sid in names:
+                duration.add_metric([*names[sid], status], seconds)
         yield duration
 
 

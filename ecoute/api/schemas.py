@@ -17,7 +17,6 @@ MAX_ID = 2**63 - 1
 #: themselves so that a refusal lists the known ones.
 DETERMINANT_ENUM: dict[str, Any] = {"enum": list(DETERMINANTS)}
 
-
 def known_determinant(value: str) -> str:
     if value not in DETERMINANTS:
         raise InvalidRequest(f"unknown determinant {value!r}",
@@ -148,6 +147,10 @@ class SourceOut(BaseModel):
     consecutive_failures: int
     health: str = Field(description="ok, never run, failed, failing, backing off, disabled, "
                         "or quarantine (its last run left entries in quarantine)")
+    flagged: bool = Field(False, description="Failed `source_failure_threshold` times in a "
+                          "row: retried with back-off instead of at each scheduled time")
+    backing_off_until: datetime | None = Field(
+        None, description="When a flagged source is tried again (UTC)")
     quarantined: int = Field(0, description="Entries of the last run waiting in quarantine")
     figures: list[SourceFigureOut] = Field(
         default_factory=list, description="The source's own current figures, one per subject.")
@@ -271,3 +274,59 @@ class DigestSubscriptionOut(BaseModel):
     last_status: str | None = Field(
         description="claimed, sending, sent, retry (deferred by the mail server) or failed.")
     last_error: str | None = Field(description="Why the latest digest was not sent, if so.")
+
+
+class DurationsOut(BaseModel):
+    count: int = Field(description="Cases that got there (answered, or closed)")
+    median_days: float | None = Field(description="Median, in calendar days")
+    p90_days: float | None = Field(description="90th percentile, in calendar days")
+    median_working_days: float | None = Field(
+        description="Median, in working days after the day of receipt")
+    p90_working_days: float | None = Field(description="90th percentile, in working days")
+
+
+class ResponseFiguresOut(BaseModel):
+    id: int | None = Field(description="The department or site; null for all cases")
+    name: str
+    received: int = Field(description="Cases received in the window")
+    to_answer: DurationsOut
+    to_close: DurationsOut
+    within_promise: int = Field(description="Answered within the promise")
+    judged: int = Field(description="Answered, or unanswered past the promise")
+    share_within_promise: float | None = Field(description="within_promise / judged")
+    ci_low: float | None = Field(description="Wilson 95 % interval, lower bound")
+    ci_high: float | None = Field(description="Wilson 95 % interval, upper bound")
+    sufficient: bool = Field(description="judged reaches the minimum sample size")
+    unanswered: int
+    overdue: int = Field(description="Unanswered past the promise, as of today")
+    open: int = Field(description="Not closed")
+
+
+class ResponseTimes(BaseModel):
+    authority: str
+    window: str
+    start: date
+    end: date
+    promise_working_days: int
+    public_holidays: str
+    min_sample_size: int
+    overall: ResponseFiguresOut
+    departments: list[ResponseFiguresOut]
+    sites: list[ResponseFiguresOut]
+
+
+class AlertOut(BaseModel):
+    """Something the assessment found: raised once, refreshed while its condition lasts."""
+
+    id: int
+    kind: str = Field(description="determinant_drop, volume_spike, source_silent, "
+                      "phone_overload or emerging_topic")
+    key: str = Field(description="The condition it is about; one active alert per key")
+    title: str = Field(description="What happened, in one sentence")
+    figures: dict[str, Any] = Field(description="The figures that raised it (as last seen)")
+    raised_at: datetime
+    last_seen_at: datetime = Field(description="The last evaluation that found it")
+    resolved_at: datetime | None
+    resolved_by: str | None = Field(description="Who resolved it; null when its condition "
+                                    "cleared by itself")
+    active: bool

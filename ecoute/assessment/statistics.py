@@ -49,3 +49,19 @@ def net_score(pos: int, neg: int, neu: int) -> float | None:
     if total == 0:
         return None
     return (pos - neg) / total
+
+
+def poisson_upper_tail(count: int, mean: float) -> float:
+    """P(X >= count) for X ~ Poisson(mean): how surprising a day of ``count`` items is when
+    ``mean`` is usual."""
+    if count <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+    # 1 - P(X <= count - 1), the terms summed in log space so that large means stay finite.
+    log_term = -mean
+    below = math.exp(log_term)
+    for k in range(1, count):
+        log_term += math.log(mean) - math.log(k)
+        below += math.exp(log_term)
+    return max(0.0, 1.0 - below)

@@ -57,29 +57,14 @@ def sources_add(
 @sources_app.command("list")
 def sources_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> None:
     """Sources with their health: last success, last error, items collected, back-off."""
-    from ecoute.collectors.backoff import source_health
-    from ecoute.collectors.secret_options import scrub, source_secrets
+    from ecoute.collectors.service import source_views
     from ecoute.store.authorities import get_authority
     from ecoute.store.db import session_scope
-    from ecoute.store.source_figures import figure_dict, latest_figures
-    from ecoute.store.sources import last_run_quarantined, list_sources
 
     settings = get_settings()
     with session_scope(session_factory(settings)) as session:
         owner = get_authority(session, authority or settings.default_authority)
-        listed = list_sources(session, owner.id)
-        held = last_run_quarantined(session, [s.id for s, _n in listed])
-        figures = latest_figures(session, [s.id for s, _n in listed])
-        rows = [
-            {"id": s.id, "name": s.name, "kind": s.kind, "enabled": s.enabled, "items": n,
-             "schedule": s.schedule, "last_run_at": s.last_run_at,
-             "last_success_at": s.last_success_at,
-             "last_error": scrub(s.last_error, source_secrets(s.kind, s.options)),
-             "consecutive_failures": s.consecutive_failures,
-             **source_health(s, settings, quarantined=held.get(s.id, 0)).as_dict(),
-             "figures": [figure_dict(f) for f in figures.get(s.id, [])]}
-            for s, n in listed
-        ]
+        rows = [view.as_dict() for view in source_views(session, settings, owner.id)]
     if as_json:
         print_json(rows)
         return

@@ -59,6 +59,12 @@ class RawItem:
     #: status, a corrected score): hashed with the text, so that a new value makes the item
     #: an update instead of a duplicate. Not stored.
     version_key: str | None = None
+    #: Where the source tracks how the authority handled it (a service request, a complaint
+    #: register with statuses): when it was received, first answered and closed. Setting
+    #: ``received_at`` makes the item count in the response-time figures.
+    received_at: datetime | None = None
+    answered_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass

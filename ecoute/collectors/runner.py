@@ -470,6 +470,7 @@ class SourceRunner:
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
             extra=redact_value(raw.extra, self.settings.redact_patterns),
+            received_at=raw.received_at, answered_at=raw.answered_at, closed_at=raw.closed_at,
         )
 
     def _sorted_intervals(
@@ -510,6 +511,7 @@ class SourceRunner:
             text=redact(raw.text, patterns), published_at=raw.published_at,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
             rating_norm=normalized_rating(raw), extra=redact_value(raw.extra, patterns),
+            received_at=raw.received_at, answered_at=raw.answered_at, closed_at=raw.closed_at,
         )
 
     def _finish(

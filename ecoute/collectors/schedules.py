@@ -13,7 +13,7 @@ Cron expressions are read in the authority's timezone, with crontab's day number
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
@@ -89,3 +89,25 @@ def parse_schedule(schedule: str | None, timezone: str = "UTC") -> BaseTrigger |
 def fingerprint(schedule: str | None, timezone: str) -> str:
     """What, when it changes, means a source's job must be rebuilt."""
     return f"{' '.join((schedule or '').lower().split())}|{timezone}"
+
+
+def nth_fire_after(schedule: str | None, timezone: str, after: datetime, runs: int
+                   ) -> datetime | None:
+    """When ``schedule`` fires for the ``runs``-th time after ``after`` (how long a source may
+    stay without a successful run); None for a manual or unreadable schedule."""
+    try:
+        trigger = parse_schedule(schedule, timezone)
+    except InvalidSchedule:
+        return None
+    if trigger is None:
+        return None
+    if isinstance(trigger, IntervalTrigger):
+        # An interval trigger counts from when it was made; the interval is what matters.
+        return after + trigger.interval * runs
+    fire = after
+    for _ in range(runs):
+        following = trigger.get_next_fire_time(None, fire + timedelta(microseconds=1))
+        if following is None:
+            return None
+        fire = following
+    return fire

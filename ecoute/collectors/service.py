@@ -7,14 +7,17 @@ boundary of its own (the runner commits batch by batch).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecoute.collectors.backoff import SourceHealth, source_health
 from ecoute.collectors.locations import check_locations
 from ecoute.collectors.registry import get_collector, validate_options
-from ecoute.collectors.secret_options import stored_options
+from ecoute.collectors.secret_options import scrub, shown_options, source_secrets, stored_options
 from ecoute.collectors.runner import RunReport, SourceRunner
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidOptions, InvalidSchedule, SourceRemoved
@@ -22,7 +25,8 @@ from ecoute.collectors.schedules import parse_schedule
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import Places, ensure_authority
 from ecoute.store.db import session_scope
-from ecoute.store.models import Source, utcnow
+from ecoute.store.models import Source, SourceFigure, utcnow
+from ecoute.store.source_figures import figure_dict, latest_figures
 
 
 def parse_option_pairs(pairs: list[str]) -> dict[str, Any]:
@@ -164,3 +168,55 @@ def find_source(session: Session, authority: str, name: str) -> Source:
     from ecoute.store.authorities import get_authority
 
     return source_repo.get_source_by_name(session, get_authority(session, authority).id, name)
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """A source as people see it, the same in ``GET /api/v1/sources`` and ``ecoute sources
+    list``: secret options and secrets quoted in its last error hidden, its health and
+    back-off, and its own current figures."""
+
+    id: int
+    name: str
+    kind: str
+    enabled: bool
+    options: dict[str, Any]
+    schedule: str | None
+    items: int
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    health: SourceHealth
+    figures: list[SourceFigure] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (for JSON output)."""
+        return {"id": self.id, "name": self.name, "kind": self.kind, "enabled": self.enabled,
+                "options": self.options, "schedule": self.schedule, "items": self.items,
+                "last_run_at": self.last_run_at, "last_success_at": self.last_success_at,
+                "last_error": self.last_error,
+                "consecutive_failures": self.consecutive_failures, **self.health.as_dict(),
+                "figures": [figure_dict(f) for f in self.figures]}
+
+
+def source_views(session: Session, settings: Settings, authority_id: int,
+                 source_ids: list[int] | None = None) -> list[SourceView]:
+    """The authority's listed sources (or those of ``source_ids`` among them), by name."""
+    listed = [(s, n) for s, n in source_repo.list_sources(session, authority_id)
+              if source_ids is None or s.id in source_ids]
+    ids = [s.id for s, _n in listed]
+    held = source_repo.last_run_quarantined(session, ids)
+    figures = latest_figures(session, ids)
+    return [
+        SourceView(
+            id=s.id, name=s.name, kind=s.kind, enabled=s.enabled,
+            options=shown_options(s.kind, s.options), schedule=s.schedule, items=n,
+            last_run_at=s.last_run_at, last_success_at=s.last_success_at,
+            last_error=scrub(s.last_error, source_secrets(s.kind, s.options)),
+            consecutive_failures=s.consecutive_failures,
+            health=source_health(s, settings, quarantined=held.get(s.id, 0)),
+            figures=figures.get(s.id, []),
+        )
+        for s, n in listed
+    ]

@@ -9,6 +9,7 @@ variables, a ``.env`` file, and the TOML file named by ``ECOUTE_CONFIG_FILE`` (d
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -119,6 +120,65 @@ class Settings(BaseSettings):
         30,
         ge=1,
         description="Mentions needed before a satisfaction figure is called sufficient.",
+    )
+    response_promise_working_days: int = Field(
+        15, ge=1, le=365,
+        description="The authority's promise: working days within which a service request "
+        "or complaint is answered (the response-time figures count the share answered in "
+        "time and the overdue ones).",
+    )
+    public_holidays: Literal["FR", "FR-alsace-moselle", "none"] = Field(
+        "FR",
+        description="Public holidays that are not working days: `FR` (French public holidays, "
+        "computed for every year from the date of Easter), `FR-alsace-moselle` (adds Good "
+        "Friday and 26 December) or `none` (weekends only).",
+    )
+    extra_holidays: list[date] = Field(
+        default_factory=list,
+        description="Other days the offices are closed (local holiday, bridge days), as a "
+        "JSON list: `ECOUTE_EXTRA_HOLIDAYS='[\"2026-05-15\"]'`.",
+    )
+    alert_window_days: int = Field(
+        7, ge=1, le=90,
+        description="Days of the current window of alerts: a determinant's drop is measured "
+        "over it, emerging topics are the clusters of negative items new in it.",
+    )
+    alert_baseline_days: int = Field(
+        28, ge=7, le=365,
+        description="Days before the current window that alerts compare it with (a "
+        "determinant's former share, the topics already known).",
+    )
+    alert_min_drop: float = Field(
+        0.10, gt=0, lt=1,
+        description="Smallest fall of a determinant's positive share (0.10: ten points) that "
+        "raises an alert, when it is also significant (two-proportion test, p < 0.05) and "
+        "both windows reach `min_sample_size` mentions.",
+    )
+    alert_spike_factor: float = Field(
+        2.0, gt=1,
+        description="A day with this many times the items of an average day of the 14 before "
+        "it (and improbably many for that average: Poisson p < 0.01) raises a volume alert.",
+    )
+    alert_phone_abandon_rate: float = Field(
+        0.20, gt=0, le=1,
+        description="Share of abandoned calls, over a queue's latest 24 hours of call "
+        "statistics (at least 20 calls offered), that raises a phone overload alert.",
+    )
+    alert_topic_similarity: float = Field(
+        0.30, gt=0, lt=1,
+        description="How similar two negative items must be to fall in one emerging topic "
+        "(the mean of the cosine of their centred embeddings and of their words' TF-IDF "
+        "vectors); higher makes fewer, tighter topics.",
+    )
+    alert_topic_min_items: int = Field(
+        3, ge=2,
+        description="Negative items a cluster needs in the current window to be an emerging "
+        "topic.",
+    )
+    alerts_every_seconds: float = Field(
+        300.0, ge=0,
+        description="Shortest time between two evaluations of an authority's alerts after "
+        "classification batches (they are also evaluated every night).",
     )
     collect_batch_size: int = Field(
         200, ge=1, description="Items written per transaction by the collection runner."

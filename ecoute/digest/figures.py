@@ -2,8 +2,9 @@
 the period with its interval and n, its change against the period before (two-proportion
 test, never a change under the minimum n) and the pooled share of the four periods before.
 
-``period_report`` and ``period_alerts`` are the two places that ask the assessment layer
-for something; switching them to richer assessment functions changes nothing else here.
+``period_report`` and ``period_alerts`` are the two places that ask for figures of the
+assessment (the rollups, the alerts it stored); switching them to richer functions changes
+nothing else here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ecoute.assessment.satisfaction import (
 )
 from ecoute.assessment.statistics import Interval, two_proportion_p_value
 from ecoute.domain import OVERALL
+from ecoute.store.alerts import alerts_raised
 from ecoute.store.models import Authority
 
 #: A change is called significant below this two-sided p-value (and with both periods at or
@@ -48,12 +50,15 @@ class AlertLine:
 
 def period_alerts(session: Session, authority: Authority, since: datetime,
                   until: datetime) -> list[AlertLine]:
-    """Alerts the assessment layer raised in [since, until).
-
-    This version of the assessment layer stores no alerts, so there are none to report; the
-    digest's own significant drops (``FigureLine.change``) still show in its figures. When
-    alerts are stored, this is the one function to change."""
-    return []
+    """Alerts the assessment raised in [since, until) (``ecoute.assessment.alerts``): their
+    title, and the day they were raised with, for those since resolved, the day they were."""
+    return [
+        AlertLine(title=alert.title,
+                  detail=f"{alert.raised_at:%Y-%m-%d}" + (
+                      f" → {alert.resolved_at:%Y-%m-%d}" if alert.resolved_at else ""),
+                  raised_at=alert.raised_at)
+        for alert in alerts_raised(session, authority.id, since, until)
+    ]
 
 
 @dataclass(frozen=True)

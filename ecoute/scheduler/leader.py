@@ -38,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecoute.scheduler.alerts import nightly_alerts
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidSchedule
 from ecoute.collectors.schedules import fingerprint, parse_schedule
@@ -173,6 +174,12 @@ def digest_send_job(ctx: JobContext) -> object:
         log.info("digests: %d sent, %d deferred, %d failed", len(report.sent),
                  len(report.deferred), len(report.failed))
     return report
+
+
+@register_periodic("alerts", lambda s: CronTrigger(hour=4, minute=41, timezone="UTC"))
+def alerts_job(ctx: JobContext) -> dict[int, tuple[int, int]]:
+    """Every night: every authority's alerts (silent sources, drops, spikes, topics...)."""
+    return nightly_alerts(ctx.factory, ctx.settings)
 
 
 class LeaderLock:

@@ -27,6 +27,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecoute.scheduler.alerts import evaluate_authorities
 from ecoute.classifiers.base import Classifier
 from ecoute.classifiers.pending import classify_batch
 from ecoute.collectors.runner import SourceRunner
@@ -93,6 +94,7 @@ class Worker:
         self._lost: set[int] = set()
         self._mutex = threading.Lock()
         self.classified = 0  # by this worker, for reports and tests
+        self._alerts_at: dict[int, float] = {}  # authority id -> when its alerts last ran
 
     def run(self) -> None:
         release_dead_local_claims(self.writer)
@@ -238,9 +240,12 @@ class Worker:
                 # Each authority with its own classifier: one trained on its corrections
                 # re-tags only its items.
                 for authority_id, slug in self._authorities():
-                    done += classify_batch(self.writer, classifier_for(slug), size=size,
-                                           authority_id=authority_id,
-                                           reader=self.reader).classified
+                    written = classify_batch(self.writer, classifier_for(slug), size=size,
+                                             authority_id=authority_id,
+                                             reader=self.reader).classified
+                    done += written
+                    if written:
+                        self._alerts_after_batch(authority_id)
                     if self.stop.is_set():
                         break
             except Exception:
@@ -253,6 +258,16 @@ class Worker:
                 log.debug("classified %d item(s)", done)
             else:
                 self.stop.wait(self.settings.worker_poll_seconds)
+
+    def _alerts_after_batch(self, authority_id: int) -> None:
+        """Evaluate the authority's alerts on what was just classified, at most every
+        ``alerts_every_seconds`` (a backlog is classified in many batches)."""
+        clock = time.monotonic()
+        last = self._alerts_at.get(authority_id)
+        if last is not None and clock - last < self.settings.alerts_every_seconds:
+            return
+        self._alerts_at[authority_id] = clock
+        evaluate_authorities(self.writer, self.settings, [authority_id], reader=self.reader)
 
     def _load_classifiers(self) -> Callable[[str], Classifier]:
         if self.classifier_factory is not None:

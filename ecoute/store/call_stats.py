@@ -138,3 +138,13 @@ def call_sums(
         max_wait_seconds=float(max_wait) if max_wait is not None else None,
         level_sum=float(sl_sum or 0), level_weight=int(sl_weight or 0),
     )
+
+
+def latest_queue_intervals(session: Session, authority_id: int, since: datetime
+                           ) -> list[tuple[str, datetime]]:
+    """Each phone queue of the authority with figures since ``since``, and the start of its
+    latest interval."""
+    return [(queue, latest) for queue, latest in session.execute(
+        select(CallStat.queue, func.max(CallStat.interval_start))
+        .where(CallStat.authority_id == authority_id, CallStat.interval_start >= since)
+        .group_by(CallStat.queue).order_by(CallStat.queue))]

@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -117,8 +117,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ) from exc
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+def current_revision(bind: Engine | Connection) -> str | None:
+    if isinstance(bind, Connection):
+        return MigrationContext.configure(bind).get_current_revision()
+    with bind.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -128,13 +130,14 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
-def check_schema(engine: Engine) -> None:
-    """Refuse to work on a database whose schema is not the one this code expects."""
+def check_schema(bind: Engine | Connection) -> str | None:
+    """Refuse to work on a database whose schema is not the one this code expects; returns
+    its revision."""
     try:
-        current = current_revision(engine)
+        current = current_revision(bind)
     except OperationalError as exc:
         raise StoreError(
-            f"cannot open the database at {engine.url.render_as_string()}: {exc.orig}",
+            f"cannot open the database at {bind.engine.url.render_as_string()}: {exc.orig}",
             hint="check ECOUTE_DATABASE_URL and that the database server is running",
         ) from exc
     head = head_revision()
@@ -143,3 +146,4 @@ def check_schema(engine: Engine) -> None:
             f"the database schema is at revision {current or 'none'}, this ecoute needs {head}",
             hint="run `ecoute db upgrade`",
         )
+    return current

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,11 +24,13 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest, ItemNotFound
 from ecoute.domain import STATED
-from ecoute.store.models import Authority, DeterminantTag, Item, Tagging, utcnow
+from ecoute.store.models import Authority, DeterminantTag, Item, ItemCount, Tagging, utcnow
 from ecoute.store.taggings import forget_classification, restate, retract
 
 
@@ -62,11 +65,21 @@ def known_content_hashes(session: Session, source_id: int, hashes: Iterable[str]
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new items (``Item`` column dicts) in one executemany. Through Core: the ORM's
-    unit of work costs more than the rest of a collection batch, and nothing reads the new
-    rows as objects."""
-    if rows:
-        session.execute(insert(cast(Table, Item.__table__)), rows)
+    """Insert new items (``Item`` column dicts) in one executemany, and add them to the item
+    counters (``ItemCount``) in the same transaction, in key order so that concurrent writers
+    lock the counter rows in the same order. The one way items are inserted (deletions are
+    taken off the counters by triggers). Through Core: the ORM's unit of work costs more than
+    the rest of a collection batch, and nothing reads the new rows as objects."""
+    if not rows:
+        return
+    session.execute(insert(cast(Table, Item.__table__)), list(rows))
+    counted = Counter((row["source_id"], str(row["channel"])) for row in rows)
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(ItemCount)
+    stmt = stmt.on_conflict_do_update(index_elements=["source_id", "channel"],
+                                      set_={"items": ItemCount.items + stmt.excluded["items"]})
+    session.execute(stmt, [{"source_id": source_id, "channel": channel, "items": n}
+                           for (source_id, channel), n in sorted(counted.items())])
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,9 @@ class ItemChange:
     rating_scale: str | None
     rating_norm: float | None
     extra: dict[str, Any]
+    received_at: datetime | None = None
+    answered_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 #: Former versions an item keeps in ``extra["versions"]``.
@@ -113,6 +129,11 @@ def apply_updates(session: Session, changes: Sequence[tuple[Item, ItemChange]]) 
         item.published_at = change.published_at or item.published_at
         item.rating_value, item.rating_scale = change.rating_value, change.rating_scale
         item.rating_norm = change.rating_norm
+        item.received_at, item.closed_at = change.received_at, change.closed_at
+        # An answer once given stays given: a later export that only shows the latest
+        # update (an Open311 request's status notes) must not move the first answer later.
+        answers = [d for d in (item.answered_at, change.answered_at) if d is not None]
+        item.answered_at = min(answers) if answers else None
     if kept:
         restate(session, kept, moved)
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -164,6 +165,7 @@ class Item(Base):
               sqlite_where=sql_text("classified_version IS NULL"),
               postgresql_where=sql_text("classified_version IS NULL")),
         Index("ix_item_authority_classified_version", "authority_id", "classified_version"),
+        Index("ix_item_authority_received", "authority_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -193,8 +195,28 @@ class Item(Base):
     # An officer's reading of the item's sentiment: wins over every model run.
     human_sentiment: Mapped[str | None] = mapped_column(_enum(Sentiment))
     sentiment_corrected_by: Mapped[str | None] = mapped_column(String(200))
+    # How the authority handled a service request or complaint, where its source tracks it
+    # (Open311, complaint registers): set ``received_at`` makes the item a case counted in
+    # the response-time figures; ``answered_at`` is the first answer, ``closed_at`` the closing.
+    received_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     source: Mapped[Source] = relationship()
+
+
+class ItemCount(Base):
+    """Items stored per source and channel. Kept current by triggers on ``item`` (migration
+    ``item_counts``), so whatever inserts, moves or deletes items keeps them right; read by
+    ``/metrics`` and the sources list instead of counting the item table."""
+
+    __tablename__ = "item_count"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(_enum(Channel), primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
 
 
 class Tagging(Base):
@@ -535,3 +557,57 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class AlertKind(enum.StrEnum):
+    DETERMINANT_DROP = "determinant_drop"
+    VOLUME_SPIKE = "volume_spike"
+    SOURCE_SILENT = "source_silent"
+    PHONE_OVERLOAD = "phone_overload"
+    EMERGING_TOPIC = "emerging_topic"
+
+
+class Alert(Base):
+    """Something the assessment found that a quality officer should look at.
+
+    ``key`` names the condition (``determinant_drop:courtesy``, ``source_silent:12``): one
+    alert per key is active (``resolved_at`` empty, a partial unique index) and later
+    evaluations that find the condition again only refresh its ``figures``. It resolves when
+    the condition clears (``cleared_at`` too) or when a person resolves it (``resolved_by``);
+    an alert a person resolved is not raised again until its condition has cleared once.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_authority_raised", "authority_id", "raised_at"),
+        Index("uq_alert_active_key", "authority_id", "key", unique=True,
+              sqlite_where=text("resolved_at IS NULL"),
+              postgresql_where=text("resolved_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(_enum(AlertKind, 32))
+    key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    cleared_at: Mapped[datetime | None]
+
+
+class ItemEmbedding(Base):
+    """The classifier's embedding of a negative item (float16), kept a few weeks for the
+    detection of emerging topics; written with the item's classification."""
+
+    __tablename__ = "item_embedding"
+    __table_args__ = (Index("ix_item_embedding_authority_day", "authority_id", "day"),)
+
+    item_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("item.id", ondelete="CASCADE"), primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)  # the item's day in the authority's time zone
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

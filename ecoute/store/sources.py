@@ -13,6 +13,7 @@ from ecoute.store.models import (
     CollectionRun,
     DeterminantTag,
     Item,
+    ItemCount,
     Quarantine,
     RunStatus,
     Source,
@@ -71,9 +72,11 @@ def get_source_by_name(session: Session, authority_id: int, name: str) -> Source
 
 
 def list_sources(session: Session, authority_id: int) -> list[tuple[Source, int]]:
-    """Every source of the authority with the number of items it collected."""
+    """Every source of the authority with the number of items it collected (from the
+    counters the database keeps, not a count of the item table)."""
     counts = (
-        select(Item.source_id, func.count().label("n")).group_by(Item.source_id).subquery()
+        select(ItemCount.source_id, func.sum(ItemCount.items).label("n"))
+        .group_by(ItemCount.source_id).subquery()
     )
     rows = session.execute(
         select(Source, func.coalesce(counts.c.n, 0))

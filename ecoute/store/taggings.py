@@ -20,9 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ecoute.domain import Prediction, OVERALL, STATED, Polarity, Provenance
+from ecoute.store.embeddings import forget_embeddings, store_embeddings
 from ecoute.store.models import Authority, DailyRollup, DeterminantTag, Item, Tagging
 
 RollupKey = tuple[int, date, str, str, int, int]  # authority, day, determinant, channel, site, dept
+ROLLUP_KEY = ("authority_id", "day", "determinant", "channel", "site_id", "department_id")
+ROLLUP_COUNTS = ("pos", "neg", "neu", "rating_sum", "rating_count")
 
 
 @dataclass
@@ -110,31 +113,25 @@ def _contributions(
 
 
 def _apply(session: Session, delta: dict[RollupKey, Counts]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for (authority_id, day, determinant, channel, site_id, department_id), c in sorted(
-        delta.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3], kv[0][4], kv[0][5])
-    ):
-        if not (c.pos or c.neg or c.neu or c.rating_count):
-            continue
-        stmt = insert(DailyRollup).values(
-            authority_id=authority_id, day=day, determinant=determinant, channel=channel,
-            site_id=site_id, department_id=department_id, pos=c.pos, neg=c.neg, neu=c.neu,
-            rating_sum=c.rating_sum, rating_count=c.rating_count,
-        )
-        # Increments in the database, so concurrent workers never lose each other's counts.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["authority_id", "day", "determinant", "channel", "site_id",
-                            "department_id"],
-            set_={
-                "pos": DailyRollup.pos + c.pos,
-                "neg": DailyRollup.neg + c.neg,
-                "neu": DailyRollup.neu + c.neu,
-                "rating_sum": DailyRollup.rating_sum + c.rating_sum,
-                "rating_count": DailyRollup.rating_count + c.rating_count,
-            },
-        )
-        session.execute(stmt)
+    """Add ``delta`` to the rollups: one upsert statement run over every key at once
+    (executemany), in key order so that concurrent writers lock rows in the same order."""
+    rows = [
+        {**dict(zip(ROLLUP_KEY, key, strict=True)), "pos": c.pos, "neg": c.neg, "neu": c.neu,
+         "rating_sum": c.rating_sum, "rating_count": c.rating_count}
+        for key, c in sorted(delta.items())
+        if c.pos or c.neg or c.neu or c.rating_count
+    ]
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(DailyRollup)
+    # Increments in the database, so concurrent workers never lose each other's counts.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: getattr(DailyRollup, name) + getattr(stmt.excluded, name)
+              for name in ROLLUP_COUNTS},
+    )
+    session.execute(stmt, rows)
 
 
 def retract(session: Session, items: Sequence[Item]) -> dict[RollupKey, Counts]:
@@ -188,6 +185,24 @@ def record_predictions(
     session.flush()
     _contributions(session, items, +1, delta)
     _apply(session, delta)
+    _keep_embeddings(session, items, predictions)
+
+
+def _keep_embeddings(session: Session, items: Sequence[Item],
+                     predictions: Sequence[Prediction]) -> None:
+    """The embeddings of the items read as negative (emerging topics cluster them)."""
+    zones: dict[int, ZoneInfo] = {}
+    rows = []
+    for item, prediction in zip(items, predictions, strict=True):
+        if prediction.embedding is None or prediction.sentiment.label != "negative":
+            continue
+        if item.authority_id not in zones:
+            authority = session.get(Authority, item.authority_id)
+            zones[item.authority_id] = ZoneInfo(authority.timezone if authority else "UTC")
+        rows.append((item.id, item.authority_id, _day(item, zones[item.authority_id]),
+                     prediction.embedding))
+    forget_embeddings(session, [i.id for i in items])
+    store_embeddings(session, rows)
 
 
 def record_verdicts(
@@ -280,5 +295,6 @@ def forget_classification(session: Session, items: Sequence[Item]) -> None:
                DeterminantTag.provenance.not_in(KEPT))
         .execution_options(synchronize_session=False)
     )
+    forget_embeddings(session, [i.id for i in items])
     for item in items:
         item.classified_version = None

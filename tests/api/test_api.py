@@ -41,6 +41,16 @@ def test_health(client: TestClient) -> None:
     assert body["status"] == "ok" and body["schema_revision"]
 
 
+def test_health_says_when_the_schema_is_behind(engine: Engine, settings: Settings) -> None:
+    from alembic import command
+
+    from ecoute.store.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "-1")
+    body = TestClient(create_app(settings, engine)).get("/api/v1/health").json()
+    assert body["status"] == "schema_out_of_date" and body["schema_revision"]
+
+
 def test_satisfaction_per_determinant(client: TestClient) -> None:
     response = client.get("/api/v1/satisfaction", params={"window": "30d"})
     assert response.status_code == 200, response.text
@@ -160,7 +170,7 @@ def test_officer_corrects_a_determinant(client: TestClient, factory: sessionmake
     assert figures["courtesy"]["n"] == 3
     bad = client.put(f"/api/v1/items/{item['id']}/determinants/beauty",
                      json={"polarity": "positive"}, headers=headers)
-    assert bad.status_code == 400 and "courtesy" in bad.json()["hint"]
+    assert bad.status_code == 422 and "courtesy" in bad.json()["detail"]
 
 
 def test_officer_corrects_the_sentiment_and_it_survives_a_new_model(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,12 +27,12 @@ def test_cron_uses_crontab_weekdays_in_the_authority_timezone() -> None:
     # crontab: 1 = Monday (APScheduler's own numbering would make it Tuesday).
     trigger = parse_schedule("cron: 0 7 * * 1", "Europe/Paris")
     assert trigger is not None
-    after = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+    after = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # a Wednesday
     fire = trigger.get_next_fire_time(None, after)
     assert fire is not None
     local = fire.astimezone(ZoneInfo("Europe/Paris"))
     assert (local.weekday(), local.hour, local.minute) == (0, 7, 0)
-    assert fire.astimezone(timezone.utc).hour == 6  # 07:00 in Paris is 06:00 UTC in winter
+    assert fire.astimezone(UTC).hour == 6  # 07:00 in Paris is 06:00 UTC in winter
     sunday = parse_schedule("cron: 30 18 * * 0", "UTC")
     assert sunday is not None
     assert sunday.get_next_fire_time(None, after).weekday() == 6  # type: ignore[union-attr]
@@ -66,3 +66,19 @@ def test_fingerprint_changes_with_schedule_or_timezone() -> None:
     assert fingerprint("every  30 minutes", "Europe/Paris") == base
     assert fingerprint("every 31 minutes", "Europe/Paris") != base
     assert fingerprint("every 30 minutes", "UTC") != base
+
+
+def test_when_a_source_should_have_run_n_times() -> None:
+    from datetime import UTC
+
+    from ecoute.collectors.schedules import nth_fire_after
+
+    after = datetime(2026, 12, 2, 12, 10, tzinfo=UTC)  # a Wednesday
+    assert nth_fire_after("every 2 hours", "Europe/Paris", after, 3) == datetime(
+        2026, 12, 2, 18, 10, tzinfo=UTC)
+    # Mondays at 07:00 in Paris (06:00 UTC in winter): the third Monday after.
+    third = nth_fire_after("cron: 0 7 * * 1", "Europe/Paris", after, 3)
+    assert third is not None and third.astimezone(UTC) == datetime(
+        2026, 12, 21, 6, tzinfo=UTC)
+    assert nth_fire_after("manual", "UTC", after, 3) is None
+    assert nth_fire_after("every now and then", "UTC", after, 3) is None

@@ -152,3 +152,29 @@ def test_english_digest(seeded: None, factory: sessionmaker[Session],
     rendered = render(digest, charts(digest), unsubscribe_url=None)
     assert rendered.subject == "Valmont: what users said, November 2026"
     assert "Courtesy" in rendered.html and "Overall sentiment" in rendered.text
+
+
+def test_the_alerts_raised_in_the_period_are_in_the_digest(
+    factory: sessionmaker[Session], settings: Settings, seeded: None,
+) -> None:
+    from sqlalchemy import select
+
+    from ecoute.store.alerts import Finding, resolve_alert, sync_alerts
+    from ecoute.store.models import Alert, AlertKind
+
+    with session_scope(factory) as session:
+        owner = authority(session)
+        for when, kind, key in ((week(1), AlertKind.DETERMINANT_DROP, "determinant_drop:x"),
+                                (W47, AlertKind.SOURCE_SILENT, "source_silent:7"),
+                                (W47 + timedelta(hours=1), AlertKind.VOLUME_SPIKE,
+                                 "volume_spike:all")):
+            sync_alerts(session, owner.id, [kind], [Finding(kind, key, f"Alert {key}")],
+                        now=when)
+        spike = session.scalars(select(Alert).where(Alert.key == "volume_spike:all")).one()
+        resolve_alert(session, spike.id, owner.id, by="officer", now=W47 + timedelta(days=1))
+    digest = _digest(factory, settings)
+    # The drop of the week before is not this week's; the spike was resolved the next day.
+    assert [(a.title, a.detail) for a in digest.alerts] == [
+        ("Alert source_silent:7", "2026-11-18"),
+        ("Alert volume_spike:all", "2026-11-18 → 2026-11-19")]
+    assert "Alert source_silent:7" in render(digest, [], unsubscribe_url=None).text

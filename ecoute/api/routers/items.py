@@ -30,7 +30,7 @@ from ecoute.api.schemas import (
 from ecoute.collectors.limits import nesting_depth
 from ecoute.errors import InvalidRequest
 from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
-from ecoute.domain import Channel, Polarity
+from ecoute.domain import Channel, Determinant, Polarity
 from ecoute.store.models import Authority, Item
 from ecoute.store.taggings import correct_determinant, correct_sentiment, effective_tags
 
@@ -133,7 +133,7 @@ def get_one_item(item_id: ItemId, session: SessionDep, authority: AuthorityDep) 
             responses=error_responses(404))
 def correct_item_determinant(
     item_id: ItemId,
-    determinant: Annotated[str, Path(json_schema_extra=DETERMINANT_ENUM)],
+    determinant: Annotated[Determinant, Path(description="The determinant corrected")],
     correction: Correction, session: WriterSessionDep,
     settings: SettingsDep, key: OfficerKey,
 ) -> ItemOut:
@@ -142,10 +142,10 @@ def correct_item_determinant(
     The correction wins over the model, survives re-classification, updates the satisfaction
     figures at once and becomes a training example (`ecoute train --from-corrections`).
     """
-    known_determinant(determinant)
     authority = scoped_authority(session, settings, key, None)
     item = get_item(session, item_id, authority.id if key.authority_id else None)
-    correct_determinant(session, item, determinant=determinant, polarity=correction.polarity,
+    correct_determinant(session, item, determinant=determinant.value,
+                        polarity=correction.polarity,
                         user=f"key:{key.prefix}" + (f" ({key.label})" if key.label else ""))
     return _views(session, [item])[0]
 

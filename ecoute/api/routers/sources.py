@@ -15,14 +15,12 @@ from ecoute.api.schemas import (
     SourceRemovedOut,
     error_responses,
 )
-from ecoute.collectors.backoff import source_health
-from ecoute.collectors.secret_options import scrub, shown_options, source_secrets
-from ecoute.collectors.service import change_source, remove_source
+from ecoute.collectors.service import SourceView, change_source, remove_source, source_views
 from ecoute.config.settings import Settings
 from ecoute.errors import SourceNotFound
-from ecoute.store.models import ApiKey, Role, Source, SourceFigure
-from ecoute.store.source_figures import figure_history, latest_figures
-from ecoute.store.sources import get_source, last_run_quarantined, list_sources
+from ecoute.store.models import ApiKey, Role, Source
+from ecoute.store.source_figures import figure_history
+from ecoute.store.sources import get_source
 
 router = APIRouter(tags=["sources"], responses=COMMON_ERRORS)
 
@@ -30,37 +28,34 @@ AdminKey = Annotated[ApiKey, Depends(require_key(Role.ADMIN))]
 SourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id of the source")]
 
 
-def _view(source: Source, items: int, quarantined: int, settings: Settings,
-          figures: list[SourceFigure] | None = None) -> SourceOut:
+def _out(view: SourceView) -> SourceOut:
+    health = view.health
     return SourceOut(
-        id=source.id, name=source.name, kind=source.kind, enabled=source.enabled,
-        options=shown_options(source.kind, source.options), schedule=source.schedule,
-        items=items, last_run_at=source.last_run_at, last_success_at=source.last_success_at,
-        last_error=scrub(source.last_error, source_secrets(source.kind, source.options)),
-        consecutive_failures=source.consecutive_failures,
-        health=source_health(source, settings, quarantined=quarantined).state,
-        quarantined=quarantined,
-        figures=[SourceFigureOut.model_validate(f, from_attributes=True) for f in figures or []],
+        id=view.id, name=view.name, kind=view.kind, enabled=view.enabled, options=view.options,
+        schedule=view.schedule, items=view.items, last_run_at=view.last_run_at,
+        last_success_at=view.last_success_at, last_error=view.last_error,
+        consecutive_failures=view.consecutive_failures, health=health.state,
+        flagged=health.flagged, backing_off_until=health.retry_at,
+        quarantined=health.quarantined,
+        figures=[SourceFigureOut.model_validate(f, from_attributes=True) for f in view.figures],
     )
 
 
 @router.get("/sources", response_model=list[SourceOut])
 def get_sources(session: SessionDep, settings: SettingsDep, authority: AuthorityDep
                 ) -> list[SourceOut]:
-    """The authority's sources with their health, item counts and own figures; secret options
-    (tokens, API keys) are never returned, whatever the key's role."""
-    listed = list_sources(session, authority.id)
-    held = last_run_quarantined(session, [s.id for s, _n in listed])
-    figures = latest_figures(session, [s.id for s, _n in listed])
-    return [_view(s, n, held.get(s.id, 0), settings, figures.get(s.id)) for s, n in listed]
+    """The authority's sources with their health, back-off, item counts and own figures;
+    secret options (tokens, API keys) are never returned, whatever the key's role."""
+    return [_out(view) for view in source_views(session, settings, authority.id)]
 
 
-def _listed_source(session: Session, authority_id: int, source_id: int) -> tuple[Source, int]:
-    """The source and its item count, if the authority lists it."""
-    found = {s.id: (s, n) for s, n in list_sources(session, authority_id)}
-    if source_id not in found:
+def _listed_source(session: Session, settings: Settings, authority_id: int, source_id: int
+                   ) -> SourceView:
+    """The source as listed, if the authority lists it."""
+    found = source_views(session, settings, authority_id, [source_id])
+    if not found:
         raise SourceNotFound(f"no source with id {source_id}")
-    return found[source_id]
+    return found[0]
 
 
 @router.get("/sources/{source_id}", response_model=SourceOut, responses=error_responses(404))
@@ -68,19 +63,16 @@ def get_one_source(source_id: SourceId, session: SessionDep, settings: SettingsD
                    authority: AuthorityDep) -> SourceOut:
     """One source with its health, item count and own current figures (a review page's
     average rating, which is never counted as feedback)."""
-    source, items = _listed_source(session, authority.id, source_id)
-    held = last_run_quarantined(session, [source_id]).get(source_id, 0)
-    return _view(source, items, held, settings,
-                 latest_figures(session, [source_id]).get(source_id))
+    return _out(_listed_source(session, settings, authority.id, source_id))
 
 
 @router.get("/sources/{source_id}/figures", response_model=list[SourceFigureOut],
             responses=error_responses(404))
-def get_source_figures(source_id: SourceId, session: SessionDep, authority: AuthorityDep
-                       ) -> list[SourceFigureOut]:
+def get_source_figures(source_id: SourceId, session: SessionDep, settings: SettingsDep,
+                       authority: AuthorityDep) -> list[SourceFigureOut]:
     """The history of a source's own figures (its average rating as it changed), newest
     first."""
-    _listed_source(session, authority.id, source_id)
+    _listed_source(session, settings, authority.id, source_id)
     return [SourceFigureOut.model_validate(f, from_attributes=True)
             for f in figure_history(session, source_id)]
 
@@ -102,9 +94,7 @@ def patch_source(source_id: SourceId, patch: SourcePatch, session: SessionDep,
     source = _admin_source(session, key, source_id)
     change_source(session, source, options=patch.options, schedule=patch.schedule,
                   enabled=patch.enabled)
-    counted = dict(list_sources(session, source.authority_id)).get(source, 0)
-    held = last_run_quarantined(session, [source.id]).get(source.id, 0)
-    return _view(source, counted, held, settings)
+    return _out(_listed_source(session, settings, source.authority_id, source.id))
 
 
 @router.delete("/sources/{source_id}", response_model=SourceRemovedOut,

@@ -21,18 +21,16 @@ from ecoute.api.web.auth import (
 from ecoute.api.web.overview import AuthoritySlug, IdQuery
 from ecoute.api.web.rendering import link, page
 from ecoute.api.web.source_forms import form_fields, read_form, validation_errors
-from ecoute.collectors.backoff import source_health
 from ecoute.collectors.quarantine import dismiss_entry, retry_entry
 from ecoute.collectors.registry import collectors, get_collector
-from ecoute.collectors.secret_options import scrub, source_secrets
-from ecoute.collectors.service import add_source, change_source
+from ecoute.collectors.service import add_source, change_source, source_views
 from ecoute.config.settings import Settings
 from ecoute.errors import ConfigError, Forbidden, InvalidRequest, SourceNotFound
 from ecoute.privacy import redact_payload
 from ecoute.store.db import session_scope
 from ecoute.store.models import Authority, Source
 from ecoute.store.quarantine import QuarantineFilters, get_entry, list_entries, unresolved_counts
-from ecoute.store.sources import get_source, list_sources
+from ecoute.store.sources import get_source
 
 router = APIRouter(include_in_schema=False)
 SourceId = Annotated[int, Path(ge=1, le=2**62)]
@@ -44,12 +42,12 @@ PAYLOAD_SHOWN = 20_000
 def sources_page(request: Request, session: SessionDep, settings: SettingsDep,
                  viewer: ReaderDep, authority: AuthoritySlug = None) -> HTMLResponse:
     owner = viewer_authority(session, settings, viewer, authority)
-    listed = list_sources(session, owner.id)
-    held = unresolved_counts(session, [s.id for s, _n in listed])
-    rows = [{"source": s, "items": n, "quarantined": held.get(s.id, 0),
-             "health": source_health(s, settings, quarantined=held.get(s.id, 0)),
-             "error": scrub(s.last_error, source_secrets(s.kind, s.options))}
-            for s, n in listed]
+    # The same view of a source as GET /api/v1/sources and `ecoute sources list`; the page
+    # also counts every unresolved quarantine entry, to link to them.
+    views = source_views(session, settings, owner.id)
+    held = unresolved_counts(session, [v.id for v in views])
+    rows = [{"source": v, "items": v.items, "quarantined": held.get(v.id, 0),
+             "health": v.health, "error": v.last_error} for v in views]
     return page(request, "sources.html", viewer=viewer, authority=owner, nav="sources",
                 rows=rows, params={"authority": authority})
 

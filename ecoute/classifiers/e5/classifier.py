@@ -94,6 +94,8 @@ class E5Classifier:
             [lang for lang, count in zip(langs, counts, strict=True) for _ in range(count)],
         )
         bounds = np.cumsum([0, *counts])
+        # The top layer's block of the item embedding: what emerging topics compare.
+        top = encoded.items[:, -(encoded.items.shape[1] // len(self.encoder.layers)):]
         predictions = []
         for i, text_segments in enumerate(segments):
             seg_emb = encoded.segments[i]
@@ -105,6 +107,7 @@ class E5Classifier:
                     sentiment=SentimentScores.from_list(final.tolist()),
                     determinants=mentions,
                     lang=langs[i],
+                    embedding=tuple(top[i].tolist()),
                 )
             )
         return predictions

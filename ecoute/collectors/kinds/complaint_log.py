@@ -46,9 +46,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "department": ("service", "department", "direction", "département"),
     "status": ("statut", "status", "état", "etat"),
     "response_date": ("date de réponse", "date reponse", "date de réponse envoyée", "répondue le",
-                      "response date", "responded at", "date réponse", "closed at",
-                      "date de clôture"),
+                      "response date", "responded at", "date réponse"),
+    "closed": ("date de clôture", "date clôture", "date de cloture", "clôturée le",
+               "closed at", "closed on", "closure date", "date closed"),
 }
+
+#: Statuses that say a complaint is closed: its response date is then its closing date.
+CLOSED_STATUSES = frozenset({
+    "clos", "close", "closed", "clôturé", "clôturée", "cloturé", "cloturée", "clôture",
+    "résolu", "résolue", "resolu", "resolved", "terminé", "terminée", "done"})
+#: Fields whose presence says the register tracks how complaints are handled.
+HANDLING = ("status", "response_date", "closed")
 
 
 class ComplaintLogCollector(Collector):
@@ -63,8 +71,9 @@ class ComplaintLogCollector(Collector):
         columns: dict[str, str] = Field(
             default_factory=dict, description="Which column holds each field: keys among "
             "id, received, channel, subject, text, category, site, department, status, "
-            "response_date; values are header names (or JSON keys). Unmapped fields are "
-            "found by their usual French/English names; `text` must exist.")
+            "response_date, closed; values are header names (or JSON keys). Unmapped fields "
+            "are found by their usual French/English names; `text` must exist. A register "
+            "with a status, response or closing date counts in the response times.")
         lang: str | None = Field(None, description="Language of the complaints, if known.")
 
         @field_validator("columns")
@@ -139,12 +148,14 @@ class ComplaintLogCollector(Collector):
                 found[field] = index
         return found
 
-    def _date_columns(self) -> tuple[DateColumn, DateColumn]:
-        """Readers of the received and response dates of one file (one format each)."""
-        return DateColumn(self.options.timezone), DateColumn(self.options.timezone)
+    def _date_columns(self) -> tuple[DateColumn, DateColumn, DateColumn]:
+        """Readers of the received, response and closing dates of one file (one format
+        each)."""
+        tz = self.options.timezone
+        return DateColumn(tz), DateColumn(tz), DateColumn(tz)
 
     def _item(self, record: dict[str, str], source: SourceFile, line: int,
-              raw: Any, dates: tuple[DateColumn, DateColumn]) -> RawItem | Rejected:
+              raw: Any, dates: tuple[DateColumn, DateColumn, DateColumn]) -> RawItem | Rejected:
         position = source.at(line)
         text = record.get("text", "")
         if not text:
@@ -152,23 +163,33 @@ class ComplaintLogCollector(Collector):
                             f"{source.name}, line {line}: the complaint text is empty",
                             error_class="MissingValue")
         received = dates[0].parse(record.get("received", ""))
-        answered = dates[1].parse(record.get("response_date", ""))
+        responded = dates[1].parse(record.get("response_date", ""))
+        closed = dates[2].parse(record.get("closed", ""))
         extra: dict[str, Any] = {"file": source.name, "line": line}
         for field in ("category", "status", "channel"):
             if record.get(field):
                 extra["reported_channel" if field == "channel" else field] = record[field]
         if record.get("received") and received is None:
             extra["received_raw"] = record["received"]
-        if answered is not None:
-            extra["response_date"] = answered.isoformat()
-            if received is not None:
-                extra["days_to_respond"] = round((answered - received).total_seconds() / 86400, 2)
-        elif record.get("response_date"):
-            extra["response_date_raw"] = record["response_date"]
+        for name, value in (("response_date", responded), ("closed_date", closed)):
+            raw_value = record.get("closed" if name == "closed_date" else name)
+            if value is not None:
+                extra[name] = value.isoformat()
+            elif raw_value:
+                extra[f"{name}_raw"] = raw_value
+        # Closing a complaint answers it; a closed status dates the closing by the answer.
+        answered = responded or closed
+        if closed is None and record.get("status", "").strip().lower() in CLOSED_STATUSES:
+            closed = responded
+        if answered is not None and received is not None:
+            extra["days_to_respond"] = round((answered - received).total_seconds() / 86400, 2)
         # The text of a complaint rarely changes on re-export, its handling does: hashing the
         # status and response date makes the runner update the item (and log the version).
-        handling = (record.get("status", "").strip().lower(),
-                    extra.get("response_date") or extra.get("response_date_raw", ""))
+        handling = [record.get("status", "").strip().lower(),
+                    extra.get("response_date") or extra.get("response_date_raw", "")]
+        if record.get("closed"):
+            handling.append(extra.get("closed_date") or extra.get("closed_date_raw", ""))
+        tracked = any(field in record for field in HANDLING)
         ident = record.get("id") or "row-" + hashlib.sha1(
             json.dumps(raw, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
         return RawItem(
@@ -176,6 +197,8 @@ class ComplaintLogCollector(Collector):
             published_at=received, lang=self.options.lang, site=record.get("site") or None,
             department=record.get("department") or None, extra=extra,
             version_key="|".join(handling) if any(handling) else None,
+            received_at=received if tracked else None,
+            answered_at=answered if tracked else None, closed_at=closed if tracked else None,
         )
 
 

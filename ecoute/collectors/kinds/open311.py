@@ -239,12 +239,14 @@ class Open311Collector(Collector):
                       or opts.departments.get(record["service_code"] or ""))
         if not department and opts.agency_as_department:
             department = record["agency_responsible"]
+        received, answered, closed = _handling(record)
         return RawItem(
             external_id=request_id, text=text,
             title=record["title"] or record["service_name"], published_at=_time(
                 record["requested_datetime"]),
             lang=opts.lang, channel=Channel.SERVICE_REQUEST, department=department,
             extra={**record, **_timings(record)}, version_key=_version(record),
+            received_at=received, answered_at=answered, closed_at=closed,
         )
 
 
@@ -277,6 +279,17 @@ def _timings(record: dict[str, Any]) -> dict[str, Any]:
         if expected:
             out["closed_late"] = updated > expected
     return out
+
+
+def _handling(record: dict[str, Any]
+              ) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """When the request was received, answered and closed. GeoReport gives only the last
+    update: a closed request was closed (and answered) then; an open one with status notes
+    was answered by then (the runner keeps the earliest answer seen over the runs)."""
+    updated = _time(record["updated_datetime"])
+    closed = updated if (record["status"] or "").lower() == "closed" else None
+    answered = closed or (updated if record["status_notes"] else None)
+    return _time(record["requested_datetime"]), answered, closed
 
 
 def _position(exc: ValueError) -> str:

@@ -105,6 +105,17 @@ def test_batch_equals_one_by_one_and_empty_texts_pass(e5: E5Classifier) -> None:
     assert together[1].determinants == [] and together[2].lang is None
 
 
+def test_predictions_carry_the_top_layer_embedding(e5: E5Classifier) -> None:
+    """Emerging topics compare it: one L2-normalised layer of the item's embedding."""
+    import numpy as np
+
+    first, second = e5.predict(["L'ascenseur de l'annexe est en panne.", "Merci !"])
+    width = e5.encoder.dim // len(e5.encoder.layers)
+    assert first.embedding is not None and len(first.embedding) == width
+    assert np.linalg.norm(first.embedding) == pytest.approx(1.0, abs=1e-3)
+    assert second.embedding is not None and first.embedding != second.embedding
+
+
 def test_version_follows_the_heads(e5: E5Classifier, e5_cache: Path, tmp_path: Path) -> None:
     heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
     settings = Settings(cache_dir=e5_cache)

@@ -43,6 +43,35 @@ def test_register_in_any_usual_encoding(tmp_path: Path, encoding: str) -> None:
     assert empty.position == "reg.csv:5" and "text is empty" in empty.reason
 
 
+def test_handling_dates_are_typed_where_the_register_tracks_them(tmp_path: Path) -> None:
+    (tmp_path / "reg.csv").write_text(
+        "Numéro;Date de réception;Réclamation;Statut;Date de réponse;Date de clôture\n"
+        "A;02/03/2024 09:00;Attente;en cours;05/03/2024 10:00;11/03/2024 12:00\n"
+        "B;02/03/2024;Accueil;clos;06/03/2024;\n"
+        "C;03/03/2024;Bruit;clos;;08/03/2024\n"
+        "D;04/03/2024;Travaux;ouvert;;\n", encoding="utf-8")
+    found = {i.external_id: i for i in items(collect("complaint_log",
+                                                     path=str(tmp_path / "reg.csv")))}
+    when = {k: tuple(d and d.isoformat() for d in (i.received_at, i.answered_at, i.closed_at))
+            for k, i in found.items()}
+    assert when == {
+        "A": ("2024-03-02T08:00:00+00:00", "2024-03-05T09:00:00+00:00",
+              "2024-03-11T11:00:00+00:00"),
+        # Closed by its status: the answer dates the closing.
+        "B": ("2024-03-01T23:00:00+00:00", "2024-03-05T23:00:00+00:00",
+              "2024-03-05T23:00:00+00:00"),
+        # Closed without an answer date: the closing answered it.
+        "C": ("2024-03-02T23:00:00+00:00", "2024-03-07T23:00:00+00:00",
+              "2024-03-07T23:00:00+00:00"),
+        "D": ("2024-03-03T23:00:00+00:00", None, None)}
+    assert found["A"].extra["closed_date"] == "2024-03-11T11:00:00+00:00"
+    assert found["C"].extra["days_to_respond"] == 5.0
+    # A register that says nothing of handling makes no cases.
+    (tmp_path / "plain.csv").write_text("id;date;texte\nP;02/03/2024;Bruit\n", encoding="utf-8")
+    [plain] = items(collect("complaint_log", path=str(tmp_path / "plain.csv")))
+    assert plain.published_at and (plain.received_at, plain.answered_at) == (None, None)
+
+
 def test_mapping_and_missing_column(tmp_path: Path) -> None:
     (tmp_path / "reg.csv").write_text("ref\twhen\tbody\nA\t2024-01-02\tBroken lift at the "
                                       "library\n")

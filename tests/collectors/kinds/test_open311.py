@@ -344,3 +344,50 @@ def test_raw_fields_kept_in_extra_are_redacted_like_the_text(
     phone, email = placeholder("PHONE"), placeholder("EMAIL")
     assert phone in item.text and phone in stored and email in stored
     assert "56 78" not in stored and "dupont" not in stored and item.extra["status"] == "closed"
+
+
+def _request(number: int, status: str, notes: str | None, requested: str, updated: str
+             ) -> dict[str, Any]:
+    return {"service_request_id": f"r{number}", "status": status, "status_notes": notes,
+            "service_name": "Streetlight", "description": f"Streetlight {number} is out",
+            "requested_datetime": requested, "updated_datetime": updated}
+
+
+def test_received_answered_and_closed_dates_are_stored_typed(
+    factory: sessionmaker[Session], settings: Settings, georeport_server: GeoReportServer
+) -> None:
+    """A closed request was answered and closed at its last update; an open one with status
+    notes was answered then; a later update of the notes keeps the first answer."""
+    georeport_server.records = [
+        _request(1, "open", "A crew is on its way.", "2026-03-02T08:00:00+00:00",
+                 "2026-03-03T09:00:00+00:00"),
+        _request(2, "closed", "Lamp replaced.", "2026-03-02T10:00:00+00:00",
+                 "2026-03-06T16:00:00+00:00"),
+        _request(3, "open", None, "2026-03-04T10:00:00+00:00", "2026-03-04T10:00:00+00:00"),
+    ]
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="lights", kind="open311",
+                               options={"endpoint": georeport_server.base_url,
+                                        "since": "2026-03-01", "services": False}).id
+
+    def dates() -> dict[str, tuple[datetime | None, ...]]:
+        with session_scope(factory) as session:
+            return {i.external_id: (i.received_at, i.answered_at, i.closed_at)
+                    for i in session.scalars(select(Item))}
+
+    assert run_source(factory, settings, source_id).new == 3
+    assert dates() == {
+        "r1": (datetime(2026, 3, 2, 8, tzinfo=UTC), datetime(2026, 3, 3, 9, tzinfo=UTC), None),
+        "r2": (datetime(2026, 3, 2, 10, tzinfo=UTC), datetime(2026, 3, 6, 16, tzinfo=UTC),
+               datetime(2026, 3, 6, 16, tzinfo=UTC)),
+        "r3": (datetime(2026, 3, 4, 10, tzinfo=UTC), None, None)}
+    georeport_server.records[0] = _request(1, "closed", "Fixed.", "2026-03-02T08:00:00+00:00",
+                                           "2026-03-09T12:00:00+00:00")
+    with session_scope(factory) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        source.cursor = {"next_start": "2026-03-01T00:00:00Z"}  # re-read everything
+    assert run_source(factory, settings, source_id).updated == 1
+    assert dates()["r1"] == (datetime(2026, 3, 2, 8, tzinfo=UTC),
+                             datetime(2026, 3, 3, 9, tzinfo=UTC),
+                             datetime(2026, 3, 9, 12, tzinfo=UTC))
