@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.domain import Prediction
 from ecoute.classifiers.base import Classifier
+from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import session_scope
 from ecoute.store.items import pending_item_ids
 from ecoute.store.models import Authority, Item
+from ecoute.store.routing import route_items
 from ecoute.store.taggings import record_predictions
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,11 @@ def classify_pending(
     authority_id: int | None = None,
     max_items: int | None = None,
     progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> ClassifyReport:
-    """Classify every item not yet classified by this classifier's version."""
+    """Classify every item not yet classified by this classifier's version, and route each
+    batch (department, follow-up) in the same transaction."""
+    settings = settings or get_settings()
     version = model_version(classifier)
     report = ClassifyReport()
     while max_items is None or report.classified < max_items:
@@ -55,6 +60,8 @@ def classify_pending(
             record_predictions(
                 session, items, predictions, model_name=classifier.name, model_version=version
             )
+            # The determinant and polarity rules need this batch's tags.
+            route_items(session, items, settings)
         report.classified += len(items)
         report.batches += 1
         if progress is not None:
@@ -105,6 +112,7 @@ def classify_each_authority(
     batch_size: int = 64,
     max_items: int | None = None,
     progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> ClassifyReport:
     """Classify pending items authority by authority, each with its own classifier (so an
     authority that trained heads from its corrections is re-tagged with them, and only it)."""
@@ -117,7 +125,8 @@ def classify_each_authority(
         if left is not None and left <= 0:
             break
         report = classify_pending(factory, classifier_for(slug), batch_size=batch_size,
-                                  authority_id=authority_id, max_items=left, progress=progress)
+                                  authority_id=authority_id, max_items=left, progress=progress,
+                                  settings=settings)
         total.classified += report.classified
         total.batches += report.batches
     return total

@@ -36,13 +36,14 @@ from ecoute.classifiers.pending import (
     title_offset,
 )
 from ecoute.collectors.runner import SourceRunner
-from ecoute.config.settings import Settings
+from ecoute.config.settings import Settings, get_settings
 from ecoute.errors import EcouteError, RunInterrupted
 from ecoute.observability import CLASSIFIED, CLASSIFY_SECONDS, RUN_SECONDS, RUNS
 from ecoute.store import scheduling
 from ecoute.store.db import make_session_factory, make_writer_factory, session_scope
 from ecoute.store.items import needs_classifier, pending_item_ids
 from ecoute.store.models import Authority, Item, RunStatus, utcnow
+from ecoute.store.routing import route_items
 from ecoute.store.taggings import record_predictions
 
 log = logging.getLogger(__name__)
@@ -82,12 +83,14 @@ def release_dead_local_claims(factory: sessionmaker[Session]) -> int:
 def classify_one_batch(
     engine: Engine, writer: sessionmaker[Session], reader: sessionmaker[Session],
     classifier: Classifier, batch_size: int, authority_id: int | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Classify up to ``batch_size`` pending items (of one authority, when given); returns
     how many were written."""
     if engine.dialect.name == "postgresql":
         return classify_pending(writer, classifier, batch_size=batch_size,
-                                max_items=batch_size, authority_id=authority_id).classified
+                                max_items=batch_size, authority_id=authority_id,
+                                settings=settings).classified
     version = model_version(classifier)
     with session_scope(reader) as session:
         ids = pending_item_ids(session, version, limit=batch_size, authority_id=authority_id)
@@ -114,6 +117,7 @@ def classify_one_batch(
         ]
         record_predictions(session, current, [predictions[i.id] for i in current],
                            model_name=classifier.name, model_version=version)
+        route_items(session, current, settings or get_settings())
     return len(current)
 
 
@@ -285,7 +289,8 @@ class Worker:
                 # re-tags only its items.
                 for authority_id, slug in self._authorities():
                     done += classify_one_batch(self.engine, self.writer, self.reader,
-                                               classifier_for(slug), size, authority_id)
+                                               classifier_for(slug), size, authority_id,
+                                               settings=self.settings)
                     if self.stop.is_set():
                         break
             except Exception:
