@@ -17,6 +17,7 @@ ever deal with this tree::
     │   ├── QuarantineNotFound
     │   ├── UserNotFound
     │   ├── DepartmentNotFound
+    │   ├── SiteNotFound
     │   ├── RoutingRuleNotFound
     │   └── FollowupNotFound         an item that calls for no follow-up (or none opened yet)
     ├── Conflict                     the request clashes with what is stored
@@ -115,6 +116,10 @@ class UserNotFound(NotFound):
 
 
 class DepartmentNotFound(NotFound):
+    pass
+
+
+class SiteNotFound(NotFound):
     pass
 
 

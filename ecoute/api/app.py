@@ -25,12 +25,15 @@ from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
 from ecoute.api.web import install_dashboard
 from ecoute.api.routers import (
+    departments,
     digests,
+    followups,
     health,
     ingest,
     items,
     privacy,
     quarantine,
+    routing,
     satisfaction,
     sources,
     unsubscribe,
@@ -63,7 +66,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)
     for router in (health.router, satisfaction.router, items.router, sources.router,
-                   quarantine.router, ingest.router, privacy.router, digests.router):
+                   quarantine.router, ingest.router, privacy.router, digests.router,
+                   routing.router, followups.router, departments.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(unsubscribe.router)
     app.add_middleware(BodySizeLimit, settings=settings)

@@ -86,10 +86,29 @@ def open_followups(
     return len(opened)
 
 
+def open_followup(session: Session, item: Item, promise_days: int, *, actor: str,
+                  now: datetime | None = None) -> Followup:
+    """Open a follow-up an officer asked for on an item routing did not pick."""
+    now = now or utcnow()
+    followup = Followup(item_id=item.id, authority_id=item.authority_id, status=S.NEW,
+                        received_at=received_at(item), opened_at=now, updated_at=now,
+                        promise_days=promise_days)
+    session.add(followup)
+    session.flush()
+    session.add(FollowupEvent(followup_id=followup.id, at=now, actor=actor[:200],
+                              action="opened", new_value=S.NEW))
+    session.flush()
+    return followup
+
+
+def find_followup(session: Session, item_id: int) -> Followup | None:
+    return session.scalar(select(Followup).where(Followup.item_id == item_id))
+
+
 def get_followup(session: Session, item_id: int, authority_id: int | None) -> Followup:
     """The follow-up of an item (refused as not found for another authority's item)."""
     get_item(session, item_id, authority_id)
-    followup = session.scalar(select(Followup).where(Followup.item_id == item_id))
+    followup = find_followup(session, item_id)
     if followup is None:
         raise FollowupNotFound(
             f"item {item_id} has no follow-up",

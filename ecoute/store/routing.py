@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.config.settings import Settings
 from ecoute.domain import DETERMINANTS, Channel, Polarity
-from ecoute.errors import InvalidRequest, RoutingRuleNotFound
+from ecoute.errors import InvalidRequest, RoutingRuleNotFound, SiteNotFound, SourceNotFound
 from ecoute.store.authorities import ensure_department
 from ecoute.store.db import session_scope
 from ecoute.store.departments import Placement, place_items, routings_of
@@ -37,6 +37,8 @@ from ecoute.store.models import (
     Item,
     RoutingOrigin,
     RoutingRule,
+    Site,
+    Source,
     Tagging,
 )
 from ecoute.store.taggings import item_polarities
@@ -183,6 +185,20 @@ def get_rule(session: Session, rule_id: int, authority_id: int | None) -> Routin
     return rule
 
 
+def _check_scope(session: Session, authority_id: int, source_id: int | None,
+                 site_id: int | None) -> None:
+    """A rule names only its own authority's sources and sites."""
+    if source_id is not None:
+        source = session.get(Source, source_id)
+        if source is None or source.authority_id != authority_id or source.removed_at:
+            raise SourceNotFound(f"no source with id {source_id}",
+                                 hint="`ecoute sources list` shows the sources")
+    if site_id is not None:
+        site = session.get(Site, site_id)
+        if site is None or site.authority_id != authority_id:
+            raise SiteNotFound(f"no site with id {site_id}")
+
+
 def _renumber(rules: list[RoutingRule]) -> None:
     for position, rule in enumerate(rules, start=1):
         rule.position = position
@@ -195,6 +211,7 @@ def add_rule(
     """A rule sending what ``criteria`` match to ``department`` (created if new), tried at
     ``position`` (1 first; default: after the others)."""
     criteria.checked()
+    _check_scope(session, authority.id, criteria.source_id, criteria.site_id)
     if not department.strip():
         raise InvalidRequest("the department name is empty")
     rules = list_rules(session, authority.id)
@@ -221,6 +238,7 @@ def change_rule(
         for name, value in criteria.items():
             setattr(current, name, value)
         current.checked()
+        _check_scope(session, rule.authority_id, current.source_id, current.site_id)
         for name in criteria:
             setattr(rule, name, getattr(current, name))
     if department is not None:
