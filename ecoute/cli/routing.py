@@ -115,9 +115,9 @@ def routing_list(authority: AuthorityOpt = None, as_json: JsonOpt = False) -> No
         rules = list_rules(session, owner.id)
         names = department_names(session, {r.department_id for r in rules})
         sources = dict(session.execute(select(Source.id, Source.name).where(
-            Source.authority_id == owner.id)).tuples())
+            Source.authority_id == owner.id)).all())
         sites = dict(session.execute(select(Site.id, Site.name).where(
-            Site.authority_id == owner.id)).tuples())
+            Site.authority_id == owner.id)).all())
         rows = [{"id": r.id, "position": r.position, "department": names[r.department_id],
                  "criteria": _criteria_text(r, sources, sites), "created_by": r.created_by}
                 for r in rules]

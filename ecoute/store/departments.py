@@ -33,7 +33,7 @@ def department_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(Department.id, Department.name).where(
-        Department.id.in_(ids))).tuples())
+        Department.id.in_(ids))).all())
 
 
 @dataclass(frozen=True)

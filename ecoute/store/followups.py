@@ -230,4 +230,4 @@ def list_followups(
     if received_until is not None:
         query = query.where(Followup.received_at < received_until)
     return [(f, i) for f, i in session.execute(query.order_by(Followup.received_at,
-                                                              Followup.id)).tuples()]
+                                                              Followup.id))]
