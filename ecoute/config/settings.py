@@ -407,12 +407,12 @@ class Settings(BaseSettings):
     followup_channels: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [Channel.COMPLAINT.value, Channel.SERVICE_REQUEST.value],
         description="Channels whose every item calls for action and gets a follow-up (status, "
-        "assignee, due date), separated by commas.",
+        "assignee, due date), separated by commas; by default `complaint,service_request`.",
     )
     followup_negative_channels: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [Channel.REVIEW.value],
         description="Channels whose negative items (by the officer's or the model's sentiment) "
-        "get a follow-up, separated by commas.",
+        "get a follow-up, separated by commas; by default `review`.",
     )
     followup_max_age_days: int = Field(
         30, ge=0,

@@ -73,3 +73,29 @@ def test_statuses_move_as_allowed_and_every_change_is_recorded(
         ("key:2", "status", "assigned", "dismissed", "doublon de c7"),
         ("key:2", "note", None, None, "Appelé l'usager."),
     ]
+
+
+def test_anonymised_items_lose_their_notes_and_keep_their_dates(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
+) -> None:
+    from ecoute.store.retention import purge_items
+
+    push(factory, settings, tmp_path / "in", [
+        {"external_id": "c1", "text": "Attente.", "channel": "complaint",
+         "published_at": RECENT}])
+    classify(factory, settings)
+    with session_scope(factory) as session:
+        item_id = session.scalars(select(Item.id)).one()
+        followup = get_followup(session, item_id, None)
+        add_note(session, followup, "Mme Durand rappelée au 06 12 34 56 78", actor="key:1")
+        change_followup(session, followup, {"status": "dismissed", "reason": "Mme Durand "
+                                            "a retiré sa plainte"}, actor="key:1")
+        purge_items(session, {"push": 1}, "anonymise",
+                    now=datetime.now(timezone.utc) + timedelta(days=3))
+    with session_scope(factory) as session:
+        followup = get_followup(session, item_id, None)
+        events = events_of(session, [followup.id])[followup.id]
+        assert followup.dismissed_reason == "" and followup.closed_at is not None
+        assert [e.note for e in events if e.action == "note"] == [""]
+        assert all("Durand" not in (e.note or "") for e in events)
+        assert [e.action for e in events] == ["opened", "note", "status"]
