@@ -57,11 +57,12 @@ def classify_pending(
             texts = [item_text(item) for item in items]
             predictions = [in_item_text(p, title_offset(item), len(item.text))
                            for item, p in zip(items, classifier.predict(texts), strict=True)]
+            # Routed on this batch's predictions (the determinant and polarity rules need
+            # them), before they are counted: new items enter the rollups in their department.
+            route_items(session, items, settings, predictions=predictions)
             record_predictions(
                 session, items, predictions, model_name=classifier.name, model_version=version
             )
-            # The determinant and polarity rules need this batch's tags.
-            route_items(session, items, settings)
         report.classified += len(items)
         report.batches += 1
         if progress is not None:

@@ -115,9 +115,10 @@ def classify_one_batch(
             # Changed since it was read (the source updated it): the next batch redoes it.
             if item.content_hash == seen[item.id]
         ]
-        record_predictions(session, current, [predictions[i.id] for i in current],
-                           model_name=classifier.name, model_version=version)
-        route_items(session, current, settings or get_settings())
+        written = [predictions[i.id] for i in current]
+        route_items(session, current, settings or get_settings(), predictions=written)
+        record_predictions(session, current, written, model_name=classifier.name,
+                           model_version=version)
     return len(current)
 
 

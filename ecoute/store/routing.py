@@ -25,7 +25,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.config.settings import Settings
-from ecoute.domain import DETERMINANTS, Channel, Polarity
+from ecoute.domain import DETERMINANTS, Channel, Polarity, Prediction
 from ecoute.errors import InvalidRequest, RoutingRuleNotFound, SiteNotFound, SourceNotFound
 from ecoute.store.authorities import ensure_department
 from ecoute.store.db import session_scope
@@ -41,7 +41,7 @@ from ecoute.store.models import (
     Source,
     Tagging,
 )
-from ecoute.store.taggings import item_polarities
+from ecoute.store.taggings import KEPT, item_polarities
 
 #: Keys of an item's ``extra`` a ``category`` criterion is compared with.
 CATEGORY_KEYS = ("category", "service_code", "service_name")
@@ -110,28 +110,48 @@ class ItemFacts:
     item: Item
     sentiment: str | None
     polarities: dict[str, str]
+    lang: str | None = None
     folded_text: str = ""
     categories: set[str] = field(default_factory=set)
 
 
-def item_facts(session: Session, items: Sequence[Item]) -> dict[int, ItemFacts]:
+def _predicted_tags(item: Item, prediction: Prediction) -> list[DeterminantTag]:
+    """The tags ``prediction`` will give ``item``, unsaved, to read them before they are."""
+    return [DeterminantTag(item_id=item.id, determinant=m.determinant, polarity=m.polarity,
+                           confidence=m.confidence, provenance=m.provenance)
+            for m in prediction.determinants]
+
+
+def item_facts(
+    session: Session, items: Sequence[Item],
+    predictions: Sequence[Prediction] | None = None,
+) -> dict[int, ItemFacts]:
+    """The facts of stored items, or, given ``predictions``, of the items as these
+    predictions are about to classify them (human and audit tags still win)."""
     ids = [i.id for i in items]
     tags: dict[int, list[DeterminantTag]] = defaultdict(list)
     sentiments: dict[int, str] = {}
+    query = select(DeterminantTag).where(DeterminantTag.item_id.in_(ids))
+    if predictions is not None:
+        query = query.where(DeterminantTag.provenance.in_(KEPT))
+        for item, prediction in zip(items, predictions, strict=True):
+            tags[item.id].extend(_predicted_tags(item, prediction))
+            sentiments[item.id] = prediction.sentiment.label
     if ids:
-        for tag in session.scalars(select(DeterminantTag).where(
-                DeterminantTag.item_id.in_(ids))):
+        for tag in session.scalars(query):
             tags[tag.item_id].append(tag)
+    if ids and predictions is None:
         versions = {i.id: i.classified_version for i in items}
         for tagging in session.scalars(select(Tagging).where(Tagging.item_id.in_(ids))):
             if tagging.model_version == versions.get(tagging.item_id):
                 sentiments[tagging.item_id] = tagging.sentiment
+    langs = {item.id: p.lang for item, p in zip(items, predictions or [], strict=False)}
     facts = {}
     for item in items:
         extra = item.extra if isinstance(item.extra, dict) else {}
         facts[item.id] = ItemFacts(
             item=item, sentiment=item.human_sentiment or sentiments.get(item.id),
-            polarities=item_polarities(tags[item.id]),
+            polarities=item_polarities(tags[item.id]), lang=item.lang or langs.get(item.id),
             folded_text=fold(f"{item.title or ''}\n{item.text}"),
             categories={fold(str(extra[k])).strip() for k in CATEGORY_KEYS
                         if isinstance(extra.get(k), (str, int)) and str(extra[k]).strip()},
@@ -155,7 +175,7 @@ class RuleMatcher:
             return False
         if rule.site_id is not None and item.site_id != rule.site_id:
             return False
-        if rule.lang and (item.lang or "").split("-")[0].lower() != rule.lang.lower():
+        if rule.lang and (facts.lang or "").split("-")[0].lower() != rule.lang.lower():
             return False
         if rule.determinant:
             polarity = facts.polarities.get(rule.determinant)
@@ -274,14 +294,19 @@ class RoutingReport:
 
 def route_items(
     session: Session, items: Sequence[Item], settings: Settings, *,
-    now: datetime | None = None,
+    predictions: Sequence[Prediction] | None = None, now: datetime | None = None,
 ) -> RoutingReport:
     """Give each item its department by the rules, and open the follow-ups of those that call
-    for action."""
+    for action.
+
+    With ``predictions``, the items are routed as these predictions are about to classify
+    them, before they are written: an item not yet counted in the rollups then changes
+    department for free, instead of being counted under its former one and moved.
+    """
     report = RoutingReport()
     if not items:
         return report
-    facts = item_facts(session, items)
+    facts = item_facts(session, items, predictions)
     routings = routings_of(session, [i.id for i in items])
     authorities = {a.id: a for a in session.scalars(select(Authority).where(
         Authority.id.in_({i.authority_id for i in items})))}

@@ -34,7 +34,11 @@ class WordListClassifier:
     tag is, positive when one is and none negative, neutral otherwise."""
 
     name = "word-list"
-    version = "1"
+
+    def __init__(self, words: dict[str, tuple[str, str]] | None = None,
+                 version: str = "1") -> None:
+        self.words = WORDS if words is None else words
+        self.version = version
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         out = []
@@ -42,7 +46,7 @@ class WordListClassifier:
             mentions = []
             for match in _SENTENCE.finditer(text):
                 sentence = match.group().lower()
-                for word, (determinant, polarity) in WORDS.items():
+                for word, (determinant, polarity) in self.words.items():
                     if word in sentence:
                         mentions.append(DeterminantMention(
                             determinant, polarity, 0.9, match.start(), match.end()))

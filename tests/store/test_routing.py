@@ -215,3 +215,24 @@ def test_rules_refuse_what_cannot_match(
         second = add_rule(session, valmont, "B", RuleCriteria(channel="review"), position=1)
         assert [(r.id, r.position) for r in list_rules(session, valmont.id)] == [
             (second.id, 1), (first.id, 2)]
+
+
+def test_a_new_model_version_reroutes_counted_items_and_the_rollups_follow(
+    factory: sessionmaker[Session], routed_settings: Settings, tmp_path: Path,
+) -> None:
+    from ecoute.classifiers.pending import classify_pending
+    from tests.helpers.feedback import WORDS, WordListClassifier
+
+    # A new version that reads "aimable" as irony.
+    sterner = WordListClassifier({**WORDS, "aimable": ("courtesy", "negative")}, version="2")
+    _rules(factory)
+    push(factory, routed_settings, tmp_path / "in", RECORDS)
+    classify(factory, routed_settings)
+    assert _departments(factory)["r1"] == "Standard"
+    assert classify_pending(factory, sterner, settings=routed_settings).classified == len(
+        RECORDS)
+    assert _departments(factory)["r1"] == "Accueil"  # now negative on courtesy
+    with session_scope(factory) as session:
+        r1 = session.scalars(select(Item).where(Item.external_id == "r1")).one()
+        assert find_followup(session, r1.id) is not None  # a negative review now
+    _rollup_matches_items(factory)
