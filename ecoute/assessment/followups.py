@@ -81,6 +81,10 @@ def followup_views(
     zone = ZoneInfo(authority.timezone)
     calendar = calendar_of(settings)
     today = today or authority_today(authority)
+    if overdue:  # only open ones can be: the others need no due date computed
+        statuses = [s for s in (statuses or OPEN) if s in OPEN]
+        if not statuses:
+            return []
     rows = list_followups(
         session, authority.id, department_id=department_id, statuses=statuses,
         received_since=day_start(received_from, zone) if received_from else None,
