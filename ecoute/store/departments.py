@@ -24,11 +24,6 @@ def get_department(session: Session, department_id: int, authority_id: int | Non
     return department
 
 
-def list_departments(session: Session, authority_id: int) -> list[Department]:
-    return list(session.scalars(select(Department).where(
-        Department.authority_id == authority_id).order_by(Department.name)))
-
-
 def department_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}

@@ -20,7 +20,8 @@ from ecoute.api.followup_schemas import (
 from ecoute.api.schemas import COMMON_ERRORS, MAX_ID, error_responses
 from ecoute.assessment.followups import followup_views, responsiveness
 from ecoute.assessment.satisfaction import authority_today, parse_window, satisfaction
-from ecoute.store.departments import get_department, list_departments
+from ecoute.store.authorities import list_departments
+from ecoute.store.departments import get_department
 from ecoute.store.followups import OPEN
 
 router = APIRouter(tags=["departments"], responses=COMMON_ERRORS)
