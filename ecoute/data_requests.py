@@ -25,8 +25,9 @@ from ecoute.store.erasure import (
     matching_quarantine,
     mentions,
 )
+from ecoute.store.followups import events_of
 from ecoute.store.items import latest_taggings, tags_for
-from ecoute.store.models import Authority, CollectionRun, Source, utcnow
+from ecoute.store.models import Authority, CollectionRun, Followup, Source, utcnow
 
 ONE_OF = "give exactly one of --email, --author or --item (API: email, author or item_id)"
 
@@ -72,6 +73,19 @@ def receipt_dict(receipt: ErasureReceipt) -> dict[str, Any]:
     return data
 
 
+def followups_of(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What was done about each item, officers' notes included: they are about the person."""
+    found = {f.id: f for f in session.scalars(select(Followup).where(
+        Followup.item_id.in_(item_ids)))} if item_ids else {}
+    history = events_of(session, list(found))
+    return {f.item_id: {
+        "status": f.status, "received_at": f.received_at, "answered_at": f.answered_at,
+        "closed_at": f.closed_at, "dismissed_reason": f.dismissed_reason,
+        "events": [{"at": e.at, "action": e.action, "old_value": e.old_value,
+                    "new_value": e.new_value, "note": e.note} for e in history[f.id]],
+    } for f in found.values()}
+
+
 def export_request(
     session: Session, settings: Settings, *, email: str | None = None,
     author: str | None = None, item_id: int | None = None, authority: Authority | None = None,
@@ -85,6 +99,7 @@ def export_request(
     tags = tags_for(session, ids)
     sources = {s.id: s for s in session.scalars(select(Source))}
     slugs = {a.id: a.slug for a in session.scalars(select(Authority))}
+    followups = followups_of(session, ids)
     out_items = []
     for item in items:
         tagging = taggings.get(item.id)
@@ -99,6 +114,7 @@ def export_request(
             "sentiment": tagging.sentiment if tagging else None,
             "determinants": [{"determinant": t.determinant, "polarity": t.polarity,
                               "provenance": t.provenance} for t in tags[item.id]],
+            "followup": followups.get(item.id),
         })
     quarantine = [{
         "id": q.id, "source": sources[q.source_id].name, "created_at": q.created_at,

@@ -167,7 +167,8 @@ def prepare_demo(
     with console.status("loading the classification model"):
         classifier = build_classifier(settings)
     with console.status("classifying"):
-        result = classify_pending(factory, classifier, batch_size=settings.classify_chunk_size)
+        result = classify_pending(factory, classifier, batch_size=settings.classify_chunk_size,
+                                  settings=settings)
     console.print(f"classified {result.classified} items with {classifier.name}")
     engine.dispose()
     return settings

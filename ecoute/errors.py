@@ -16,12 +16,17 @@ ever deal with this tree::
     │   ├── ItemNotFound
     │   ├── QuarantineNotFound
     │   ├── UserNotFound
-    │   └── AlertNotFound
+    │   ├── AlertNotFound
+    │   ├── DepartmentNotFound
+    │   ├── SiteNotFound
+    │   ├── RoutingRuleNotFound
+    │   └── FollowupNotFound         an item that calls for no follow-up (or none opened yet)
     ├── Conflict                     the request clashes with what is stored
     │   ├── SourceExists
     │   ├── UserExists
     │   ├── SourceRemoved            a source removed with its items kept cannot change
-    │   └── NotRetryable             a quarantined entry its collector cannot read again alone
+    │   ├── NotRetryable             a quarantined entry its collector cannot read again alone
+    │   └── InvalidTransition        a follow-up cannot go from its status to the one asked
     ├── InvalidRequest               a query parameter or body the API cannot use
     │   └── PayloadTooLarge          a request body or upload over its size limit
     ├── Unauthorized                 no API key or session, an unknown or revoked one, a wrong password
@@ -115,6 +120,22 @@ class AlertNotFound(NotFound):
     pass
 
 
+class DepartmentNotFound(NotFound):
+    pass
+
+
+class SiteNotFound(NotFound):
+    pass
+
+
+class RoutingRuleNotFound(NotFound):
+    pass
+
+
+class FollowupNotFound(NotFound):
+    pass
+
+
 class Conflict(EcouteError):
     http_status = 409
 
@@ -132,6 +153,10 @@ class SourceRemoved(Conflict):
 
 
 class NotRetryable(Conflict):
+    pass
+
+
+class InvalidTransition(Conflict):
     pass
 
 

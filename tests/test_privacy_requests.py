@@ -223,3 +223,27 @@ def test_quarantine_retention_resolved_and_unresolved(
         left = {q.message for q in session.scalars(select(Quarantine))}
     assert {"resolved lately", "unresolved recent"} <= left
     assert not {"resolved long ago", "unresolved old"} & left
+
+
+def test_follow_up_notes_are_exported_and_erased_with_the_item(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
+) -> None:
+    from ecoute.store.followups import add_note, find_followup
+    from tests.helpers.feedback import classify, push
+
+    push(factory, settings, tmp_path / "in", [
+        {"external_id": "p-1", "text": "Attente de trois semaines pour un acte.",
+         "channel": "complaint", "author": EMAIL}])
+    classify(factory, settings.model_copy(update={"followup_max_age_days": 0}))
+    with session_scope(factory) as session:
+        followup = find_followup(session, session.scalars(select(Item.id)).one())
+        assert followup is not None
+        add_note(session, followup, "Mme Leroy rappelée, dossier retrouvé", actor="key:1")
+        data: dict[str, Any] = export_request(session, settings, email=EMAIL)
+    [item] = data["items"]
+    assert item["followup"]["status"] == "new"
+    assert [e["note"] for e in item["followup"]["events"]] == [
+        None, "Mme Leroy rappelée, dossier retrouvé"]
+    with session_scope(factory) as session:
+        erase_request(session, settings, email=EMAIL)
+    assert _hits(engine, ["Mme Leroy"]) == []

@@ -26,13 +26,16 @@ from ecoute.api.openapi import install_openapi
 from ecoute.api.web import install_dashboard
 from ecoute.api.routers import (
     alerts,
+    departments,
     digests,
+    followups,
     health,
     ingest,
     items,
     privacy,
     quarantine,
     responsiveness,
+    routing,
     satisfaction,
     sources,
     unsubscribe,
@@ -66,7 +69,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(metrics_router)
     for router in (health.router, satisfaction.router, responsiveness.router, alerts.router,
                    items.router, sources.router, quarantine.router, ingest.router,
-                   privacy.router, digests.router):
+                   privacy.router, digests.router, routing.router, followups.router,
+                   departments.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(unsubscribe.router)
     app.add_middleware(BodySizeLimit, settings=settings)

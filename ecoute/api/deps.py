@@ -124,6 +124,12 @@ def require_key(*roles: Role) -> Callable[..., ApiKey]:
     return dependency
 
 
+def key_actor(key: ApiKey) -> str:
+    """Who did it, as recorded with a correction or a follow-up change: the key's prefix (never
+    the token) and its label."""
+    return f"key:{key.prefix}" + (f" ({key.label})" if key.label else "")
+
+
 IngestKey = Annotated[ApiKey, Depends(require_key(Role.INGEST, Role.ADMIN))]
 OfficerKey = Annotated[ApiKey, Depends(require_key(Role.OFFICER, Role.ADMIN))]
 AuthorityQuery = Annotated[

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.domain import Prediction
 from ecoute.classifiers.base import Classifier
+from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import session_scope
 from ecoute.store.items import needs_classifier, pending_item_ids
 from ecoute.store.models import Authority, Item
+from ecoute.store.routing import route_items
 from ecoute.store.taggings import record_predictions
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def classify_batch(
     size: int,
     authority_id: int | None = None,
     reader: sessionmaker[Session] | None = None,
+    settings: Settings | None = None,
 ) -> Batch:
     """Classify up to ``size`` pending items (of one authority, when given) in one write.
 
@@ -55,12 +58,18 @@ def classify_batch(
     releases its rows with its connection. SQLite has one writer at a time, so the model
     runs outside the write transaction (read with ``reader``, by default ``factory``) and the
     write keeps only the items still pending and unchanged since they were read.
+
+    Each batch is routed (department, follow-up) in the same transaction, on its predictions
+    (the determinant and polarity rules need them), before they are counted: new items enter
+    the rollups in their department.
     """
+    settings = settings or get_settings()
     version = model_version(classifier)
     if factory.kw["bind"].dialect.name == "postgresql":
         with session_scope(factory) as session:
             items = _pending(session, version, size, authority_id)
             predictions = _predict(classifier, items)
+            route_items(session, items, settings, predictions=predictions)
             record_predictions(session, items, predictions, model_name=classifier.name,
                                model_version=version)
         return Batch(len(items), len(items))
@@ -78,7 +87,9 @@ def classify_batch(
             # Changed since it was read (the source updated it): the next batch redoes it.
             if item.content_hash == seen[item.id]
         ]
-        record_predictions(session, current, [predicted[i.id] for i in current],
+        predictions = [predicted[i.id] for i in current]
+        route_items(session, current, settings, predictions=predictions)
+        record_predictions(session, current, predictions,
                            model_name=classifier.name, model_version=version)
     return Batch(len(items), len(current))
 
@@ -107,13 +118,15 @@ def classify_pending(
     authority_id: int | None = None,
     max_items: int | None = None,
     progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> ClassifyReport:
     """Classify every item not yet classified by this classifier's version, batch by batch
     (:func:`classify_batch`)."""
     report = ClassifyReport()
     while max_items is None or report.classified < max_items:
         size = batch_size if max_items is None else min(batch_size, max_items - report.classified)
-        batch = classify_batch(factory, classifier, size=size, authority_id=authority_id)
+        batch = classify_batch(factory, classifier, size=size, authority_id=authority_id,
+                               settings=settings)
         if not batch.taken:
             break
         report.classified += batch.classified
@@ -162,6 +175,7 @@ def classify_each_authority(
     batch_size: int = 64,
     max_items: int | None = None,
     progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> ClassifyReport:
     """Classify pending items authority by authority, each with its own classifier (so an
     authority that trained heads from its corrections is re-tagged with them, and only it)."""
@@ -174,7 +188,8 @@ def classify_each_authority(
         if left is not None and left <= 0:
             break
         report = classify_pending(factory, classifier_for(slug), batch_size=batch_size,
-                                  authority_id=authority_id, max_items=left, progress=progress)
+                                  authority_id=authority_id, max_items=left, progress=progress,
+                                  settings=settings)
         total.classified += report.classified
         total.batches += report.batches
     return total

@@ -22,6 +22,8 @@ from ecoute.cli.privacy import privacy_app
 from ecoute.cli.processes import demo_cmd, run_cmd, serve_cmd, worker_cmd
 from ecoute.cli.quarantine import quarantine_app
 from ecoute.cli.reference import collectors_cmd, settings_cmd
+from ecoute.cli.report import report_app
+from ecoute.cli.routing import routing_app
 from ecoute.cli.sources import sources_app
 from ecoute.cli.users import users_app
 from ecoute.config.settings import get_settings
@@ -49,6 +51,8 @@ app.command("import")(import_cmd)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(digest_app, name="digest")
+app.add_typer(routing_app, name="routing")
+app.add_typer(report_app, name="report")
 
 
 @app.callback()

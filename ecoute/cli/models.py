@@ -147,6 +147,6 @@ def classify_cmd(
         task = progress.add_task("classifying", total=None)
         report = classify_each_authority(
             factory, pool.for_authority, batch_size=settings.classify_chunk_size,
-            max_items=limit, progress=lambda n: progress.advance(task, n),
+            max_items=limit, progress=lambda n: progress.advance(task, n), settings=settings,
         )
     out.print(f"{report.classified} item(s) classified with {default.name}@{default.version}")

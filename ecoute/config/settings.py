@@ -24,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ecoute.domain import Channel
 from ecoute.errors import ConfigError
 
 #: Used only in ``env = "dev"``; production refuses it so that pseudonyms cannot be reversed
@@ -123,9 +124,10 @@ class Settings(BaseSettings):
     )
     response_promise_working_days: int = Field(
         15, ge=1, le=365,
-        description="The authority's promise: working days within which a service request "
-        "or complaint is answered (the response-time figures count the share answered in "
-        "time and the overdue ones).",
+        description="The authority's promise: working days after an item was received within "
+        "which a service request or complaint is answered; a follow-up's due date (kept on "
+        "each follow-up when it is opened, so changing it moves only later ones). The "
+        "response-time figures count the share answered in time and the overdue ones.",
     )
     public_holidays: Literal["FR", "FR-alsace-moselle", "none"] = Field(
         "FR",
@@ -449,6 +451,77 @@ class Settings(BaseSettings):
         0.6, ge=0, le=1,
         description="Lowest confidence of a determinant tag whose sentence a digest quotes.",
     )
+
+    routing_default_department: str | None = Field(
+        None,
+        description="Department that receives the items no routing rule matches and no source "
+        "assigned, in every authority not in `routing_default_department_by_authority` "
+        "(created when first used). Empty: such items stay without a department.",
+    )
+    routing_default_department_by_authority: dict[str, str] = Field(
+        default_factory=dict,
+        description="Default department per authority slug, overriding "
+        "`routing_default_department`: "
+        "`ECOUTE_ROUTING_DEFAULT_DEPARTMENT_BY_AUTHORITY='{\"valmont\": \"Accueil\"}'`.",
+    )
+    followup_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [Channel.COMPLAINT.value, Channel.SERVICE_REQUEST.value],
+        description="Channels whose every item calls for action and gets a follow-up (status, "
+        "assignee, due date), separated by commas; by default `complaint,service_request`.",
+    )
+    followup_negative_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [Channel.REVIEW.value],
+        description="Channels whose negative items (by the officer's or the model's sentiment) "
+        "get a follow-up, separated by commas; by default `review`.",
+    )
+    followup_max_age_days: int = Field(
+        30, ge=0,
+        description="Items received (published, or collected when undated) more than this many "
+        "days before they are routed get no follow-up: an import of past years must not open "
+        "thousands of overdue ones. 0: no limit.",
+    )
+    response_promise_by_authority: dict[str, int] = Field(
+        default_factory=dict,
+        description="Response promise per authority slug, overriding "
+        "`response_promise_working_days`: "
+        "`ECOUTE_RESPONSE_PROMISE_BY_AUTHORITY='{\"valmont\": 10}'`.",
+    )
+    @field_validator("followup_channels", "followup_negative_channels",
+                     mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("followup_channels", "followup_negative_channels")
+    @classmethod
+    def _known_channels(cls, value: list[str]) -> list[str]:
+        known = {c.value for c in Channel}
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown channel {', '.join(unknown)}; channels: "
+                             f"{', '.join(sorted(known))}")
+        return value
+
+    @field_validator("response_promise_by_authority")
+    @classmethod
+    def _promise_days(cls, value: dict[str, int]) -> dict[str, int]:
+        wrong = sorted(slug for slug, days in value.items() if not 0 <= days <= 365)
+        if wrong:
+            raise ValueError(f"response_promise_by_authority: days must be 0 to 365, not for "
+                             f"{', '.join(wrong)}")
+        return value
+
+    def response_promise(self, authority_slug: str) -> int:
+        """Working days ``authority_slug`` promises to answer within."""
+        return self.response_promise_by_authority.get(
+            authority_slug, self.response_promise_working_days)
+
+    def default_department(self, authority_slug: str) -> str | None:
+        """Name of the department that receives ``authority_slug``'s unrouted items."""
+        return self.routing_default_department_by_authority.get(
+            authority_slug, self.routing_default_department)
 
     @field_validator("retention_days_by_kind")
     @classmethod

@@ -241,8 +241,8 @@ class Worker:
                 # re-tags only its items.
                 for authority_id, slug in self._authorities():
                     written = classify_batch(self.writer, classifier_for(slug), size=size,
-                                             authority_id=authority_id,
-                                             reader=self.reader).classified
+                                             authority_id=authority_id, reader=self.reader,
+                                             settings=self.settings).classified
                     done += written
                     if written:
                         self._alerts_after_batch(authority_id)

@@ -611,3 +611,102 @@ class ItemEmbedding(Base):
     authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)  # the item's day in the authority's time zone
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RoutingOrigin(enum.StrEnum):
+    """Who chose an item's department (``ItemRouting.origin``)."""
+
+    SOURCE = "source"  # the source or the record itself: wins over the rules
+    RULE = "rule"
+    DEFAULT = "default"  # no rule matched: the authority's default department
+    MANUAL = "manual"  # an officer moved it: wins over the rules
+    NONE = "none"  # no rule matched and there is no default department
+
+
+class RoutingRule(Base):
+    """Items matching every criterion set (the others are left empty) go to ``department``;
+    the rules of an authority are tried by ``position``, the first that matches wins."""
+
+    __tablename__ = "routing_rule"
+    __table_args__ = (Index("ix_routing_rule_authority_position", "authority_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    channel: Mapped[str | None] = mapped_column(_enum(Channel))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    determinant: Mapped[str | None] = mapped_column(String(64))
+    polarity: Mapped[str | None] = mapped_column(_enum(Polarity))
+    lang: Mapped[str | None] = mapped_column(String(16))
+    keyword: Mapped[str | None] = mapped_column(String(400))
+    category: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ItemRouting(Base):
+    """How an item got its ``department_id``. ``source_department_id`` keeps the department
+    the source gave, whatever later moves the item."""
+
+    __tablename__ = "item_routing"
+
+    item_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("item.id", ondelete="CASCADE"), primary_key=True)
+    origin: Mapped[str] = mapped_column(_enum(RoutingOrigin, 16))
+    source_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
+    routed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowupStatus(enum.StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+class Followup(Base):
+    """What is done about an item that calls for action. Its department is the item's; its due
+    date is ``promise_days`` working days after ``received_at`` unless an officer set
+    ``due_on``. Every change is a ``FollowupEvent``."""
+
+    __tablename__ = "followup"
+    __table_args__ = (Index("ix_followup_authority_status", "authority_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("item.id", ondelete="CASCADE"), unique=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(_enum(FollowupStatus, 16), default=FollowupStatus.NEW)
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    promise_days: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowupEvent(Base):
+    """One change of a follow-up, never updated nor deleted (it goes with its item only)."""
+
+    __tablename__ = "followup_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    followup_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("followup.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(24))
+    old_value: Mapped[str | None] = mapped_column(String(400))
+    new_value: Mapped[str | None] = mapped_column(String(400))
+    note: Mapped[str | None] = mapped_column(Text)

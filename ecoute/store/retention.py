@@ -25,7 +25,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ecoute.config.settings import Settings
-from ecoute.store.models import Item, Quarantine, Source, utcnow
+from ecoute.store.models import Followup, FollowupEvent, Item, Quarantine, Source, utcnow
 from ecoute.store.purged import remember_items
 
 #: ``Item.extra`` of an anonymised item: says what happened and when, nothing else.
@@ -110,11 +110,24 @@ def purge_items(
                             extra={ANONYMISED_KEY: now.date().isoformat()})
                     .execution_options(synchronize_session=False)
                 )
+                _blank_followup_notes(session, ids)
             done += len(ids)
         if done:
             target = report.items_deleted if action == "delete" else report.items_anonymised
             target[kind] = done
     return report
+
+
+def _blank_followup_notes(session: Session, item_ids: list[int]) -> None:
+    """Officers' notes and dismissal reasons may quote the person: they go with the text, the
+    follow-up's dates and statuses stay for the responsiveness figures."""
+    followups = select(Followup.id).where(Followup.item_id.in_(item_ids))
+    session.execute(update(FollowupEvent).where(FollowupEvent.followup_id.in_(followups),
+                                                FollowupEvent.note.is_not(None))
+                    .values(note="").execution_options(synchronize_session=False))
+    session.execute(update(Followup).where(Followup.item_id.in_(item_ids),
+                                           Followup.dismissed_reason.is_not(None))
+                    .values(dismissed_reason="").execution_options(synchronize_session=False))
 
 
 def purge_quarantine(
