@@ -242,7 +242,7 @@ class SourceRunner:
     ) -> None:
         batch = self._normalised(batch)
         with session_scope(self.factory) as session:
-            new, updates, dupes, rejected, expired = self._classify_batch(
+            new, updates, dupes, rejected, expired = self._sort_entries(
                 session, source_id, batch, by_content)
             calls = self._sorted_intervals(session, source_id, batch)
         # A dry run stores nothing, so an entry repeating one read earlier in the run is not
@@ -262,7 +262,7 @@ class SourceRunner:
         report.rejected.extend(rejected)
         report.quarantined += len(rejected)
 
-    def _classify_batch(
+    def _sort_entries(
         self, session: Session, source_id: int, batch: list[Entry], by_content: bool
     ) -> _Sorted:
         """The batch's items sorted into new, updated and duplicate (purged, anonymised and
@@ -371,7 +371,7 @@ class SourceRunner:
         source = source_repo.get_source(session, source_id)
         collector_cls = get_collector(source.kind)
         for part in rounds_by_version(batch):
-            new, updates, dupes, rejected, expired = self._classify_batch(
+            new, updates, dupes, rejected, expired = self._sort_entries(
                 session, source_id, part, by_content)
             now = utcnow()
             item_repo.insert_items(session, [
