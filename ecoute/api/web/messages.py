@@ -142,6 +142,15 @@ _WORDS: dict[str, tuple[str, str]] = {
     "signin.key_help": ("The ek_… token an administrator gave you (`ecoute keys create`).",
                         "Le jeton ek_… qu'un administrateur vous a donné (`ecoute keys "
                         "create`)."),
+    "signin.locked": ("Too many failed sign-ins for this username or from this address.",
+                      "Trop de connexions échouées pour cet identifiant ou depuis cette "
+                      "adresse."),
+    "signin.retry": ("Try again in {wait} (at {time}). If the password is lost, an "
+                     "administrator can set a new one.",
+                     "Réessayez dans {wait} (à {time}). Si le mot de passe est perdu, un "
+                     "administrateur peut en définir un nouveau."),
+    "signin.wait_seconds": ("{n} seconds", "{n} secondes"),
+    "signin.wait_minutes": ("{n} minutes", "{n} minutes"),
     "error.title": ("This did not work", "Cela n'a pas fonctionné"),
     "error.what_to_do": ("What to do:", "Que faire :"),
     "error.back": ("Back to the overview", "Retour à la vue d'ensemble"),
