@@ -107,6 +107,39 @@ _WORDS: dict[str, tuple[str, str]] = {
                                  "Part des mentions positives par site"),
     "determinant": ("Determinant", "Déterminant"),
     "whole_authority": ("Whole authority", "Toute la collectivité"),
+    "alerts.title": ("Active alerts", "Alertes en cours"),
+    "alerts.none": ("No active alert: nothing has dropped significantly and no source is silent.",
+                    "Aucune alerte en cours : rien n'a baissé de façon significative et aucune "
+                    "source n'est muette."),
+    "alerts.resolved": ("Alert resolved: it is not raised again while its condition lasts.",
+                        "Alerte traitée : elle ne sera pas relevée de nouveau tant que sa "
+                        "cause dure."),
+    "alerts.kind.determinant_drop": ("Significant drop", "Baisse significative"),
+    "alerts.kind.volume_spike": ("Volume spike", "Pic de volume"),
+    "alerts.kind.source_silent": ("Silent source", "Source muette"),
+    "alerts.kind.phone_overload": ("Phone overload", "Saturation téléphonique"),
+    "alerts.kind.emerging_topic": ("Emerging topic", "Sujet émergent"),
+    "alerts.drop": ("{determinant}: {share} positive from {start} to {end}, down from {before} "
+                    "({before_start} – {before_end}); n = {n}, p = {p}",
+                    "{determinant} : {share} de positifs du {start} au {end}, contre {before} "
+                    "({before_start} – {before_end}) ; n = {n}, p = {p}"),
+    "alerts.spike": ("{items} items ({channel}) on {day}: {ratio} times the daily average of "
+                     "the 14 days before ({mean})",
+                     "{items} éléments ({channel}) le {day} : {ratio} fois la moyenne "
+                     "quotidienne des 14 jours précédents ({mean})"),
+    "alerts.silent": ("the source {source} brings nothing any more; last success: {last}",
+                      "la source {source} n'apporte plus rien ; dernier succès : {last}"),
+    "alerts.never": ("never", "jamais"),
+    "alerts.phone": ("queue {queue}: {abandoned} of {offered} calls abandoned ({rate}) in the 24 "
+                     "hours up to {until} UTC",
+                     "file {queue} : {abandoned} appels abandonnés sur {offered} ({rate}) dans "
+                     "les 24 heures jusqu'au {until} UTC"),
+    "alerts.topic": ("{words}: {items} negative items from {start} to {end}",
+                     "{words} : {items} éléments négatifs du {start} au {end}"),
+    "alerts.raised": ("raised {when} UTC", "relevée le {when} UTC"),
+    "alerts.seen": ("still found {when} UTC", "toujours constatée le {when} UTC"),
+    "alerts.verbatims": ("See the verbatims", "Voir les verbatims"),
+    "alerts.resolve": ("Mark as dealt with", "Marquer comme traitée"),
     "verbatims.title": ("Verbatims", "Verbatims"),
     "corrected": ("Correction of item {id} saved; the figure above counts it.",
                   "Correction de l'élément {id} enregistrée ; le chiffre ci-dessus en tient "
