@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ecoute.api.deps import SessionDep, SettingsDep
 from ecoute.api.web.alerts import active_alerts
 from ecoute.api.web.auth import ReaderDep, viewer_authority
+from ecoute.api.web.followups import department_followups
 from ecoute.api.web.figures import (
     DEFAULT_WINDOW,
     WINDOWS,
@@ -73,5 +74,7 @@ def departments_page(
     columns = compare(session, owner, window, authority_today(owner),
                       min_sample_size=settings.min_sample_size, by=by, groups=groups)
     params = {"authority": authority, "window": window, "by": by}
+    followups = department_followups(session, settings, owner) if by == "department" else None
     return page(request, "departments.html", viewer=viewer, authority=owner, nav="departments",
-                columns=columns, window=window, windows=WINDOWS, by=by, params=params)
+                columns=columns, window=window, windows=WINDOWS, by=by, params=params,
+                followups=followups)
