@@ -164,7 +164,8 @@ BackField = Annotated[str, Form(max_length=2000)]
 def _back(back: str, item_id: int) -> RedirectResponse:
     target = local_path(back, "/verbatims")
     path, _, query = target.partition("?")
-    kept = "&".join(p for p in query.split("&") if p and not p.startswith("corrected="))
+    kept = "&".join(p for p in query.split("&")
+                    if p and not p.startswith(("corrected=", "followed=")))
     joined = f"{path}?{kept}&corrected={item_id}" if kept else f"{path}?corrected={item_id}"
     return RedirectResponse(f"{joined}#item-{item_id}", status_code=303)
 
