@@ -120,10 +120,11 @@ def check_signin(session: Session, limits: SigninLimits, subjects: Mapping[str, 
     if waits:
         retry_at = max(waits)
         raise TooManyAttempts(
-            "too many failed sign-ins for this username or from this address",
-            retry_at=retry_at,
-            hint=f"wait until {retry_at:%H:%M:%S} UTC and try again; an administrator can "
-            "set a new password with `ecoute users password`")
+            "too many failed sign-ins or unknown API keys for this username or from this "
+            "address", retry_at=retry_at,
+            hint=f"wait until {retry_at:%H:%M:%S} UTC and try again; for a username, an "
+            "administrator can also set a new password (`ecoute users password`), which "
+            "lifts its lock")
     return SigninCheck(subjects, frozenset(found), now)
 
 
@@ -142,3 +143,10 @@ def signin_succeeded(session: Session, check: SigninCheck) -> None:
         session.execute(delete(SigninFailure).where(
             SigninFailure.subject.in_(list(check.failing)))
             .execution_options(synchronize_session=False))
+
+
+def forget_username_failures(session: Session, username: str) -> None:
+    """Lift a username's lock (a new password was set by an administrator)."""
+    session.execute(delete(SigninFailure).where(
+        SigninFailure.subject == subject_hash("user", username.strip().lower()))
+        .execution_options(synchronize_session=False))

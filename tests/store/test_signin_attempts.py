@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.errors import TooManyAttempts
 from ecoute.store.db import session_scope
 from ecoute.store.models import SigninFailure
+from ecoute.store.users import create_user, set_password
 from ecoute.store.signin_attempts import (
     SLOW_MAX_SECONDS,
     SigninLimits,
@@ -69,6 +70,18 @@ def test_five_failures_lock_the_username_until_the_lockout_expires(
     # The success cleared the count: four more failures do not lock.
     after = _fail_apart(factory, last + timedelta(hours=1), 4)
     _attempt(factory, after + timedelta(minutes=1), ok=True)
+
+
+def test_a_new_password_lifts_the_username_lock(factory: sessionmaker[Session]) -> None:
+    with session_scope(factory) as session:
+        create_user(session, username="Marie", password="une phrase assez longue",
+                    role="admin", authority=None)
+    last = _fail_apart(factory, T0, 5)
+    with pytest.raises(TooManyAttempts):
+        _attempt(factory, last + timedelta(minutes=1), ok=True, address="198.51.100.3")
+    with session_scope(factory) as session:
+        set_password(session, "Marie", "une autre phrase assez longue")
+    _attempt(factory, last + timedelta(minutes=1), ok=True, address="198.51.100.3")
 
 
 def test_another_username_is_not_locked_by_someone_elses_failures(

@@ -226,9 +226,10 @@ _WORDS: dict[str, tuple[str, str]] = {
                       "Trop de connexions échouées pour cet identifiant ou depuis cette "
                       "adresse."),
     "signin.retry": ("Try again in {wait} (at {time}). If the password is lost, an "
-                     "administrator can set a new one.",
+                     "administrator can set a new one, which also lifts the lock.",
                      "Réessayez dans {wait} (à {time}). Si le mot de passe est perdu, un "
-                     "administrateur peut en définir un nouveau."),
+                     "administrateur peut en définir un nouveau, ce qui lève aussi le "
+                     "blocage."),
     "signin.wait_seconds": ("{n} seconds", "{n} secondes"),
     "signin.wait_minutes": ("{n} minutes", "{n} minutes"),
     "error.title": ("This did not work", "Cela n'a pas fonctionné"),
