@@ -31,6 +31,7 @@ ever deal with this tree::
     │   └── PayloadTooLarge          a request body or upload over its size limit
     ├── Unauthorized                 no API key or session, an unknown or revoked one, a wrong password
     ├── Forbidden                    the key's or user's role or authority does not allow this
+    ├── TooManyAttempts              too many failed sign-ins: refused until ``retry_at``
     ├── CollectError                 a whole source could not be read
     │   ├── FetchError               network or HTTP failure
     │   │   ├── BlockedURL           refused by the SSRF guard
@@ -50,6 +51,8 @@ to do; ``http_status`` is the status the API answers with.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class EcouteError(Exception):
@@ -174,6 +177,17 @@ class Unauthorized(EcouteError):
 
 class Forbidden(EcouteError):
     http_status = 403
+
+
+class TooManyAttempts(EcouteError):
+    """Too many failed sign-ins for a username or from an address; ``retry_at`` (UTC) says
+    when the next attempt will be heard."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_at: datetime, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_at = retry_at
 
 
 class CollectError(EcouteError):

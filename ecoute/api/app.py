@@ -42,6 +42,7 @@ from ecoute.api.routers import (
 )
 from ecoute.config.settings import Settings, get_settings
 from ecoute.store.db import make_session_factory, make_writer_factory, open_store
+from ecoute.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # the scheduler: on SQLite they take the write lock when they begin and wait for it up to
     # the busy timeout, instead of failing at once on a snapshot another writer made stale.
     app.state.writer_factory = make_writer_factory(engine)
+    # What counts failed sign-ins reads the time here, so that tests can move it.
+    app.state.clock = utcnow
     install_error_handlers(app)
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)

@@ -21,6 +21,13 @@ from ecoute.store.api_keys import authenticate
 from ecoute.store.authorities import get_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import ApiKey, Authority, Role
+from ecoute.store.signin_attempts import (
+    SigninLimits,
+    check_signin,
+    signin_failed,
+    signin_succeeded,
+    subjects_of,
+)
 
 READ_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.VIEWER})
 KEY_HINT = "send `Authorization: Bearer ek_...` or `X-API-Key: ek_...`; " \
@@ -57,16 +64,31 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+def client_address(request: Request) -> str:
+    """The address failed sign-ins are counted against: the client's (behind a reverse
+    proxy, the one it forwards, as uvicorn's proxy headers give it; docs/security.md)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _current_key(request: Request) -> ApiKey | None:
     token = _token(request)
     if token is None:
         return None
+    limits = SigninLimits.of(_settings(request))
     # A unit of work of its own: recording the key's last use must not hold a write lock
     # for the rest of the request (collection runs write from other sessions). A writer
     # session: a read-then-write transaction on SQLite fails at once, without the busy
     # timeout, when another writer committed in between.
     with session_scope(request.app.state.writer_factory) as session:
+        # An address that sent too many unknown keys is refused before its key is looked at.
+        check = check_signin(session, limits,
+                             subjects_of(limits, username=None, address=client_address(request)),
+                             request.app.state.clock())
         key = authenticate(session, token)
+        if key is None:
+            signin_failed(session, check, limits)
+        else:
+            signin_succeeded(session, check)
     if key is None:
         raise Unauthorized("unknown or revoked API key", hint=KEY_HINT)
     return key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ecoute.errors import EcouteError, StoreError, Unauthorized
+from ecoute.errors import EcouteError, StoreError, TooManyAttempts, Unauthorized
 
 #: Seconds a client is told to wait before retrying when the database is busy or unreachable.
 RETRY_AFTER_SECONDS = 5
@@ -25,12 +26,15 @@ def error_body(name: str, detail: str, hint: str | None = None) -> dict[str, str
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EcouteError)
-    async def _ecoute_error(_request: Request, exc: EcouteError) -> JSONResponse:
+    async def _ecoute_error(request: Request, exc: EcouteError) -> JSONResponse:
         # RFC 9110: a 401 names the scheme that would be accepted (the key as a bearer token).
         headers = {"WWW-Authenticate": 'Bearer realm="ecoute"'} if isinstance(
             exc, Unauthorized) else None
         if isinstance(exc, StoreError):
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if isinstance(exc, TooManyAttempts):
+            wait = (exc.retry_at - request.app.state.clock()).total_seconds()
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
         return JSONResponse(error_body(exc.name, exc.message, exc.hint),
                             status_code=exc.http_status, headers=headers)
 

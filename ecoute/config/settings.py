@@ -253,6 +253,28 @@ class Settings(BaseSettings):
         "session cookie is HttpOnly, SameSite=Lax, and Secure unless `env = dev` (serve the "
         "dashboard over HTTPS in production).",
     )
+    signin_max_failures: int = Field(
+        5, ge=1, le=1000,
+        description="Failed sign-ins for one username within `signin_window_minutes` after "
+        "which that username is refused for `signin_lockout_minutes`; from the second "
+        "failure on, each next attempt waits a little longer first (docs/security.md). A "
+        "successful sign-in clears the count.",
+    )
+    signin_max_failures_per_address: int = Field(
+        20, ge=1, le=100_000,
+        description="The same limit for one client address, whatever username or API key it "
+        "tries (the dashboard's forms and the API's keys). Higher than the per-username one "
+        "because the staff of a town hall often share one public address.",
+    )
+    signin_window_minutes: float = Field(
+        15.0, gt=0, le=7 * 24 * 60,
+        description="How far back failed sign-ins are counted.",
+    )
+    signin_lockout_minutes: float = Field(
+        15.0, gt=0, le=7 * 24 * 60,
+        description="How long a username or an address is refused once it reached its "
+        "limit, counted from its last failure.",
+    )
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where uploaded files and pushed items waiting to be stored are kept "

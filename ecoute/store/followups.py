@@ -105,6 +105,14 @@ def find_followup(session: Session, item_id: int) -> Followup | None:
     return session.scalar(select(Followup).where(Followup.item_id == item_id))
 
 
+def followups_of(session: Session, item_ids: Collection[int]) -> dict[int, Followup]:
+    """The follow-ups of those of ``item_ids`` that have one, by item id."""
+    if not item_ids:
+        return {}
+    return {f.item_id: f for f in session.scalars(
+        select(Followup).where(Followup.item_id.in_(list(item_ids))))}
+
+
 def get_followup(session: Session, item_id: int, authority_id: int | None) -> Followup:
     """The follow-up of an item (refused as not found for another authority's item)."""
     get_item(session, item_id, authority_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
@@ -159,6 +159,8 @@ class ItemFilters:
     lang: str | None = None
     #: Words the text contains (case-insensitive), as typed.
     text: str | None = None
+    #: Only these items (the ones a follow-up filter found).
+    ids: Collection[int] | None = None
 
 
 def _encode_cursor(item: Item) -> str:
@@ -213,6 +215,8 @@ def _filtered(filters: ItemFilters) -> Select[Item]:
         query = query.where(Item.department_id == filters.department_id)
     if filters.lang:
         query = query.where(Item.lang == filters.lang)
+    if filters.ids is not None:
+        query = query.where(Item.id.in_(list(filters.ids)))
     if filters.text:
         # % and _ typed by a person are letters to find, not wildcards.
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -559,6 +559,21 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
 
+class SigninFailure(Base):
+    """One failed sign-in (a wrong password, an unknown API key), kept while it can still
+    count towards a lock (``ecoute.store.signin_attempts``). ``subject`` is a sha256 of what
+    was tried against (``user:<name>`` or ``address:<client address>``), never the name or
+    the address itself: a username field often receives a password typed one field too
+    early. In the database, not in a process, so that every worker sees every failure."""
+
+    __tablename__ = "signin_failure"
+    __table_args__ = (Index("ix_signin_failure_subject_at", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class AlertKind(enum.StrEnum):
     DETERMINANT_DROP = "determinant_drop"
     VOLUME_SPIKE = "volume_spike"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest, UserExists, UserNotFound
 from ecoute.store.models import Authority, Role, User, utcnow
+from ecoute.store.signin_attempts import forget_username_failures
 
 #: Shorter passwords are refused (NIST SP 800-63B asks for at least 8; a public body's
 #: dashboard shows personal opinions, so a little more).
@@ -108,9 +109,12 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
 
 
 def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; it also lifts a lock of the username after failed sign-ins (the
+    administrator who sets it vouches for the person)."""
     check_password(password)
     user = get_user(session, username)
     user.password_hash = _hasher.hash(password)
+    forget_username_failures(session, user.username)
     return user
 
 

@@ -23,6 +23,7 @@ from ecoute.store.authorities import ensure_authority, get_authority
 from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade
 from ecoute.store.sources import get_source_by_name
 from ecoute.store.users import create_user
+from tests.helpers.dashboard_alerts import add_alerts
 from tests.helpers.seed import write_feed
 
 PASSWORD = "correct horse battery"
@@ -108,6 +109,7 @@ def build_dashboard(folder: Path, tiny_model_dir: Path) -> Dashboard:
         other = ensure_authority(session, "elsewhere", name="Autre ville")
         create_user(session, username="stranger", password=PASSWORD, role="officer",
                     authority=other)
+        add_alerts(session, demo, now.date())
     return Dashboard(settings, engine, viewer_key, ingest_key, officer_key)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ecoute.api.web import overview, signin, sources, trends, verbatims
+from ecoute.api.web import alerts, followups, overview, signin, sources, trends, verbatims
 from ecoute.api.web.rendering import (
     STATIC,
     STATIC_URL,
@@ -23,7 +23,7 @@ from ecoute.api.web.rendering import (
 def install_dashboard(app: FastAPI) -> None:
     """Serve the dashboard's pages, its static files and its headers from ``app``."""
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="static")
-    for module in (overview, trends, verbatims, sources, signin):
+    for module in (overview, alerts, trends, verbatims, followups, sources, signin):
         app.include_router(module.router)
     install_error_pages(app)
     app.add_middleware(EmptyFiltersDropped)

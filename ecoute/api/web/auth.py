@@ -7,7 +7,8 @@ sources; a person scoped to an authority never sees another one. Where the API l
 requests read (``env = dev`` by default), the dashboard does too, as a viewer.
 
 Every form that changes something carries the session's CSRF token, and a request whose
-``Origin`` is another site is refused whatever it carries.
+``Origin`` is another site is refused whatever it carries. Failed sign-ins are slowed, then
+refused for a while (``ecoute.store.signin_attempts``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -29,6 +30,13 @@ from ecoute.store.api_keys import authenticate
 from ecoute.store.authorities import get_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import Authority, Role
+from ecoute.store.signin_attempts import (
+    SigninLimits,
+    check_signin,
+    signin_failed,
+    signin_succeeded,
+    subjects_of,
+)
 from ecoute.store.users import authenticate_password
 from ecoute.store.web_sessions import close_session, find_session, open_session
 
@@ -157,24 +165,33 @@ def viewer_authority(session: Session, settings: Settings, viewer: Viewer,
 
 
 def sign_in(session: Session, settings: Settings, *, username: str = "", password: str = "",
-            api_key: str = "") -> str:
+            api_key: str = "", address: str, now: datetime) -> str:
     """A new session's token for a username and password, or an API key of a reading role;
-    Unauthorized (the same answer whatever was wrong) otherwise."""
+    Unauthorized (the same answer whatever was wrong, the failure counted), or
+    TooManyAttempts while the username or the address must wait (nothing checked then)."""
     lifetime = timedelta(hours=settings.web_session_hours)
-    if api_key.strip():
+    limits = SigninLimits.of(settings)
+    by_key = bool(api_key.strip())
+    check = check_signin(session, limits, subjects_of(
+        limits, username=None if by_key else username, address=address), now)
+    if by_key:
         key = authenticate(session, api_key.strip())
         if key is not None and key.role == Role.INGEST:
             raise Forbidden("an ingest key only sends feedback and cannot read the dashboard",
                             hint="use a viewer, officer or admin key, or a username")
         if key is not None:
+            signin_succeeded(session, check)
             return open_session(session, lifetime=lifetime, api_key=key)
+        signin_failed(session, check, limits)
         raise Unauthorized("this API key is unknown or revoked",
                            hint="check it, or ask an administrator for a new one")
     user = authenticate_password(session, username, password)
     if user is None:
+        signin_failed(session, check, limits)
         raise Unauthorized("wrong username or password",
                            hint="check both; an administrator can set a new password with "
                            "`ecoute users password`")
+    signin_succeeded(session, check)
     return open_session(session, lifetime=lifetime, user=user)
 
 

@@ -105,8 +105,88 @@ _WORDS: dict[str, tuple[str, str]] = {
                                        "Part des mentions positives par service"),
     "departments.caption_site": ("Share of positive mentions per site",
                                  "Part des mentions positives par site"),
+    "departments.followups.open": ("Open follow-ups", "Suivis ouverts"),
+    "departments.followups.overdue": ("of which overdue", "dont en retard"),
+    "departments.followups.closed": ("Closed or dismissed follow-ups", "Suivis clos ou écartés"),
+    "departments.followups_note": ("Follow-ups are counted whenever their items came, whatever "
+                                   "the period chosen above; a number lists its items.",
+                                   "Les suivis sont comptés quelle que soit la date de leurs "
+                                   "éléments, indépendamment de la période choisie ; un nombre "
+                                   "liste ses éléments."),
     "determinant": ("Determinant", "Déterminant"),
     "whole_authority": ("Whole authority", "Toute la collectivité"),
+    "alerts.title": ("Active alerts", "Alertes en cours"),
+    "alerts.none": ("No active alert: nothing has dropped significantly and no source is silent.",
+                    "Aucune alerte en cours : rien n'a baissé de façon significative et aucune "
+                    "source n'est muette."),
+    "alerts.resolved": ("Alert resolved: it is not raised again while its condition lasts.",
+                        "Alerte traitée : elle ne sera pas relevée de nouveau tant que sa "
+                        "cause dure."),
+    "alerts.kind.determinant_drop": ("Significant drop", "Baisse significative"),
+    "alerts.kind.volume_spike": ("Volume spike", "Pic de volume"),
+    "alerts.kind.source_silent": ("Silent source", "Source muette"),
+    "alerts.kind.phone_overload": ("Phone overload", "Saturation téléphonique"),
+    "alerts.kind.emerging_topic": ("Emerging topic", "Sujet émergent"),
+    "alerts.drop": ("{determinant}: {share} positive from {start} to {end}, down from {before} "
+                    "({before_start} – {before_end}); n = {n}, p = {p}",
+                    "{determinant} : {share} de positifs du {start} au {end}, contre {before} "
+                    "({before_start} – {before_end}) ; n = {n}, p = {p}"),
+    "alerts.spike": ("{items} items ({channel}) on {day}: {ratio} times the daily average of "
+                     "the 14 days before ({mean})",
+                     "{items} éléments ({channel}) le {day} : {ratio} fois la moyenne "
+                     "quotidienne des 14 jours précédents ({mean})"),
+    "alerts.silent": ("the source {source} brings nothing any more; last success: {last}",
+                      "la source {source} n'apporte plus rien ; dernier succès : {last}"),
+    "alerts.never": ("never", "jamais"),
+    "alerts.phone": ("queue {queue}: {abandoned} of {offered} calls abandoned ({rate}) in the 24 "
+                     "hours up to {until} UTC",
+                     "file {queue} : {abandoned} appels abandonnés sur {offered} ({rate}) dans "
+                     "les 24 heures jusqu'au {until} UTC"),
+    "alerts.topic": ("{words}: {items} negative items from {start} to {end}",
+                     "{words} : {items} éléments négatifs du {start} au {end}"),
+    "alerts.raised": ("raised {when} UTC", "relevée le {when} UTC"),
+    "alerts.seen": ("still found {when} UTC", "toujours constatée le {when} UTC"),
+    "alerts.verbatims": ("See the verbatims", "Voir les verbatims"),
+    "alerts.resolve": ("Mark as dealt with", "Marquer comme traitée"),
+    "followup.title": ("Follow-up", "Suivi"),
+    "followup.saved": ("Follow-up saved.", "Suivi enregistré."),
+    "followup.status": ("Status", "Statut"),
+    "followup.status.new": ("new", "nouveau"),
+    "followup.status.assigned": ("assigned", "attribué"),
+    "followup.status.answered": ("answered", "répondu"),
+    "followup.status.closed": ("closed", "clos"),
+    "followup.status.dismissed": ("dismissed", "écarté"),
+    "followup.overdue": ("overdue", "en retard"),
+    "followup.assignee": ("Assigned to", "Attribué à"),
+    "followup.nobody": ("nobody yet", "personne pour l'instant"),
+    "followup.due": ("Due", "Échéance"),
+    "followup.reason": ("Reason", "Motif"),
+    "followup.reason_label": ("Reason", "Motif"),
+    "followup.reason_help": ("needed to dismiss", "nécessaire pour écarter"),
+    "followup.update": ("Update the follow-up", "Mettre à jour le suivi"),
+    "followup.note": ("Internal note", "Note interne"),
+    "followup.add_note": ("Add the note", "Ajouter la note"),
+    "followup.history": ("History ({n})", "Historique ({n})"),
+    "followup.event.opened": ("opened", "ouvert"),
+    "followup.event.status": ("status {old} → {new}", "statut {old} → {new}"),
+    "followup.event.assignee": ("assigned to {new} (was {old})",
+                                "attribué à {new} (avant : {old})"),
+    "followup.event.due": ("due {new} (was {old})", "échéance {new} (avant : {old})"),
+    "followup.event.department": ("moved to another department",
+                                  "transféré à un autre service"),
+    "followup.event.note": ("note:", "note :"),
+    "followup.filtered.open": ("Items whose follow-up is open (new or assigned), whenever "
+                               "received.",
+                               "Éléments dont le suivi est ouvert (nouveau ou attribué), quelle "
+                               "que soit leur date."),
+    "followup.filtered.overdue": ("Items whose follow-up is overdue, whenever received.",
+                                  "Éléments dont le suivi est en retard, quelle que soit leur "
+                                  "date."),
+    "followup.filtered.closed": ("Items whose follow-up is closed or dismissed, whenever "
+                                 "received.",
+                                 "Éléments dont le suivi est clos ou écarté, quelle que soit "
+                                 "leur date."),
+    "followup.unfilter": ("Show every item", "Voir tous les éléments"),
     "verbatims.title": ("Verbatims", "Verbatims"),
     "corrected": ("Correction of item {id} saved; the figure above counts it.",
                   "Correction de l'élément {id} enregistrée ; le chiffre ci-dessus en tient "
@@ -142,6 +222,16 @@ _WORDS: dict[str, tuple[str, str]] = {
     "signin.key_help": ("The ek_… token an administrator gave you (`ecoute keys create`).",
                         "Le jeton ek_… qu'un administrateur vous a donné (`ecoute keys "
                         "create`)."),
+    "signin.locked": ("Too many failed sign-ins for this username or from this address.",
+                      "Trop de connexions échouées pour cet identifiant ou depuis cette "
+                      "adresse."),
+    "signin.retry": ("Try again in {wait} (at {time}). If the password is lost, an "
+                     "administrator can set a new one, which also lifts the lock.",
+                     "Réessayez dans {wait} (à {time}). Si le mot de passe est perdu, un "
+                     "administrateur peut en définir un nouveau, ce qui lève aussi le "
+                     "blocage."),
+    "signin.wait_seconds": ("{n} seconds", "{n} secondes"),
+    "signin.wait_minutes": ("{n} minutes", "{n} minutes"),
     "error.title": ("This did not work", "Cela n'a pas fonctionné"),
     "error.what_to_do": ("What to do:", "Que faire :"),
     "error.back": ("Back to the overview", "Retour à la vue d'ensemble"),

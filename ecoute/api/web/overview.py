@@ -9,7 +9,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from ecoute.api.deps import SessionDep, SettingsDep
+from ecoute.api.web.alerts import active_alerts
 from ecoute.api.web.auth import ReaderDep, viewer_authority
+from ecoute.api.web.followups import department_followups
 from ecoute.api.web.figures import (
     DEFAULT_WINDOW,
     WINDOWS,
@@ -17,6 +19,7 @@ from ecoute.api.web.figures import (
     compare,
     overview,
 )
+from ecoute.api.web.i18n import Translator, negotiate
 from ecoute.api.web.rendering import page
 from ecoute.assessment.satisfaction import authority_today
 from ecoute.domain import Channel
@@ -51,9 +54,11 @@ def overview_page(
                        min_sample_size=settings.min_sample_size, filters=filters)
     params = {"authority": authority, "window": window, "channel": filters.channel,
               "site_id": site_id, "department_id": department_id}
+    alerts = active_alerts(session, owner, Translator(negotiate(request, owner.locale)),
+                           authority)
     return page(request, "overview.html", viewer=viewer, authority=owner, nav="overview",
                 figures=figures, window=window, windows=WINDOWS, params=params,
-                largest=max(figures.channels.values(), default=0),
+                largest=max(figures.channels.values(), default=0), alerts=alerts,
                 **places(session, owner))
 
 
@@ -69,5 +74,7 @@ def departments_page(
     columns = compare(session, owner, window, authority_today(owner),
                       min_sample_size=settings.min_sample_size, by=by, groups=groups)
     params = {"authority": authority, "window": window, "by": by}
+    followups = department_followups(session, settings, owner) if by == "department" else None
     return page(request, "departments.html", viewer=viewer, authority=owner, nav="departments",
-                columns=columns, window=window, windows=WINDOWS, by=by, params=params)
+                columns=columns, window=window, windows=WINDOWS, by=by, params=params,
+                followups=followups)

@@ -29,7 +29,7 @@ STATIC_URL = "/static"
 #: The dashboard's own addresses; everything else (the API, its documentation) keeps JSON
 #: errors and its own headers.
 PAGES = ("/", "/trends", "/verbatims", "/sources", "/departments", "/signin", "/signout",
-         "/language")
+         "/language", "/alerts")
 
 #: No inline script or style anywhere: the pages' one script and stylesheet are files.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from ecoute.api.deps import SettingsDep, WriterSessionDep
+from ecoute.api.deps import SettingsDep, WriterSessionDep, client_address
 from ecoute.api.web.auth import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -19,9 +23,11 @@ from ecoute.api.web.auth import (
     sign_out,
     signin_token,
 )
-from ecoute.api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from ecoute.api.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, negotiate
 from ecoute.api.web.rendering import local_path, page
-from ecoute.errors import Forbidden, Unauthorized
+from ecoute.config.settings import Settings
+from ecoute.errors import AuthorityNotFound, Forbidden, TooManyAttempts, Unauthorized
+from ecoute.store.authorities import get_authority
 
 router = APIRouter(include_in_schema=False)
 NextQuery = Annotated[str, Query(max_length=2000)]
@@ -36,6 +42,26 @@ def _signin_page(request: Request, settings: SettingsDep, next_path: str, *,
                     status_code=status_code)
     response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
                         secure=settings.env != "dev", path="/signin")
+    return response
+
+
+def _locked_page(request: Request, session: Session, settings: Settings, next_path: str,
+                 retry_at: datetime, now: datetime) -> HTMLResponse:
+    """The sign-in page saying, in the page's language, when to try again."""
+    seconds = max(1, math.ceil((retry_at - now).total_seconds()))
+    try:
+        zone = ZoneInfo(get_authority(session, settings.default_authority).timezone)
+    except AuthorityNotFound:
+        zone = ZoneInfo("UTC")
+    local = retry_at.astimezone(zone)
+    t = Translator(negotiate(request))
+    wait = t("signin.wait_seconds", n=seconds) if seconds < 120 else \
+        t("signin.wait_minutes", n=math.ceil(seconds / 60))
+    response = _signin_page(
+        request, settings, next_path, error=t("signin.locked"),
+        hint=t("signin.retry", wait=wait, time=f"{local:%H:%M:%S} {local.tzname()}"),
+        status_code=429)
+    response.headers["retry-after"] = str(seconds)
     return response
 
 
@@ -55,10 +81,18 @@ def signin(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     check_signin_token(request, signin_token)
+    now: datetime = request.app.state.clock()
     try:
         token = sign_in(session, settings, username=username, password=password,
-                        api_key=api_key)
-    except (Unauthorized, Forbidden) as exc:
+                        api_key=api_key, address=client_address(request), now=now)
+    except TooManyAttempts as exc:
+        session.rollback()
+        return _locked_page(request, session, settings, next, exc.retry_at, now)
+    except Unauthorized as exc:
+        # Not rolled back: the failure just counted is committed with the request.
+        return _signin_page(request, settings, next, error=exc.message, hint=exc.hint,
+                            status_code=exc.http_status)
+    except Forbidden as exc:
         session.rollback()
         return _signin_page(request, settings, next, error=exc.message, hint=exc.hint,
                             status_code=exc.http_status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecoute.api.deps import SessionDep, SettingsDep, WriterSessionDep
 from ecoute.api.web.auth import CorrectorForm, ReaderDep, Viewer, viewer_authority
+from ecoute.api.web.followups import followup_item_ids, item_followups
 from ecoute.api.web.figures import DEFAULT_WINDOW, WINDOWS, Filters, figure_of, window_pair
 from ecoute.api.web.i18n import Translator, negotiate
 from ecoute.api.web.overview import AuthoritySlug, IdQuery, places
@@ -109,6 +110,8 @@ def verbatims_page(
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     corrected: IdQuery = None,
+    followup: Annotated[Literal["open", "overdue", "closed"] | None, Query()] = None,
+    followed: IdQuery = None,
 ) -> HTMLResponse:
     owner = viewer_authority(session, settings, viewer, authority)
     if determinant and determinant not in DETERMINANTS:
@@ -116,12 +119,17 @@ def verbatims_page(
                              hint=f"choose one of {', '.join(DETERMINANTS)}")
     span = _window(owner, window, since, until)
     zone = ZoneInfo(owner.timezone)
+    # Follow-ups are listed whenever their items came, unless a period is asked for.
+    dated = not followup or bool(since or until)
     filters = ItemFilters(
         authority_id=owner.id, source_id=source_id, channel=channel.value if channel else None,
         determinant=determinant or None, polarity=polarity.value if polarity else None,
-        since=_instant(span.start, zone), until=_instant(span.end + timedelta(days=1), zone),
+        since=_instant(span.start, zone) if dated else None,
+        until=_instant(span.end + timedelta(days=1), zone) if dated else None,
         site_id=site_id, department_id=department_id, lang=lang or None,
         text=(q or "").strip() or None,
+        ids=followup_item_ids(session, settings, owner, followup, department_id)
+        if followup else None,
     )
     items, next_cursor = list_items(session, filters, limit=PAGE_SIZE, cursor=cursor)
     figure = figure_of(session, owner, span, determinant or None,
@@ -135,10 +143,11 @@ def verbatims_page(
               "until": until.isoformat() if until else None, "determinant": determinant,
               "polarity": polarity.value if polarity else None, "channel": filters.channel,
               "source_id": source_id, "site_id": site_id, "department_id": department_id,
-              "lang": lang, "q": q}
+              "lang": lang, "q": q, "followup": followup}
     return page(request, "verbatims.html", viewer=viewer, authority=owner, nav="verbatims",
                 views=_views(session, items, determinant), figure=figure, span=span,
                 params=params, window=window, windows=WINDOWS, corrected=corrected,
+                followups=item_followups(session, settings, owner, items), followed=followed,
                 next_link=link("/verbatims", params, cursor=next_cursor) if next_cursor
                 else None,
                 sources=[(s.id, s.name) for s, _n in list_sources(session, owner.id)],
@@ -155,7 +164,8 @@ BackField = Annotated[str, Form(max_length=2000)]
 def _back(back: str, item_id: int) -> RedirectResponse:
     target = local_path(back, "/verbatims")
     path, _, query = target.partition("?")
-    kept = "&".join(p for p in query.split("&") if p and not p.startswith("corrected="))
+    kept = "&".join(p for p in query.split("&")
+                    if p and not p.startswith(("corrected=", "followed=")))
     joined = f"{path}?{kept}&corrected={item_id}" if kept else f"{path}?corrected={item_id}"
     return RedirectResponse(f"{joined}#item-{item_id}", status_code=303)
 

@@ -3,7 +3,8 @@ served on a loopback port over the seeded database.
 
 Every page loads without a console error and passes axe-core (no serious or critical
 violation); windows and filters switch; a card leads to its verbatims; a chart point too; a
-correction changes the figure; sign-in and roles hold; the keyboard reaches everything.
+correction changes the figure; sign-in and roles hold; the keyboard reaches everything,
+resolves an alert and updates a follow-up.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "fixtures" / "axe-core" / "axe.min.js"
 PAGES = ["/", "/?window=year", "/trends", "/trends?step=week", "/verbatims?window=90d",
          "/verbatims?window=90d&determinant=courtesy", "/sources", "/sources/quarantine",
-         "/departments", "/departments?by=site", "/sources/new?kind=mastodon", "/signin"]
+         "/departments", "/departments?by=site", "/sources/new?kind=mastodon", "/signin",
+         "/verbatims?followup=open", "/verbatims?followup=overdue"]
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
@@ -221,3 +223,24 @@ def test_keyboard_reaches_the_content_and_the_pages(officer: Tab) -> None:
     page.locator("details summary").first.focus()
     page.keyboard.press("Enter")
     assert page.locator("details[open] table a").count() > 0
+
+
+def test_keyboard_resolves_an_alert_and_updates_a_followup(officer: Tab) -> None:
+    page = officer.open("/")
+    assert page.evaluate("window.hacked === undefined")  # the hostile source name of an alert
+    alerts = page.locator("li.alert").count()
+    assert alerts > 0
+    page.locator("section.alerts button").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*resolved=\d+#alerts"))
+    assert page.locator("li.alert").count() == alerts - 1
+    assert "Alerte traitée" in page.locator("section.alerts .notice").inner_text()
+    page = officer.open("/verbatims?followup=open")
+    page.locator(".followup input[name=assignee]").first.focus()
+    page.keyboard.type("Équipe voirie")
+    page.keyboard.press("Enter")  # Enter in a text field sends its form
+    page.wait_for_url(re.compile(r".*followed=\d+#item-\d+"))
+    saved = page.locator(".followup:has(.notice)")
+    assert "Suivi enregistré" in saved.inner_text()
+    assert "Équipe voirie" in saved.inner_text() and "attribué" in saved.inner_text()
+    assert officer.errors == []
