@@ -1,6 +1,6 @@
 """signin_attempts: failed sign-ins, counted in the database by every worker process
 
-Revision ID: 0022_signin_attempts
+Revision ID: signin_attempts
 Revises: followup
 Create Date: 2026-11-30
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022_signin_attempts"
+revision: str = "signin_attempts"
 down_revision: str | None = "followup"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
