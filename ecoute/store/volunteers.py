@@ -1,0 +1,185 @@
+"""Volunteers, back-up teams (one per phone queue), their activations and the volunteers'
+answers to them (``BackupCall``)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ecoute.errors import BackupCallNotFound, BackupTeamNotFound, Conflict, VolunteerNotFound
+from ecoute.store.models import (
+    BackupActivation,
+    BackupCall,
+    BackupTeam,
+    BackupTeamMember,
+    CallStatus,
+    Volunteer,
+)
+
+
+def list_volunteers(session: Session, authority_id: int) -> list[Volunteer]:
+    return list(session.scalars(select(Volunteer).where(Volunteer.authority_id == authority_id)
+                                .order_by(Volunteer.name, Volunteer.id)))
+
+
+def get_volunteer(session: Session, authority_id: int, volunteer_id: int) -> Volunteer:
+    """The volunteer of this authority; NotFound for another authority's, as for none."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None or volunteer.authority_id != authority_id:
+        raise VolunteerNotFound(f"no volunteer with id {volunteer_id}",
+                       hint="list them with GET /api/v1/volunteers or `ecoute volunteers list`")
+    return volunteer
+
+
+def volunteer_by_email(session: Session, authority_id: int, email: str) -> Volunteer:
+    volunteer = session.scalar(select(Volunteer).where(
+        Volunteer.authority_id == authority_id, Volunteer.email == email.strip().lower()))
+    if volunteer is None:
+        raise VolunteerNotFound(f"no volunteer with the e-mail address {email}",
+                       hint="list them with `ecoute volunteers list`")
+    return volunteer
+
+
+def add_volunteer(session: Session, authority_id: int, **fields: object) -> Volunteer:
+    email = str(fields.pop("email")).strip().lower()
+    if session.scalar(select(Volunteer.id).where(Volunteer.authority_id == authority_id,
+                                                 Volunteer.email == email)):
+        raise Conflict(f"a volunteer with the e-mail address {email} already exists",
+                       hint="change that volunteer instead of adding another")
+    volunteer = Volunteer(authority_id=authority_id, email=email, **fields)
+    session.add(volunteer)
+    session.flush()
+    return volunteer
+
+
+def list_teams(session: Session, authority_id: int) -> list[BackupTeam]:
+    return list(session.scalars(select(BackupTeam).where(BackupTeam.authority_id == authority_id)
+                                .order_by(BackupTeam.queue)))
+
+
+def get_team(session: Session, authority_id: int, team_id: int) -> BackupTeam:
+    team = session.get(BackupTeam, team_id)
+    if team is None or team.authority_id != authority_id:
+        raise BackupTeamNotFound(f"no back-up team with id {team_id}",
+                       hint="list them with GET /api/v1/backup-teams or `ecoute volunteers teams`")
+    return team
+
+
+def team_of_queue(session: Session, authority_id: int, queue: str) -> BackupTeam | None:
+    return session.scalar(select(BackupTeam).where(BackupTeam.authority_id == authority_id,
+                                                   BackupTeam.queue == queue))
+
+
+def add_team(session: Session, authority_id: int, *, name: str, queue: str,
+             department_id: int | None, thresholds: dict[str, float]) -> BackupTeam:
+    if team_of_queue(session, authority_id, queue) is not None:
+        raise Conflict(f"the phone queue {queue!r} already has a back-up team",
+                       hint="change that team, or add volunteers to it")
+    team = BackupTeam(authority_id=authority_id, name=name, queue=queue,
+                      department_id=department_id, thresholds=thresholds)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def members(session: Session, team_id: int) -> list[Volunteer]:
+    return list(session.scalars(
+        select(Volunteer).join(BackupTeamMember, BackupTeamMember.volunteer_id == Volunteer.id)
+        .where(BackupTeamMember.team_id == team_id).order_by(Volunteer.name, Volunteer.id)))
+
+
+def add_member(session: Session, team: BackupTeam, volunteer: Volunteer) -> None:
+    if team.authority_id != volunteer.authority_id:
+        raise VolunteerNotFound(f"no volunteer with id {volunteer.id}")
+    try:
+        with session.begin_nested():
+            session.add(BackupTeamMember(team_id=team.id, volunteer_id=volunteer.id))
+    except IntegrityError:
+        pass  # already a member: adding twice is the same as once
+
+
+def remove_member(session: Session, team_id: int, volunteer_id: int) -> bool:
+    result = session.execute(delete(BackupTeamMember).where(
+        BackupTeamMember.team_id == team_id, BackupTeamMember.volunteer_id == volunteer_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def activation_of_overload(session: Session, overload_id: int) -> BackupActivation | None:
+    return session.scalar(select(BackupActivation).where(
+        BackupActivation.overload_id == overload_id))
+
+
+def add_activation(session: Session, team: BackupTeam, overload_id: int, at: datetime,
+                   volunteers: Sequence[Volunteer]) -> BackupActivation:
+    """The activation and a call to notify for each volunteer."""
+    activation = BackupActivation(authority_id=team.authority_id, team_id=team.id,
+                                  overload_id=overload_id, started_at=at)
+    session.add(activation)
+    session.flush()
+    for volunteer in volunteers:
+        session.add(BackupCall(activation_id=activation.id, volunteer_id=volunteer.id,
+                               status=CallStatus.PENDING, token_salt=secrets.token_hex(8)))
+    session.flush()
+    return activation
+
+
+def close_activation(session: Session, activation: BackupActivation, at: datetime) -> None:
+    """Close it, and end the hours of those who accepted and declared no end of their own."""
+    activation.ended_at = at
+    session.execute(update(BackupCall).where(
+        BackupCall.activation_id == activation.id, BackupCall.status == CallStatus.ACCEPTED,
+        BackupCall.ended_at.is_(None)).values(ended_at=at))
+
+
+def list_activations(session: Session, authority_id: int, *, since: datetime | None = None,
+                     until: datetime | None = None) -> list[BackupActivation]:
+    query = select(BackupActivation).where(BackupActivation.authority_id == authority_id)
+    if since is not None:
+        query = query.where((BackupActivation.ended_at.is_(None))
+                            | (BackupActivation.ended_at > since))
+    if until is not None:
+        query = query.where(BackupActivation.started_at < until)
+    return list(session.scalars(query.order_by(BackupActivation.started_at,
+                                               BackupActivation.id)))
+
+
+def calls_of(session: Session, activation_ids: Sequence[int]
+             ) -> list[tuple[BackupCall, Volunteer]]:
+    if not activation_ids:
+        return []
+    return [(c, v) for c, v in session.execute(
+        select(BackupCall, Volunteer).join(Volunteer, Volunteer.id == BackupCall.volunteer_id)
+        .where(BackupCall.activation_id.in_(list(activation_ids)))
+        .order_by(BackupCall.activation_id, Volunteer.name))]
+
+
+def get_call(session: Session, authority_id: int, call_id: int) -> BackupCall:
+    found = session.execute(
+        select(BackupCall).join(BackupActivation,
+                                BackupActivation.id == BackupCall.activation_id)
+        .where(BackupCall.id == call_id, BackupActivation.authority_id == authority_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise BackupCallNotFound(f"no volunteer call with id {call_id}",
+                       hint="the calls are listed with GET /api/v1/backup-activations")
+    return found
+
+
+def claim_pending_calls(session: Session, limit: int = 100) -> list[int]:
+    """Take the calls waiting to be notified: each one is taken by one sender only (the
+    status moves from pending to sending in one statement)."""
+    ids = list(session.scalars(select(BackupCall.id).where(
+        BackupCall.status == CallStatus.PENDING).order_by(BackupCall.id).limit(limit)))
+    taken = []
+    for call_id in ids:
+        result = session.execute(update(BackupCall).where(
+            BackupCall.id == call_id, BackupCall.status == CallStatus.PENDING,
+        ).values(status=CallStatus.SENDING))
+        if getattr(result, "rowcount", 0):
+            taken.append(call_id)
+    return taken
