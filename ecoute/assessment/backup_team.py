@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecoute.assessment.alerts import evaluate_alerts
 from ecoute.assessment.phone import Thresholds, evaluate_queue
 from ecoute.config.settings import Settings
 from ecoute.errors import Conflict, InvalidRequest
 from ecoute.store.models import (
+    AlertKind,
     Authority,
     BackupActivation,
     BackupCall,
@@ -99,6 +101,9 @@ def evaluate_phone(session: Session, authority: Authority, settings: Settings,
             called = [v for v in members(session, team.id) if available(v, local)]
             changes.activated.append(add_activation(session, team, overload.id,
                                                     overload.started_at, called))
+    if changes.opened or changes.closed:
+        # The alert follows the detection at once rather than at the nightly evaluation.
+        evaluate_alerts(session, authority, settings, now=now, kinds=[AlertKind.PHONE_OVERLOAD])
     return changes
 
 

@@ -204,6 +204,12 @@ class Settings(BaseSettings):
         description="How long a queue must stay calm before its overload ends and its back-up "
         "team's activation closes.",
     )
+    phone_check_minutes: int = Field(
+        5, ge=1, le=24 * 60,
+        description="How often the scheduler runs the overload detection on the call "
+        "statistics collected from files and sends the volunteers' calls not sent yet (pushed "
+        "figures are judged as they arrive).",
+    )
     fte_hours_per_month: float = Field(
         151.67, gt=0,
         description="The authority's full-time hours in a month (151.67 for 35 hours a week): "
@@ -476,9 +482,9 @@ class Settings(BaseSettings):
     )
     digest_secret: str | None = Field(
         None,
-        description="Secret key that signs the unsubscribe links of digest e-mails; changing "
-        "it voids the links already sent. Empty: a key derived from `pseudonym_key` (which "
-        "`env = prod` requires to be secret).",
+        description="Secret key that signs the links of e-mails (digest unsubscribe links, "
+        "volunteers' accept and decline links); changing it voids the links already sent. "
+        "Empty: a key derived from `pseudonym_key` (which `env = prod` requires to be secret).",
     )
     digest_max_attempts: int = Field(
         6, ge=1,

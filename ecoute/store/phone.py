@@ -5,13 +5,15 @@ sources, the detection's state per queue (``PhoneQueueState``) and the overloads
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ecoute.errors import SourceExists
+from ecoute.store.call_stats import IntervalChanges, sort_intervals, write_intervals
 from ecoute.store.models import CallStat, PhoneOverload, PhoneQueueState, Source
 from ecoute.store.sources import add_source
 
@@ -126,3 +128,17 @@ def phone_push_source_id(session: Session, authority_id: int, key_prefix: str) -
         if found is None:
             raise
         return found
+
+
+def write_pushed_intervals(session: Session, authority_id: int, key_prefix: str,
+                           intervals: list[dict[str, Any]]) -> IntervalChanges:
+    """Store intervals a phone system pushed with the key ``key_prefix`` (``CallStat``
+    columns, aware datetimes), sorted like a collected batch: new, changed, repeated."""
+    source_id = phone_push_source_id(session, authority_id, key_prefix)
+    rows = [{**row, "authority_id": authority_id, "source_id": source_id,
+             "interval_start": row["interval_start"].astimezone(timezone.utc),
+             "site_id": None, "department_id": None, "extra": {"pushed_by": key_prefix}}
+            for row in intervals]
+    changes = sort_intervals(session, rows)
+    write_intervals(session, [*changes.new, *changes.changed])
+    return changes

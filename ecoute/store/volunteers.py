@@ -27,10 +27,11 @@ def list_volunteers(session: Session, authority_id: int) -> list[Volunteer]:
                                 .order_by(Volunteer.name, Volunteer.id)))
 
 
-def get_volunteer(session: Session, authority_id: int, volunteer_id: int) -> Volunteer:
-    """The volunteer of this authority; NotFound for another authority's, as for none."""
+def get_volunteer(session: Session, authority_id: int | None, volunteer_id: int) -> Volunteer:
+    """The volunteer of this authority (of any with None); NotFound for another authority's,
+    as for none."""
     volunteer = session.get(Volunteer, volunteer_id)
-    if volunteer is None or volunteer.authority_id != authority_id:
+    if volunteer is None or authority_id not in (None, volunteer.authority_id):
         raise VolunteerNotFound(f"no volunteer with id {volunteer_id}",
                        hint="list them with GET /api/v1/volunteers or `ecoute volunteers list`")
     return volunteer
@@ -62,9 +63,9 @@ def list_teams(session: Session, authority_id: int) -> list[BackupTeam]:
                                 .order_by(BackupTeam.queue)))
 
 
-def get_team(session: Session, authority_id: int, team_id: int) -> BackupTeam:
+def get_team(session: Session, authority_id: int | None, team_id: int) -> BackupTeam:
     team = session.get(BackupTeam, team_id)
-    if team is None or team.authority_id != authority_id:
+    if team is None or authority_id not in (None, team.authority_id):
         raise BackupTeamNotFound(f"no back-up team with id {team_id}",
                        hint="list them with GET /api/v1/backup-teams or `ecoute volunteers teams`")
     return team
@@ -158,12 +159,13 @@ def calls_of(session: Session, activation_ids: Sequence[int]
         .order_by(BackupCall.activation_id, Volunteer.name))]
 
 
-def get_call(session: Session, authority_id: int, call_id: int) -> BackupCall:
-    found = session.execute(
-        select(BackupCall).join(BackupActivation,
-                                BackupActivation.id == BackupCall.activation_id)
-        .where(BackupCall.id == call_id, BackupActivation.authority_id == authority_id)
-    ).scalar_one_or_none()
+def get_call(session: Session, authority_id: int | None, call_id: int) -> BackupCall:
+    query = select(BackupCall).join(
+        BackupActivation, BackupActivation.id == BackupCall.activation_id
+    ).where(BackupCall.id == call_id)
+    if authority_id is not None:
+        query = query.where(BackupActivation.authority_id == authority_id)
+    found = session.execute(query).scalar_one_or_none()
     if found is None:
         raise BackupCallNotFound(f"no volunteer call with id {call_id}",
                        hint="the calls are listed with GET /api/v1/backup-activations")
@@ -183,3 +185,49 @@ def claim_pending_calls(session: Session, limit: int = 100) -> list[int]:
         if getattr(result, "rowcount", 0):
             taken.append(call_id)
     return taken
+
+
+def accepted_calls(session: Session, authority_id: int, start: datetime, end: datetime
+                   ) -> list[tuple[BackupCall, Volunteer, BackupActivation]]:
+    """Accepted calls of activations that may hold hours started in [``start``, ``end``):
+    those started before ``end`` and not ended before ``start`` (a call starts within its
+    activation)."""
+    query = (
+        select(BackupCall, Volunteer, BackupActivation)
+        .join(Volunteer, Volunteer.id == BackupCall.volunteer_id)
+        .join(BackupActivation, BackupActivation.id == BackupCall.activation_id)
+        .where(BackupActivation.authority_id == authority_id,
+               BackupCall.status == CallStatus.ACCEPTED,
+               BackupActivation.started_at < end,
+               (BackupActivation.ended_at.is_(None)) | (BackupActivation.ended_at >= start))
+        .order_by(BackupCall.id))
+    return [(c, v, a) for c, v, a in session.execute(query)]
+
+
+def helped_overloads(session: Session, overload_ids: Sequence[int]) -> set[int]:
+    """Which of these overloads had an activation that at least one volunteer accepted."""
+    if not overload_ids:
+        return set()
+    return set(session.scalars(
+        select(BackupActivation.overload_id)
+        .join(BackupCall, BackupCall.activation_id == BackupActivation.id)
+        .where(BackupActivation.overload_id.in_(list(overload_ids)),
+               BackupCall.status == CallStatus.ACCEPTED).distinct()))
+
+
+def team_ids_of(session: Session, volunteer_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The teams each volunteer belongs to."""
+    found: dict[int, list[int]] = {v: [] for v in volunteer_ids}
+    if volunteer_ids:
+        for team_id, volunteer_id in session.execute(
+                select(BackupTeamMember.team_id, BackupTeamMember.volunteer_id)
+                .where(BackupTeamMember.volunteer_id.in_(list(volunteer_ids)))
+                .order_by(BackupTeamMember.team_id)):
+            found[volunteer_id].append(team_id)
+    return found
+
+
+def open_activation(session: Session, team_id: int) -> BackupActivation | None:
+    return session.scalar(select(BackupActivation).where(
+        BackupActivation.team_id == team_id, BackupActivation.ended_at.is_(None))
+        .order_by(BackupActivation.id.desc()).limit(1))
