@@ -34,8 +34,9 @@ from ecoute.store.phone import QueueInterval, open_overload, queue_intervals, qu
 
 #: Length of an interval whose export does not say it.
 DEFAULT_INTERVAL_MINUTES = 15
-#: How far back the first evaluation of a queue looks.
-FIRST_LOOKBACK = timedelta(days=1)
+#: How far back the first evaluation of a queue looks (older figures are history imported
+#: late: the effect of the team is measured on overloads found as they happened).
+FIRST_LOOKBACK = timedelta(days=7)
 #: The figures a threshold may be set on, as ``BackupTeam.thresholds`` keys.
 THRESHOLD_KEYS = ("abandon_rate", "avg_wait_seconds", "calls_waiting", "service_level")
 

@@ -176,10 +176,10 @@ def test_a_silent_source_and_a_phone_overload(
     silent = alerts[f"source_silent:{hourly_id}"]
     assert "'avis'" in silent.title and "cannot read the feed" in silent.title
     phone = alerts["phone_overload:Accueil"]
-    # A first evaluation looks one day back: from the interval starting 24 hours ago, whose
-    # 3 of 10 calls abandoned (the 30-minute window holds one hourly interval) start it.
+    # From the first interval: 3 of 10 calls abandoned (the 30-minute window holds one hourly
+    # interval), at its end.
     assert phone.figures["trigger"] == {"abandon_rate": pytest.approx(0.3)}
-    assert phone.figures["since"] == (NOW - timedelta(hours=23)).isoformat()
+    assert phone.figures["since"] == (start + timedelta(hours=1)).isoformat()
     assert "abandon rate 30%" in phone.title
     with session_scope(factory) as session:
         source = session.get(Source, hourly_id)
