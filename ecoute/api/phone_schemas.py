@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from ecoute.assessment.backup_effect import OverloadGroup
 from ecoute.assessment.calls import CallFigures
+from ecoute.errors import InvalidRequest
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+#: Phone figures and overloads are judged between these years; outside is a typing error.
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
+def checked_period(since: datetime | None, until: datetime | None, default: timedelta,
+                   now: datetime, tz: str) -> tuple[datetime, datetime]:
+    """``since`` and ``until`` as UTC instants (a date-time without offset is read in the
+    authority's time zone), ``until`` defaulting to now and ``since`` to ``default`` before."""
+    def instant(value: datetime, name: str) -> datetime:
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise InvalidRequest(f"{name} is out of the range of dates",
+                                 hint=f"use a date between {FIRST_YEAR} and {LAST_YEAR}")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo(tz))
+        return value.astimezone(timezone.utc)
+
+    end = instant(until, "until") if until is not None else now
+    start = instant(since, "since") if since is not None else end - default
+    if start >= end:
+        raise InvalidRequest("the period ends before it starts", hint="swap since and until")
+    return start, end
 
 
 class PhoneIntervalIn(BaseModel):
@@ -33,6 +56,8 @@ class PhoneIntervalIn(BaseModel):
 
     @model_validator(mode="after")
     def _counts_add_up(self) -> PhoneIntervalIn:
+        if not FIRST_YEAR <= self.interval_start.year <= LAST_YEAR:
+            raise ValueError(f"interval_start must be between {FIRST_YEAR} and {LAST_YEAR}")
         if self.answered + self.abandoned > self.offered:
             raise ValueError("answered + abandoned calls exceed the calls offered")
         return self

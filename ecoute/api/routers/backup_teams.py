@@ -32,6 +32,7 @@ from ecoute.api.phone_schemas import (
     VolunteerIn,
     VolunteerOut,
     VolunteerPatch,
+    checked_period,
 )
 from ecoute.api.schemas import COMMON_ERRORS, MAX_ID, error_responses
 from ecoute.assessment.backup_team import declare_minutes
@@ -218,9 +219,7 @@ def get_backup_activations(
     since: Annotated[datetime | None, Query(description="Default: 30 days ago")] = None,
 ) -> list[ActivationOut]:
     """The activations over the period, with whom they called and what each answered."""
-    start = since or utcnow() - timedelta(days=30)
-    if start.tzinfo is None:
-        raise InvalidRequest("dates need their offset", hint="e.g. 2026-03-04T08:00:00+01:00")
+    start, _ = checked_period(since, None, timedelta(days=30), utcnow(), authority.timezone)
     activations = list_activations(session, authority.id, since=start)
     calls = calls_of(session, [a.id for a in activations])
     return [ActivationOut(

@@ -27,13 +27,13 @@ from ecoute.api.phone_schemas import (
     PhonePushOut,
     QueueOut,
     QueuesOut,
+    checked_period,
 )
 from ecoute.api.schemas import COMMON_ERRORS, error_responses
 from ecoute.assessment.backup_effect import backup_effect
 from ecoute.assessment.backup_team import evaluate_phone
 from ecoute.assessment.calls import call_stats
 from ecoute.digest.backup_notices import notify_pending_calls
-from ecoute.errors import InvalidRequest
 from ecoute.store.models import utcnow
 from ecoute.store.phone import (
     list_overloads,
@@ -47,17 +47,6 @@ router = APIRouter(tags=["phone"], responses=COMMON_ERRORS)
 MAX_INTERVALS = 2000
 Since = Annotated[datetime | None, Query(description="From (default: see each endpoint)")]
 Until = Annotated[datetime | None, Query(description="Until (default: now)")]
-
-
-def _period(since: datetime | None, until: datetime | None, default: timedelta
-            ) -> tuple[datetime, datetime]:
-    end = until or utcnow()
-    start = since or end - default
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidRequest("dates need their offset", hint="e.g. 2026-03-04T08:00:00+01:00")
-    if start >= end:
-        raise InvalidRequest("the period ends before it starts", hint="swap since and until")
-    return start, end
 
 
 @router.post("/phone/stats", response_model=PhonePushOut,
@@ -93,7 +82,8 @@ def get_phone_queues(
 ) -> QueuesOut:
     """Each phone queue's figures over the period (default: the last 24 hours), whether it is
     overloaded now, and what the figures say of waiting time and accessibility."""
-    start, end = _period(since, until, timedelta(days=1))
+    start, end = checked_period(since, until, timedelta(days=1), utcnow(),
+                                authority.timezone)
     open_since = {o.queue: o.started_at for o in list_overloads(session, authority.id,
                                                                  active=True)}
     queues = []
@@ -125,7 +115,8 @@ def get_phone_overloads(
     queue: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[OverloadOut]:
     """The overloads found over the period (default: the last 30 days), still open or not."""
-    start, end = _period(since, until, timedelta(days=30))
+    start, end = checked_period(since, until, timedelta(days=30), utcnow(),
+                                authority.timezone)
     out = []
     for o in list_overloads(session, authority.id, queue=queue, since=start, until=end):
         activation = activation_of_overload(session, o.id)
@@ -143,7 +134,8 @@ def get_phone_effect(
 ) -> EffectOut:
     """Waiting time and abandonment during the overloads a volunteer helped with, against the
     overloads nobody helped with, started over the period (default: the last 90 days)."""
-    start, end = _period(since, until, timedelta(days=90))
+    start, end = checked_period(since, until, timedelta(days=90), utcnow(),
+                                authority.timezone)
     effect = backup_effect(session, authority.id, start, end, utcnow(), queue)
     return EffectOut(since=start, until=end, helped=OverloadGroupOut.of(effect.helped),
                      alone=OverloadGroupOut.of(effect.alone),
