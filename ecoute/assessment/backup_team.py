@@ -29,7 +29,7 @@ from ecoute.store.models import (
     PhoneQueueState,
     Volunteer,
 )
-from ecoute.store.phone import queues_with_figures
+from ecoute.store.phone import list_overloads, queues_with_figures
 from ecoute.store.volunteers import (
     activation_of_overload,
     add_activation,
@@ -138,3 +138,28 @@ def declare_minutes(call: BackupCall, minutes: int | None) -> None:
     if minutes is not None and call.status != CallStatus.ACCEPTED:
         call.status = CallStatus.ACCEPTED  # helped without answering the e-mail
     call.declared_minutes = minutes
+
+
+@dataclass(frozen=True)
+class TeamStatus:
+    """A back-up team as the dashboard shows it (``overloaded_since`` in the authority's
+    time)."""
+
+    name: str
+    queue: str
+    volunteers: int
+    available: int
+    overloaded_since: datetime | None
+
+
+def team_statuses(session: Session, authority: Authority, now: datetime) -> list[TeamStatus]:
+    local = now.astimezone(ZoneInfo(authority.timezone))
+    since = {o.queue: o.started_at.astimezone(local.tzinfo)
+             for o in list_overloads(session, authority.id, active=True)}
+    out = []
+    for team in list_teams(session, authority.id):
+        people = members(session, team.id)
+        out.append(TeamStatus(name=team.name, queue=team.queue, volunteers=len(people),
+                              available=sum(available(v, local) for v in people),
+                              overloaded_since=since.get(team.queue)))
+    return out

@@ -16,12 +16,13 @@ from ecoute.api.web.figures import (
     Filters,
     compare,
     overview,
+    phone_teams,
 )
 from ecoute.api.web.rendering import page
 from ecoute.assessment.satisfaction import authority_today
 from ecoute.domain import Channel
 from ecoute.store.authorities import list_departments, list_sites
-from ecoute.store.models import Authority
+from ecoute.store.models import Authority, utcnow
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,5 +70,7 @@ def departments_page(
     columns = compare(session, owner, window, authority_today(owner),
                       min_sample_size=settings.min_sample_size, by=by, groups=groups)
     params = {"authority": authority, "window": window, "by": by}
+    phone = phone_teams(session, owner, window, authority_today(owner), utcnow())
     return page(request, "departments.html", viewer=viewer, authority=owner, nav="departments",
-                columns=columns, window=window, windows=WINDOWS, by=by, params=params)
+                columns=columns, window=window, windows=WINDOWS, by=by, params=params,
+                phone=phone)
