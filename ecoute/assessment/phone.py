@@ -19,6 +19,7 @@ store holds, from where the previous evaluation stopped.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -83,12 +84,9 @@ def interval_end(interval: QueueInterval) -> datetime:
     return interval.start + timedelta(minutes=interval.minutes or DEFAULT_INTERVAL_MINUTES)
 
 
-def window_figures(intervals: Sequence[QueueInterval], end: datetime, minutes: int
-                   ) -> WindowFigures:
-    """Figures of the intervals ending in (``end`` − ``minutes``, ``end``]: summed the way
-    ``assessment.calls`` sums a period, calls waiting from the last interval."""
-    start = end - timedelta(minutes=minutes)
-    inside = [i for i in intervals if start < interval_end(i) <= end]
+def window_figures(inside: Sequence[QueueInterval], end: datetime) -> WindowFigures:
+    """Figures of the intervals of a window ending at ``end`` (in time order): summed the
+    way ``assessment.calls`` sums a period, calls waiting from the last interval."""
     max_waits = [i.max_wait_seconds for i in inside if i.max_wait_seconds is not None]
     sums = CallSums(
         intervals=len(inside), offered=sum(i.offered for i in inside),
@@ -155,12 +153,17 @@ def detect(intervals: Sequence[QueueInterval], t: Thresholds, *,
     """Judge each interval ending after ``after`` (all by default), in time order, from
     ``state``; the state reached and the overloads that started and ended."""
     state = replace(state) if state else DetectionState()
-    recovery = timedelta(minutes=t.recovery_minutes)
+    recovery, window = timedelta(minutes=t.recovery_minutes), timedelta(minutes=t.window_minutes)
     events: list[OverloadEvent] = []
-    for end in sorted({interval_end(i) for i in intervals}):
+    ordered = sorted(intervals, key=interval_end)
+    ends = [interval_end(i) for i in ordered]
+    for end in sorted(set(ends)):
         if after is not None and end <= after:
             continue
-        figures = window_figures(intervals, end, t.window_minutes)
+        # The intervals ending in (end - window, end], found by bisection: a replay of a long
+        # history stays n log n.
+        inside = ordered[bisect_right(ends, end - window):bisect_right(ends, end)]
+        figures = window_figures(inside, end)
         over = crossed(figures, t)
         if not state.overloaded:
             if over:

@@ -203,6 +203,8 @@ def volunteers_hours(
     now = utcnow()
     try:
         first = date.fromisoformat(f"{month}-01") if month else now.date().replace(day=1)
+        if not 1970 <= first.year <= 2199:
+            raise ValueError("year out of range")
     except ValueError as exc:
         raise InvalidRequest(f"cannot read the month {month!r}", hint="e.g. 2026-03") from exc
     settings = get_settings()

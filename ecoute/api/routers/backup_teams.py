@@ -245,7 +245,7 @@ def put_call_hours(call_id: CallId, body: HoursIn, session: WriterSessionDep,
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}, **error_responses(404)})
 def get_volunteer_hours(
     session: SessionDep, settings: SettingsDep, authority: AuthorityDep,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+    month: Annotated[str | None, Query(pattern=r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$",
                                        description="YYYY-MM; default: the current month")] = None,
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Any:
