@@ -14,10 +14,10 @@ from ecoute.config.settings import Settings
 from ecoute.digest.backup_notices import CallNotice, call_of, notice_text
 from ecoute.digest.tokens import signing_key
 from ecoute.errors import MailError
-from ecoute.scheduler.phone import check_phone_queues
+from ecoute.scheduler.phone import after_call_log_run, check_phone_queues
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
-from ecoute.store.models import BackupCall, CallStat, CallStatus
+from ecoute.store.models import BackupCall, CallStat, CallStatus, PhoneOverload
 from ecoute.store.sources import add_source
 from ecoute.store.volunteers import add_member, add_team, add_volunteer
 from tests.helpers.smtp_server import SmtpServer
@@ -94,3 +94,22 @@ def test_the_leader_runs_it_and_sends_e_mails(
     with session_scope(factory) as session:
         errors = [c.error for c in session.scalars(select(BackupCall).order_by(BackupCall.id))]
     assert "550" in (errors[0] or "") and errors[1] is None
+
+
+def test_a_call_log_run_that_brings_figures_is_judged_at_once(
+    factory: sessionmaker[Session], settings: Settings,
+) -> None:
+    _overloaded_queue(factory)
+    with session_scope(factory) as session:
+        valmont = ensure_authority(session, "valmont")
+        feed = add_source(session, valmont.id, name="avis", kind="rss", options={}).id
+        acd = session.scalar(select(CallStat.source_id))
+    after_call_log_run(factory, settings, feed, 5)  # not phone figures
+    after_call_log_run(factory, settings, acd, 0)  # nothing new
+    with session_scope(factory) as session:
+        assert session.scalars(select(PhoneOverload)).all() == []
+    after_call_log_run(factory, settings.model_copy(update={"smtp_port": 1}), acd, 2)
+    with session_scope(factory) as session:
+        assert [o.queue for o in session.scalars(select(PhoneOverload))] == ["Accueil"]
+        # Nothing listens on port 1: the calls are recorded as failed, the run goes on.
+        assert {c.status for c in session.scalars(select(BackupCall))} == {"failed"}
