@@ -13,6 +13,8 @@ At the end of each interval of call statistics, the figures of the sliding windo
   ``recovery_minutes``; anything between, or a new crossing, restarts the count.
 
 So a figure that crosses its threshold back and forth makes one overload, not one per crossing.
+A queue without figures for the recovery time (at least the window) is calm too: an overload
+at closing time ends then.
 :func:`detect` is the rule on a list of intervals; :func:`evaluate_queue` applies it to what the
 store holds, from where the previous evaluation stopped.
 """
@@ -213,17 +215,35 @@ def evaluate_queue(session: Session, authority_id: int, queue: str, t: Threshold
             ending.calm_since, ending.ended_at = event.calm_since, event.at
             row.overload_id = None
             changes.closed.append(ending)
-    row.calm_since = state.calm_since
-    if row.overload_id is not None:
-        current = session.get(PhoneOverload, row.overload_id)
-        if current is not None:
-            current.calm_since = state.calm_since
     ends = [interval_end(i) for i in intervals]
     if ends:
         row.evaluated_until = max([*ends, *([after] if after else [])])
     changes.until = row.evaluated_until
+    current = session.get(PhoneOverload, row.overload_id) if row.overload_id else None
+    silent = silence_end(state, row.evaluated_until, now, t)
+    if current is not None and silent is not None:
+        current.calm_since, current.ended_at = silent
+        row.overload_id, state = None, DetectionState()
+        changes.closed.append(current)
+    elif current is not None:
+        current.calm_since = state.calm_since
+    row.calm_since = state.calm_since
     session.flush()
     return changes
+
+
+def silence_end(state: DetectionState, last_end: datetime | None, now: datetime,
+                t: Thresholds) -> tuple[datetime, datetime] | None:
+    """When an overloaded queue has had no figures for the recovery time (at least the
+    window) up to ``now``, its calm start and end: nobody is waiting on a line that records no
+    call (an overload at closing time ends then, not when the next morning's figures come)."""
+    if not state.overloaded or last_end is None:
+        return None
+    silence = max(timedelta(minutes=t.recovery_minutes), timedelta(minutes=t.window_minutes))
+    calm_since = state.calm_since or last_end
+    if now - last_end < silence:
+        return None
+    return calm_since, max(calm_since + timedelta(minutes=t.recovery_minutes), last_end)
 
 
 def overload_windows(overloads: Iterable[PhoneOverload], now: datetime

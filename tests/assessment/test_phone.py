@@ -155,3 +155,31 @@ def test_evaluating_as_the_day_goes_records_the_same_two_overloads(
                  for o in session.scalars(select(PhoneOverload).order_by(PhoneOverload.id))]
     assert [f[:3] for f in found] == [(60, 180, 210), (375, 405, 435)]
     assert [list(f[3]) for f in found] == [["abandon_rate"], ["avg_wait_seconds"]]
+
+
+def test_an_overload_at_closing_time_ends_when_the_figures_stop(
+    factory: sessionmaker[Session], settings: Settings,
+) -> None:
+    """The last two quarter hours of the day lose a third of their calls; then the line
+    records nothing. The overload ends after the recovery time, not the next morning."""
+    closing = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)
+    t = Thresholds.of(settings)
+    with session_scope(factory) as session:
+        authority_id = ensure_authority(session, "valmont").id
+        source_id = add_source(session, authority="valmont", name="acd", kind="call_log",
+                               options={"path": str(DAY.parent)}).id
+        write_intervals(session, [
+            {"authority_id": authority_id, "source_id": source_id, "queue": QUEUE,
+             "interval_start": closing - timedelta(minutes=15 * k), "interval_minutes": 15,
+             "offered": 15, "answered": 10, "abandoned": 5, "extra": {}}
+            for k in (1, 2)])
+        assert evaluate_queue(session, authority_id, QUEUE, t, closing).opened
+        for later, closed in ((29, False), (30, True)):
+            changes = evaluate_queue(session, authority_id, QUEUE, t,
+                                     closing + timedelta(minutes=later))
+            assert bool(changes.closed) is closed
+        overload = changes.closed[0]
+        assert (overload.calm_since, overload.ended_at) == (
+            closing, closing + timedelta(minutes=t.recovery_minutes))
+        assert not evaluate_queue(session, authority_id, QUEUE, t,
+                                  closing + timedelta(hours=15)).closed
