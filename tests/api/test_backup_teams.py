@@ -139,6 +139,10 @@ def test_overload_calls_the_team_in_by_email_and_counts_the_hours(
     late = client.post(bruno["accept"])
     assert late.status_code == 409 and "over" in late.text
 
+    assert client.put(f"/api/v1/backup-calls/{calls['Bruno Petit']['id']}/hours",
+                      headers=_h(keys["other_officer"]), json={"minutes": 5}).status_code == 404
+    assert client.get("/api/v1/backup-activations", headers=_h(keys["other_viewer"])
+                      ).json() == []
     # Bruno helped after all, by phone: an officer records his 90 minutes.
     assert client.put(f"/api/v1/backup-calls/{calls['Bruno Petit']['id']}/hours",
                       headers=officer, json={"minutes": 90}).status_code == 204
