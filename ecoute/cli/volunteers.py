@@ -242,4 +242,5 @@ def volunteers_check(as_json: JsonOpt = False) -> None:
         return
     out.print(f"{outcome['opened']} overloads started, {outcome['closed']} ended, "
               f"{outcome['activated']} teams called in; {outcome['notified']} volunteers "
-              f"notified, {outcome['failed']} notices failed.", highlight=False)
+              f"notified, {outcome['deferred']} to try again, {outcome['failed']} notices "
+              "failed.", highlight=False)

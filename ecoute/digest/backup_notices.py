@@ -3,7 +3,8 @@
 another class with the same ``send``), with signed accept and decline links.
 
 The calls to send are those ``ecoute.assessment.backup_team`` wrote ``pending``; each is taken
-by one sender (``claim_pending_calls``) and ends ``notified`` or ``failed`` with the reason.
+by one sender (``claim_pending_calls``) and ends ``notified``, or ``failed`` with the reason, or
+``pending`` again when the mail server asked to try later.
 """
 
 from __future__ import annotations
@@ -158,29 +159,35 @@ def _notice(session: Session, call: BackupCall, settings: Settings, key: bytes) 
 
 def notify_pending_calls(factory: sessionmaker[Session], settings: Settings,
                          notifier: Notifier | None = None) -> dict[str, int]:
-    """Send every pending call's notice; how many were notified and how many failed."""
+    """Send every pending call's notice; how many were notified, deferred (the mail server
+    answered "later": tried again at the next run while the activation lasts) and failed.
+    A call whose sending was cut by a crash stays ``sending``: it is not sent twice."""
     notifier = notifier or EmailNotifier(settings)
     key = signing_key(settings)
     with session_scope(factory) as session:
         taken = claim_pending_calls(session)
-    outcome = {"notified": 0, "failed": 0}
+    outcome = {"notified": 0, "deferred": 0, "failed": 0}
     for call_id in taken:
         with session_scope(factory) as session:
             call = session.get(BackupCall, call_id)
             if call is None:
                 continue
             notice = _notice(session, call, settings, key)
-        error = None
+        error, later = None, False
         try:
             notifier.send(notice)
         except MailError as exc:
-            error = str(exc)
+            error, later = str(exc), not exc.permanent
             log.warning("could not notify volunteer call %s: %s", call_id, exc)
         with session_scope(factory) as session:
             call = session.get(BackupCall, call_id)
             if call is None or call.status != CallStatus.SENDING:
                 continue  # answered in the meantime (by another channel): keep the answer
-            call.status = CallStatus.FAILED if error else CallStatus.NOTIFIED
-            call.error, call.notified_at = error, utcnow()
-        outcome["failed" if error else "notified"] += 1
+            call.error = error
+            if later:  # the server may take it later: tried again while the activation lasts
+                call.status = CallStatus.PENDING
+            else:
+                call.status = CallStatus.FAILED if error else CallStatus.NOTIFIED
+                call.notified_at = None if error else utcnow()
+        outcome["deferred" if later else "failed" if error else "notified"] += 1
     return outcome

@@ -173,10 +173,13 @@ def get_call(session: Session, authority_id: int | None, call_id: int) -> Backup
 
 
 def claim_pending_calls(session: Session, limit: int = 100) -> list[int]:
-    """Take the calls waiting to be notified: each one is taken by one sender only (the
-    status moves from pending to sending in one statement)."""
-    ids = list(session.scalars(select(BackupCall.id).where(
-        BackupCall.status == CallStatus.PENDING).order_by(BackupCall.id).limit(limit)))
+    """Take the calls of open activations waiting to be notified: each one is taken by one
+    sender only (the status moves from pending to sending in one statement)."""
+    ids = list(session.scalars(
+        select(BackupCall.id)
+        .join(BackupActivation, BackupActivation.id == BackupCall.activation_id)
+        .where(BackupCall.status == CallStatus.PENDING, BackupActivation.ended_at.is_(None))
+        .order_by(BackupCall.id).limit(limit)))
     taken = []
     for call_id in ids:
         result = session.execute(update(BackupCall).where(

@@ -89,7 +89,8 @@ def test_the_leader_runs_it_and_sends_e_mails(
                                        "smtp_security": "none"})
     smtp_server.answers.append("550 5.1.1 no such user")  # Anne's address bounces
     outcome = job.func(scheduler_mod.JobContext(factory, mail))
-    assert outcome == {"opened": 1, "closed": 0, "activated": 1, "notified": 1, "failed": 1}
+    assert outcome == {"opened": 1, "closed": 0, "activated": 1, "notified": 1, "deferred": 0,
+                       "failed": 1}
     assert [r[0] for r in smtp_server.recipients] == ["bruno@valmont.example"]
     with session_scope(factory) as session:
         errors = [c.error for c in session.scalars(select(BackupCall).order_by(BackupCall.id))]
@@ -111,5 +112,24 @@ def test_a_call_log_run_that_brings_figures_is_judged_at_once(
     after_call_log_run(factory, settings.model_copy(update={"smtp_port": 1}), acd, 2)
     with session_scope(factory) as session:
         assert [o.queue for o in session.scalars(select(PhoneOverload))] == ["Accueil"]
-        # Nothing listens on port 1: the calls are recorded as failed, the run goes on.
-        assert {c.status for c in session.scalars(select(BackupCall))} == {"failed"}
+        # Nothing listens on port 1: the calls wait for the next try, the run goes on.
+        assert {(c.status, c.error is not None) for c in
+                session.scalars(select(BackupCall))} == {("pending", True)}
+
+
+def test_a_busy_mail_server_gets_the_notice_again_while_the_overload_lasts(
+    factory: sessionmaker[Session], settings: Settings, smtp_server: SmtpServer,
+) -> None:
+    _overloaded_queue(factory)
+    mail = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port,
+                                       "smtp_security": "none"})
+    smtp_server.answers += ["451 4.3.0 busy", "451 4.3.0 busy"]
+    first = check_phone_queues(factory, mail, now=NOW)
+    assert (first["deferred"], first["notified"]) == (2, 0)
+    with session_scope(factory) as session:
+        assert {(c.status, "451" in (c.error or "")) for c in
+                session.scalars(select(BackupCall))} == {("pending", True)}
+    second = check_phone_queues(factory, mail, now=NOW + timedelta(minutes=5))
+    assert (second["deferred"], second["notified"]) == (0, 2)
+    assert sorted(r[0] for r in smtp_server.recipients) == ["anne@valmont.example",
+                                                           "bruno@valmont.example"]
