@@ -20,7 +20,10 @@ ever deal with this tree::
     │   ├── DepartmentNotFound
     │   ├── SiteNotFound
     │   ├── RoutingRuleNotFound
-    │   └── FollowupNotFound         an item that calls for no follow-up (or none opened yet)
+    │   ├── FollowupNotFound         an item that calls for no follow-up (or none opened yet)
+    │   ├── VolunteerNotFound
+    │   ├── BackupTeamNotFound
+    │   └── BackupCallNotFound       a volunteer's call, or an accept/decline link that is not valid
     ├── Conflict                     the request clashes with what is stored
     │   ├── SourceExists
     │   ├── UserExists
@@ -136,6 +139,18 @@ class RoutingRuleNotFound(NotFound):
 
 
 class FollowupNotFound(NotFound):
+    pass
+
+
+class VolunteerNotFound(NotFound):
+    pass
+
+
+class BackupTeamNotFound(NotFound):
+    pass
+
+
+class BackupCallNotFound(NotFound):
     pass
 
 

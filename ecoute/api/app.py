@@ -26,12 +26,15 @@ from ecoute.api.openapi import install_openapi
 from ecoute.api.web import install_dashboard
 from ecoute.api.routers import (
     alerts,
+    backup_links,
+    backup_teams,
     departments,
     digests,
     followups,
     health,
     ingest,
     items,
+    phone,
     privacy,
     quarantine,
     responsiveness,
@@ -73,9 +76,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (health.router, satisfaction.router, responsiveness.router, alerts.router,
                    items.router, sources.router, quarantine.router, ingest.router,
                    privacy.router, digests.router, routing.router, followups.router,
-                   departments.router):
+                   departments.router, phone.router, backup_teams.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(unsubscribe.router)
+    app.include_router(backup_links.router)
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)
     _add_docs(app)

@@ -9,8 +9,8 @@
   p < 0.01), and at least ``SPIKE_MIN_ITEMS``; all channels together and each channel.
 - ``source_silent``: an enabled, scheduled source without a successful run since it should
   have run ``SILENT_MISSED_RUNS`` times (its schedule says when).
-- ``phone_overload``: a phone queue's latest 24 hours of call statistics lost at least
-  ``alert_phone_abandon_rate`` of ``PHONE_MIN_OFFERED`` or more calls.
+- ``phone_overload``: a phone queue the overload detection holds overloaded
+  (``ecoute.assessment.phone``: thresholds with hysteresis).
 - ``emerging_topic``: ``ecoute.assessment.topics``.
 
 Everything reads rollups, the sources table, call statistics or the stored embeddings: never a
@@ -30,9 +30,8 @@ from ecoute.assessment.topics import emerging_topics
 from ecoute.config.settings import Settings
 from ecoute.domain import OVERALL
 from ecoute.store.alerts import AlertChanges, Finding, list_alerts, sync_alerts
-from ecoute.assessment.calls import call_stats
-from ecoute.store.call_stats import latest_queue_intervals
 from ecoute.store.models import AlertKind, Authority, utcnow
+from ecoute.store.phone import list_overloads
 from ecoute.store.sources import list_sources
 from ecoute.store.volumes import daily_volumes
 
@@ -42,8 +41,6 @@ SPIKE_P_VALUE = 0.01
 SPIKE_BASELINE_DAYS = 14
 SPIKE_MIN_ITEMS = 10
 SILENT_MISSED_RUNS = 3
-PHONE_MIN_OFFERED = 20
-PHONE_HOURS = 24
 
 #: When a source that last succeeded at ``since`` should have run ``runs`` times since, by its
 #: schedule in the authority's time zone; None for a manual or unreadable schedule. Given by
@@ -147,27 +144,32 @@ def silent_sources(session: Session, authority: Authority, now: datetime,
     return findings
 
 
-def phone_overloads(session: Session, authority: Authority, settings: Settings, now: datetime
-                    ) -> list[Finding]:
+def phone_overloads(session: Session, authority: Authority) -> list[Finding]:
+    """The overloads the detection (``ecoute.assessment.phone``) holds open: the alert follows
+    the one definition of an overload, with its hysteresis."""
     findings = []
-    for queue, latest in latest_queue_intervals(session, authority.id,
-                                                now - timedelta(days=7)):
-        end = latest + timedelta(seconds=1)
-        figures = call_stats(session, authority.id, end - timedelta(hours=PHONE_HOURS), end,
-                             queue=queue)
-        rate = figures.abandon_rate
-        if figures.offered < PHONE_MIN_OFFERED or rate is None \
-                or rate < settings.alert_phone_abandon_rate:
-            continue
+    for overload in list_overloads(session, authority.id, active=True):
+        crossed = overload.trigger.get("figures", {})
+        what = ", ".join(f"{_PHONE_FIGURES.get(name, name)} {_phone_value(name, value)}"
+                         for name, value in crossed.items())
         findings.append(Finding(
-            AlertKind.PHONE_OVERLOAD, f"{AlertKind.PHONE_OVERLOAD}:{queue}",
-            f"Phone queue {queue!r}: {figures.abandoned} of {figures.offered} calls abandoned "
-            f"({rate:.0%}) in the 24 hours up to {latest:%Y-%m-%d %H:%M} UTC",
-            {"queue": queue, "until": latest.isoformat(), "offered": figures.offered,
-             "answered": figures.answered, "abandoned": figures.abandoned,
-             "abandon_rate": rate, "service_level": figures.service_level,
-             "avg_wait_seconds": figures.avg_wait_seconds}))
+            AlertKind.PHONE_OVERLOAD, f"{AlertKind.PHONE_OVERLOAD}:{overload.queue}",
+            f"Phone queue {overload.queue!r} overloaded since "
+            f"{overload.started_at:%Y-%m-%d %H:%M} UTC ({what})",
+            {"queue": overload.queue, "overload_id": overload.id,
+             "since": overload.started_at.isoformat(), "trigger": crossed,
+             "calm_since": overload.calm_since.isoformat() if overload.calm_since else None}))
     return findings
+
+
+_PHONE_FIGURES = {"abandon_rate": "abandon rate", "avg_wait_seconds": "average wait",
+                  "calls_waiting": "calls waiting", "service_level": "service level"}
+
+
+def _phone_value(name: str, value: float) -> str:
+    if name in ("abandon_rate", "service_level"):
+        return f"{value:.0%}"
+    return f"{value:.0f} s" if name == "avg_wait_seconds" else f"{value:.0f}"
 
 
 def find_alerts(
@@ -190,7 +192,7 @@ def find_alerts(
     if AlertKind.SOURCE_SILENT in wanted and silence_deadline is not None:
         findings += silent_sources(session, authority, now, silence_deadline)
     if AlertKind.PHONE_OVERLOAD in wanted:
-        findings += phone_overloads(session, authority, settings, now)
+        findings += phone_overloads(session, authority)
     if AlertKind.EMERGING_TOPIC in wanted:
         findings += emerging_topics(session, authority, settings, today,
                                     known=_known_topics(session, authority.id))

@@ -26,6 +26,7 @@ from ecoute.cli.report import report_app
 from ecoute.cli.routing import routing_app
 from ecoute.cli.sources import sources_app
 from ecoute.cli.users import users_app
+from ecoute.cli.volunteers import volunteers_app
 from ecoute.config.settings import get_settings
 from ecoute.errors import EcouteError
 
@@ -53,6 +54,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(digest_app, name="digest")
 app.add_typer(routing_app, name="routing")
 app.add_typer(report_app, name="report")
+app.add_typer(volunteers_app, name="volunteers")
 
 
 @app.callback()

@@ -161,10 +161,59 @@ class Settings(BaseSettings):
         description="A day with this many times the items of an average day of the 14 before "
         "it (and improbably many for that average: Poisson p < 0.01) raises a volume alert.",
     )
-    alert_phone_abandon_rate: float = Field(
+    phone_abandon_rate: float = Field(
         0.20, gt=0, le=1,
-        description="Share of abandoned calls, over a queue's latest 24 hours of call "
-        "statistics (at least 20 calls offered), that raises a phone overload alert.",
+        description="A phone queue is overloaded when the share of abandoned calls over "
+        "`phone_window_minutes` reaches this (with at least `phone_min_offered` calls offered). "
+        "A back-up team may set its own value for its queue.",
+    )
+    phone_avg_wait_seconds: float = Field(
+        120.0, gt=0,
+        description="A phone queue is overloaded when callers waited this many seconds on "
+        "average over `phone_window_minutes`.",
+    )
+    phone_calls_waiting: int = Field(
+        8, ge=1,
+        description="A phone queue is overloaded when this many calls wait at the end of an "
+        "interval (when the phone system pushes it).",
+    )
+    phone_service_level: float = Field(
+        0.60, gt=0, le=1,
+        description="A phone queue is overloaded when the share of calls answered within the "
+        "service-level time falls below this over `phone_window_minutes`.",
+    )
+    phone_window_minutes: int = Field(
+        30, ge=1, le=24 * 60,
+        description="The sliding interval the overload figures are computed over, ending at "
+        "each interval of call statistics.",
+    )
+    phone_min_offered: int = Field(
+        10, ge=1,
+        description="Calls offered over `phone_window_minutes` below which the abandon rate "
+        "and the service level are not judged (a few calls say nothing of an overload).",
+    )
+    phone_hysteresis_margin: float = Field(
+        0.20, ge=0, lt=1,
+        description="An overloaded queue is calm again only when each figure is this share on "
+        "the right side of its threshold (0.20: an abandon rate below 16 % for a threshold of "
+        "20 %), so that a figure hovering around its threshold does not start and stop "
+        "overloads at every interval.",
+    )
+    phone_recovery_minutes: int = Field(
+        30, ge=0,
+        description="How long a queue must stay calm before its overload ends and its back-up "
+        "team's activation closes.",
+    )
+    phone_check_minutes: int = Field(
+        5, ge=1, le=24 * 60,
+        description="How often the scheduler runs the overload detection on the call "
+        "statistics collected from files and sends the volunteers' calls not sent yet (pushed "
+        "figures are judged as they arrive).",
+    )
+    fte_hours_per_month: float = Field(
+        151.67, gt=0,
+        description="The authority's full-time hours in a month (151.67 for 35 hours a week): "
+        "the volunteers' hours are reported as full-time equivalents of it.",
     )
     alert_topic_similarity: float = Field(
         0.30, gt=0, lt=1,
@@ -455,9 +504,9 @@ class Settings(BaseSettings):
     )
     digest_secret: str | None = Field(
         None,
-        description="Secret key that signs the unsubscribe links of digest e-mails; changing "
-        "it voids the links already sent. Empty: a key derived from `pseudonym_key` (which "
-        "`env = prod` requires to be secret).",
+        description="Secret key that signs the links of e-mails (digest unsubscribe links, "
+        "volunteers' accept and decline links); changing it voids the links already sent. "
+        "Empty: a key derived from `pseudonym_key` (which `env = prod` requires to be secret).",
     )
     digest_max_attempts: int = Field(
         6, ge=1,

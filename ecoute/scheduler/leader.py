@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.scheduler.alerts import nightly_alerts
+from ecoute.scheduler.phone import check_phone_queues
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidSchedule
 from ecoute.collectors.schedules import fingerprint, parse_schedule
@@ -180,6 +181,13 @@ def digest_send_job(ctx: JobContext) -> object:
 def alerts_job(ctx: JobContext) -> dict[int, tuple[int, int]]:
     """Every night: every authority's alerts (silent sources, drops, spikes, topics...)."""
     return nightly_alerts(ctx.factory, ctx.settings)
+
+
+@register_periodic("phone-queues",
+                   lambda s: IntervalTrigger(minutes=s.phone_check_minutes))
+def phone_queues_job(ctx: JobContext) -> dict[str, int]:
+    """Overload detection on the collected call statistics, and the volunteers' calls."""
+    return check_phone_queues(ctx.factory, ctx.settings)
 
 
 class LeaderLock:

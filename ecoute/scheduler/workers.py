@@ -28,6 +28,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.scheduler.alerts import evaluate_authorities
+from ecoute.scheduler.phone import after_call_log_run
 from ecoute.classifiers.base import Classifier
 from ecoute.classifiers.pending import classify_batch
 from ecoute.collectors.runner import SourceRunner
@@ -185,6 +186,8 @@ class Worker:
                      report.status, report.new, report.duplicate, report.quarantined,
                      f" ({report.error})" if report.error else "",
                      extra={"source_id": source_id, "run_id": report.run_id})
+            after_call_log_run(self.writer, self.settings, source_id,
+                               report.new + report.updated)
         except EcouteError as exc:
             log.error("source %s could not run: %s", source_id, exc)
         except Exception:

@@ -24,7 +24,7 @@ from ecoute.store.models import CallStat, utcnow
 #: Columns a re-export may correct; equal values on all of them make a duplicate (``extra``,
 #: which says which file and line the figures came from, follows them but is not compared).
 FIGURES = ("interval_minutes", "offered", "answered", "abandoned", "avg_wait_seconds",
-           "max_wait_seconds", "service_level", "service_level_seconds", "agents", "site_id",
+           "max_wait_seconds", "service_level", "service_level_seconds", "agents", "waiting", "site_id",
            "department_id")
 KEY = ("source_id", "queue", "interval_start")
 
@@ -139,12 +139,3 @@ def call_sums(
         level_sum=float(sl_sum or 0), level_weight=int(sl_weight or 0),
     )
 
-
-def latest_queue_intervals(session: Session, authority_id: int, since: datetime
-                           ) -> list[tuple[str, datetime]]:
-    """Each phone queue of the authority with figures since ``since``, and the start of its
-    latest interval."""
-    return [(queue, latest) for queue, latest in session.execute(
-        select(CallStat.queue, func.max(CallStat.interval_start))
-        .where(CallStat.authority_id == authority_id, CallStat.interval_start >= since)
-        .group_by(CallStat.queue).order_by(CallStat.queue))]

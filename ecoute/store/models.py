@@ -384,6 +384,8 @@ class CallStat(Base):
     service_level: Mapped[float | None] = mapped_column(Float)
     service_level_seconds: Mapped[int | None] = mapped_column(Integer)
     agents: Mapped[float | None] = mapped_column(Float)
+    #: Calls waiting in the queue at the end of the interval (a live push gives it).
+    waiting: Mapped[int | None] = mapped_column(Integer)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("department.id", ondelete="SET NULL")
@@ -725,3 +727,136 @@ class FollowupEvent(Base):
     old_value: Mapped[str | None] = mapped_column(String(400))
     new_value: Mapped[str | None] = mapped_column(String(400))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class PhoneQueueState(Base):
+    """Where the overload detection (``ecoute.assessment.phone``) stands on a phone queue: the
+    end of the last interval it judged, the open overload if any, and since when every figure
+    has been back under its exit level (the hysteresis: an overload ends only after
+    ``phone_recovery_minutes`` of calm)."""
+
+    __tablename__ = "phone_queue_state"
+    __table_args__ = (UniqueConstraint("authority_id", "queue"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    queue: Mapped[str] = mapped_column(String(200))
+    evaluated_until: Mapped[datetime | None]
+    overload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("phone_overload.id", ondelete="SET NULL"))
+    calm_since: Mapped[datetime | None]
+
+
+class PhoneOverload(Base):
+    """An overload of a phone queue, from the interval that crossed a threshold
+    (``started_at``, the end of that interval) to the end of the recovery time (``ended_at``);
+    ``calm_since`` is when the figures went back under their exit levels. ``trigger`` names
+    the figures that crossed and their values."""
+
+    __tablename__ = "phone_overload"
+    __table_args__ = (Index("ix_phone_overload_authority_start", "authority_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    queue: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    calm_since: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    trigger: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BackupTeam(Base):
+    """The volunteers who step in when a phone queue is overloaded. ``thresholds`` overrides
+    the installation's overload thresholds for this queue (keys as in
+    ``ecoute.assessment.phone.Thresholds``)."""
+
+    __tablename__ = "backup_team"
+    __table_args__ = (UniqueConstraint("authority_id", "queue"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    queue: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"))
+    thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Volunteer(Base):
+    """Someone of the authority's staff who may answer the phone when a queue is overloaded.
+    ``availability`` is a list of weekly slots ``{"weekday": 0..6, "start": "HH:MM", "end":
+    "HH:MM"}`` in the authority's time zone; an empty list means any time."""
+
+    __tablename__ = "volunteer"
+    __table_args__ = (UniqueConstraint("authority_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BackupTeamMember(Base):
+    __tablename__ = "backup_team_member"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("backup_team.id", ondelete="CASCADE"), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteer.id", ondelete="CASCADE"), primary_key=True)
+
+
+class BackupActivation(Base):
+    """A back-up team called in for an overload; it closes with the overload."""
+
+    __tablename__ = "backup_activation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("backup_team.id", ondelete="CASCADE"))
+    overload_id: Mapped[int] = mapped_column(
+        ForeignKey("phone_overload.id", ondelete="CASCADE"), unique=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class CallStatus(enum.StrEnum):
+    """A volunteer's part in an activation (``BackupCall.status``)."""
+
+    PENDING = "pending"  # to be notified
+    SENDING = "sending"  # a sender took it
+    NOTIFIED = "notified"
+    FAILED = "failed"  # the notification could not be sent
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class BackupCall(Base):
+    """A volunteer called for an activation, and what they answered. Hours count from
+    ``started_at`` (the acceptance, or the activation's start when accepted before) to
+    ``ended_at`` (the activation's end), unless the volunteer declared ``declared_minutes``.
+    The accept and decline links are signed with ``token_salt``."""
+
+    __tablename__ = "backup_call"
+    __table_args__ = (UniqueConstraint("activation_id", "volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activation_id: Mapped[int] = mapped_column(
+        ForeignKey("backup_activation.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"),
+                                              index=True)
+    status: Mapped[str] = mapped_column(_enum(CallStatus, 16), default=CallStatus.PENDING)
+    token_salt: Mapped[str] = mapped_column(String(32))
+    notified_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    declared_minutes: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

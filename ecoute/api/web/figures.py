@@ -8,10 +8,13 @@ series, comparisons), the function here is the one line to change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ecoute.assessment.backup_effect import BackupEffect, backup_effect
+from ecoute.assessment.backup_team import TeamStatus, team_statuses
 from ecoute.assessment.satisfaction import (
     DeterminantFigure,
     SatisfactionReport,
@@ -194,3 +197,20 @@ def compare(session: Session, authority: Authority, spec: str, today: date, *,
         columns.append(Column(name, group_id, _report(session, authority, current,
                                                       min_sample_size, filters)))
     return columns
+
+
+@dataclass(frozen=True)
+class PhoneTeams:
+    teams: list[TeamStatus]
+    effect: BackupEffect
+
+
+def phone_teams(session: Session, authority: Authority, spec: str, today: date,
+                now: datetime) -> PhoneTeams:
+    """The back-up teams now, and their effect over the chosen window."""
+    current, _previous = window_pair(spec, today)
+    zone = ZoneInfo(authority.timezone)
+    start = datetime.combine(current.start, time(), zone)
+    end = datetime.combine(current.end + timedelta(days=1), time(), zone)
+    return PhoneTeams(teams=team_statuses(session, authority, now),
+                      effect=backup_effect(session, authority.id, start, end, now))

@@ -113,6 +113,27 @@ _WORDS: dict[str, tuple[str, str]] = {
                                    "Les suivis sont comptés quelle que soit la date de leurs "
                                    "éléments, indépendamment de la période choisie ; un nombre "
                                    "liste ses éléments."),
+    "phone.title": ("Phone back-up team", "Renfort téléphonique"),
+    "phone.caption": ("Back-up teams of the phone queues", "Équipes de renfort des files "
+                      "téléphoniques"),
+    "phone.team": ("Team", "Équipe"),
+    "phone.queue": ("Phone queue", "File téléphonique"),
+    "phone.volunteers": ("Volunteers (available now)", "Volontaires (disponibles maintenant)"),
+    "phone.status": ("Now", "Maintenant"),
+    "phone.overloaded": ("Overloaded since {since}", "Saturée depuis {since}"),
+    "phone.calm": ("Normal", "Normale"),
+    "phone.none": ("No back-up team yet (see “Phone back-up team” in the operations guide).",
+                   "Pas encore d'équipe de renfort (voir « Phone back-up team » dans le guide "
+                   "d'exploitation)."),
+    "phone.effect_caption": ("Phone overloads over the period, with and without a volunteer's "
+                             "help", "Saturations téléphoniques sur la période, avec et sans "
+                             "renfort"),
+    "phone.group": ("Overloads", "Saturations"),
+    "phone.helped": ("With a volunteer's help", "Avec renfort"),
+    "phone.alone": ("Without help", "Sans renfort"),
+    "phone.count": ("Number", "Nombre"),
+    "phone.abandon_rate": ("Calls abandoned", "Appels abandonnés"),
+    "phone.avg_wait": ("Average wait (s)", "Attente moyenne (s)"),
     "determinant": ("Determinant", "Déterminant"),
     "whole_authority": ("Whole authority", "Toute la collectivité"),
     "alerts.title": ("Active alerts", "Alertes en cours"),

@@ -18,13 +18,14 @@ from ecoute.api.web.figures import (
     Filters,
     compare,
     overview,
+    phone_teams,
 )
 from ecoute.api.web.i18n import Translator, negotiate
 from ecoute.api.web.rendering import page
 from ecoute.assessment.satisfaction import authority_today
 from ecoute.domain import Channel
 from ecoute.store.authorities import list_departments, list_sites
-from ecoute.store.models import Authority
+from ecoute.store.models import Authority, utcnow
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,6 +76,7 @@ def departments_page(
                       min_sample_size=settings.min_sample_size, by=by, groups=groups)
     params = {"authority": authority, "window": window, "by": by}
     followups = department_followups(session, settings, owner) if by == "department" else None
+    phone = phone_teams(session, owner, window, authority_today(owner), utcnow())
     return page(request, "departments.html", viewer=viewer, authority=owner, nav="departments",
                 columns=columns, window=window, windows=WINDOWS, by=by, params=params,
-                followups=followups)
+                followups=followups, phone=phone)
