@@ -26,7 +26,8 @@ from ecoute.collectors.base import RawItem, Rejected
 from ecoute.collectors.limits import DEFAULT_LIMITS
 from ecoute.collectors.kinds.push import PushCollector, push_entry
 from ecoute.collectors.registry import get_collector, validate_options
-from ecoute.collectors.runner import RunReport, SourceRunner
+from ecoute.collectors.run_report import RunReport
+from ecoute.collectors.runner import SourceRunner
 from ecoute.collectors.service import run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidRequest, PayloadTooLarge, SourceExists, SourceNotFound, StoreError
