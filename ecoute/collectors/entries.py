@@ -40,12 +40,24 @@ def content_hash(raw: RawItem) -> str:
     """
     published = raw.published_at.date().isoformat() if raw.published_at else ""
     basis = "\x1f".join(
-        [" ".join((raw.title or "").lower().split()), " ".join(raw.text.lower().split()),
+        [single_spaced((raw.title or "").lower()), single_spaced(raw.text.lower()),
          (raw.author or "").lower().strip(), published]
     )
     if raw.version_key:
         basis += "\x1f" + raw.version_key
     return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def single_spaced(text: str) -> str:
+    """``" ".join(text.split())``: words separated by one space, none around them.
+
+    Most texts already are: a printable string holds no whitespace but the space (tabs,
+    newlines and no-break spaces are not printable), so without two spaces in a row or one at
+    either end it is returned as it is, without splitting it into words and joining them
+    again (most of the content hash's cost)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 class SortedEntries(NamedTuple):
