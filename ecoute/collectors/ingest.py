@@ -184,6 +184,8 @@ def ingest_records(
 def _problems(report: RunReport, entries: list[RawItem | Rejected]) -> list[RecordProblem]:
     """The run's rejections by record index: those of the records themselves (at ``record
     N``) and those of items the runner refused (at their external id: an empty text)."""
+    if not report.rejected:
+        return []
     index = {f"record {n}": n for n in range(len(entries))}
     for n, entry in enumerate(entries):
         if isinstance(entry, RawItem):
