@@ -136,14 +136,22 @@ _PLACE_BEFORE = re.compile(
 )
 
 _DIGITS = b"0123456789"
-# One byte class each, searched with the standard engine: the search stops at the first one
-# (a capital is usually in the first sentence).
-_ASCII_CAPITAL = re.compile(rb"[A-Z]")
-#: A capital letter, ASCII or past it: U+00C0 "À", the first capital past ASCII, is C3 80 in
-#: UTF-8, and U+0080 to U+00BF (C2 xx) hold no capital.
-_CAPITAL_OR_PAST = re.compile(rb"[A-Z\xc3-\xff]")
+# Byte sets, tested by deleting them (``bytes.translate``): a byte scan in C, several times
+# faster than a search for a byte class with the standard engine when none is there.
+_ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
+#: A capital letter, ASCII or past Latin-1: U+0080 to U+00BF (C2 xx) hold no capital, and in
+#: U+00C0 to U+00FF (C3 xx) the capitals are C3 80 to C3 9E ("À" to "Þ", :data:`_LATIN1_CAPITAL`),
+#: so that the small accented letters of French ("é" is C3 A9) do not run the name pattern on
+#: lower-case text. Every character from U+0100 on (lead bytes C4 to F4) counts as a
+#: possible capital.
+_CAPITALS_OR_PAST_LATIN1 = _ASCII_CAPITALS + bytes(range(0xC4, 0x100))
+_LATIN1_CAPITAL = re.compile(rb"\xc3[\x80-\x9e]")
 _NUMBER_GROUPS = re.compile(r"[0-9A-Ba-b]+")  # one character class: linear
 _CONTINUATION = re.compile(rb"[\x80-\xbf]*")  # one character class: linear
+
+
+def _holds_any(data: bytes, byte_set: bytes) -> bool:
+    return len(data.translate(None, byte_set)) != len(data)
 
 
 def possible_kinds(data: bytes) -> frozenset[str]:
@@ -153,10 +161,11 @@ def possible_kinds(data: bytes) -> frozenset[str]:
     costs a few byte scans; a search costs a pattern's run over the text, mostly for
     nothing in ordinary feedback."""
     kinds = {"EMAIL"} if b"@" in data else set()
-    if _CAPITAL_OR_PAST.search(data) is not None:
+    if _holds_any(data, _CAPITALS_OR_PAST_LATIN1) or (
+            b"\xc3" in data and _LATIN1_CAPITAL.search(data) is not None):
         kinds.add("NAME")
     digits = len(data) - len(data.translate(None, _DIGITS))
-    if digits >= 3 and _ASCII_CAPITAL.search(data) is not None:
+    if digits >= 3 and _holds_any(data, _ASCII_CAPITALS):
         kinds |= {"PLATE", "IBAN"} if digits >= 8 else {"PLATE"}
     if digits >= 8:
         kinds |= {"NIR", "CARD", "PHONE"}

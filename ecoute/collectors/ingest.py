@@ -26,7 +26,8 @@ from ecoute.collectors.base import RawItem, Rejected
 from ecoute.collectors.limits import DEFAULT_LIMITS
 from ecoute.collectors.kinds.push import PushCollector, push_entry
 from ecoute.collectors.registry import get_collector, validate_options
-from ecoute.collectors.runner import RunReport, SourceRunner
+from ecoute.collectors.run_report import RunReport
+from ecoute.collectors.runner import SourceRunner
 from ecoute.collectors.service import run_source
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidRequest, PayloadTooLarge, SourceExists, SourceNotFound, StoreError
@@ -183,6 +184,8 @@ def ingest_records(
 def _problems(report: RunReport, entries: list[RawItem | Rejected]) -> list[RecordProblem]:
     """The run's rejections by record index: those of the records themselves (at ``record
     N``) and those of items the runner refused (at their external id: an empty text)."""
+    if not report.rejected:
+        return []
     index = {f"record {n}": n for n in range(len(entries))}
     for n, entry in enumerate(entries):
         if isinstance(entry, RawItem):

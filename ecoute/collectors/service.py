@@ -18,7 +18,8 @@ from ecoute.collectors.backoff import SourceHealth, source_health
 from ecoute.collectors.locations import check_locations
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.collectors.secret_options import scrub, shown_options, source_secrets, stored_options
-from ecoute.collectors.runner import RunReport, SourceRunner
+from ecoute.collectors.run_report import RunReport
+from ecoute.collectors.runner import SourceRunner
 from ecoute.config.settings import Settings
 from ecoute.errors import InvalidOptions, InvalidSchedule, SourceRemoved
 from ecoute.collectors.schedules import parse_schedule

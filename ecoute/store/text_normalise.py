@@ -123,10 +123,19 @@ def normalise_record(record: Record, max_chars: int) -> Record:
     cuts: dict[str, int] = {}
     for name in _field_names(type(record)):
         value = getattr(record, name)
-        if isinstance(value, str | dict | list):
+        # Strings inline, as in normalise_json: a record is mostly strings and Nones, and this
+        # loop runs for every field of every record stored.
+        if isinstance(value, str):
+            new: Any = clean_text(value)
+            if len(new) > max_chars:
+                cuts[name] = len(new)
+                new = new[:max_chars]
+        elif isinstance(value, (dict, list)):
             new = normalise_json(value, max_chars, name, cuts)
-            if new is not value and new != value:
-                changes[name] = new
+        else:
+            continue
+        if new is not value and new != value:
+            changes[name] = new
     if cuts:
         extra = changes.get("extra", getattr(record, "extra", None))
         if isinstance(extra, dict):

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.api.app import create_app
 from ecoute.collectors import ingest as ingest_service
-from ecoute.collectors import runner
+from ecoute.collectors import entries
+from ecoute.collectors.batch_writer import BatchWriter
 from ecoute.collectors.service import add_source
 from ecoute.config.settings import Settings
 from ecoute.store.api_keys import create_key
@@ -118,7 +119,7 @@ def test_a_record_the_database_refuses_is_quarantined_and_the_others_stored(
     client: TestClient, token: str, factory: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = runner.normalise_record
+    real = entries.normalise_record
 
     def refused_value(record: Any, max_chars: int) -> Any:
         out = real(record, max_chars)
@@ -126,7 +127,7 @@ def test_a_record_the_database_refuses_is_quarantined_and_the_others_stored(
             out.extra["unstorable"] = object()  # no JSON for it: the database layer refuses
         return out
 
-    monkeypatch.setattr(runner, "normalise_record", refused_value)
+    monkeypatch.setattr(entries, "normalise_record", refused_value)
     records = [{"external_id": f"g-{n}", "text": f"Avis {n}"} for n in range(5)]
     records.insert(2, {"external_id": "bad", "text": "Avis refusé"})
     body = _push(client, token, records)
@@ -144,7 +145,7 @@ def test_a_pushed_nul_reaches_no_database_statement(
     monkeypatch: pytest.MonkeyPatch, engine: Engine,
 ) -> None:
     """Without the normal form, PostgreSQL refuses the NUL: that record alone is quarantined."""
-    monkeypatch.setattr(runner, "normalise_record", lambda record, _max: record)
+    monkeypatch.setattr(entries, "normalise_record", lambda record, _max: record)
     body = _push(client, token, [{"external_id": "z-1", "text": "Bonjour"},
                                  {"external_id": "z-2", "text": "Bon\x00soir"}])
     items, quarantined = _stored(factory)
@@ -179,7 +180,7 @@ def test_a_failed_ingest_answers_503_with_retry_after(
         from sqlalchemy.exc import OperationalError
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(runner.SourceRunner, "_write", failing_write)
+    monkeypatch.setattr(BatchWriter, "_write", failing_write)
     answer = client.post("/api/v1/ingest", json=[{"external_id": "x", "text": "Bonjour"}],
                          headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 503 and answer.headers["retry-after"].isdigit()
@@ -233,7 +234,7 @@ def test_an_upload_the_database_could_not_store_answers_503(
         from sqlalchemy.exc import OperationalError
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(runner.SourceRunner, "_write", busy)
+    monkeypatch.setattr(BatchWriter, "_write", busy)
     answer = client.post(f"/api/v1/sources/{source_id}/upload",
                          files={"file": ("registre.csv", b"id,date,text\nc-1,2026-03-01,Bruit\n",
                                          "text/csv")},

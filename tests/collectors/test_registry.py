@@ -114,3 +114,17 @@ def test_kinds_never_import_other_kinds() -> None:
                 if parts[:3] == ["ecoute", "collectors", "kinds"] and len(parts) > 3 \
                         and (KINDS / f"{parts[3]}.py").exists():
                     assert _owner(parts[3]) == _owner(name), f"kinds/{name}.py imports {target}"
+
+
+def test_a_builtin_kind_is_found_without_importing_the_others() -> None:
+    """A push or an import loads its own kind only, not every kind's parsers."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ecoute.collectors.registry import get_collector\n"
+            "assert get_collector('push').kind == 'push'\n"
+            "print(sorted(m for m in sys.modules if m.startswith('ecoute.collectors.kinds.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "ecoute.collectors.kinds.push'" in out and "html_reviews" not in out, out
+    assert all(registry.get_collector(kind).kind == kind for kind in registry.collectors())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.collectors.files.formats import looks_binary
+from ecoute.collectors.files.encodings import looks_binary
 from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope

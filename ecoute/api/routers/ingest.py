@@ -27,7 +27,7 @@ from ecoute.collectors.ingest import (
     run_on_file,
     save_upload,
 )
-from ecoute.collectors.runner import RunReport
+from ecoute.collectors.run_report import RunReport
 from ecoute.errors import PayloadTooLarge
 from ecoute.store.db import session_scope
 

@@ -12,9 +12,10 @@ The API, used by every collector that reads local files (surveys, registers, cal
 - :func:`read_rows` yields :class:`Record` (line number + cell strings) from a CSV or XLSX file,
   :func:`read_json_records` the objects of a JSON array, JSON object or NDJSON file. Both stream:
   memory stays constant whatever the file size.
-- :func:`detect_encoding`, :func:`sniff_delimiter`, :func:`check_zip`, :func:`parse_datetime`
-  (:class:`DateColumn` for the values of one column)
-  (in :mod:`ecoute.collectors.files.formats`, re-exported here).
+- :func:`detect_encoding` (:mod:`~ecoute.collectors.files.encodings`), :func:`sniff_delimiter`
+  (:mod:`~ecoute.collectors.files.csv_records`), :func:`check_zip`
+  (:mod:`~ecoute.collectors.files.xlsx_sheets`), :func:`parse_datetime` and :class:`DateColumn`
+  for the values of one column (:mod:`~ecoute.collectors.files.dates`), re-exported here.
 
 Readers raise :class:`~ecoute.errors.ParseError` for a file they cannot read (zip bomb,
 truncated workbook...) and yield ``Rejected`` for one bad row (undecodable bytes, a field over
@@ -34,32 +35,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from ecoute.collectors.base import CollectContext, CollectorOptions, Rejected
+from ecoute.collectors.files.csv_records import DELIMITERS, read_csv, sniff_delimiter
+from ecoute.collectors.files.dates import DateColumn, parse_datetime
+from ecoute.collectors.files.encodings import BOMS, SAMPLE_BYTES, detect_encoding
 from ecoute.collectors.files.formats import (
-    BOMS,
-    DELIMITERS,
     JSON_MAX_BYTES,
     MAX_RECORD_BYTES,
-    SAMPLE_BYTES,
-    XLSX_MAX_RATIO,
-    XLSX_MAX_UNCOMPRESSED,
-    DateColumn,
     Record,
     SourceFile,
-    cell_text,
-    check_zip,
-    detect_encoding,
     file_format,
-    parse_datetime,
-    read_csv,
-    read_rows,
-    read_xlsx,
-    sniff_delimiter,
 )
 from ecoute.collectors.files.json_records import read_json_records
 from ecoute.collectors.files.local import allowed_roots, configured_path, confine
+from ecoute.collectors.files.xlsx_sheets import (
+    XLSX_MAX_RATIO,
+    XLSX_MAX_UNCOMPRESSED,
+    cell_text,
+    check_zip,
+    read_xlsx,
+)
 from ecoute.errors import BlockedURL, FetchError, ParseError
 
-# The format readers live in file_formats; collectors import everything from here.
+# The format readers live in one module per format family; collectors import them from here.
 __all__ = [
     "BOMS", "DELIMITERS", "JSON_MAX_BYTES", "MAX_RECORD_BYTES", "SAMPLE_BYTES",
     "XLSX_MAX_RATIO", "XLSX_MAX_UNCOMPRESSED", "DateColumn", "FileSourceOptions", "Record",
@@ -151,6 +148,18 @@ def known_columns(value: dict[str, str], fields: Iterable[str]) -> dict[str, str
     return value
 
 
+
+
+def read_rows(source: SourceFile, options: FileSourceOptions) -> Iterator[Record | Rejected]:
+    """Rows of a CSV or XLSX file (header rows included)."""
+    kind = file_format(source.path)
+    if kind == "xlsx":
+        yield from read_xlsx(source, sheet=options.sheet)
+    elif kind == "csv":
+        yield from read_csv(source, encoding=options.encoding, delimiter=options.delimiter)
+    else:
+        raise ParseError(f"{source.name} is {kind.upper()}, not a table",
+                         hint="this source reads CSV or XLSX files")
 
 
 def file_sha256(path: Path) -> str:

@@ -29,7 +29,8 @@ from ecoute.collectors.files.reading import (
     sniff_delimiter,
     watched_files,
 )
-from ecoute.collectors.files.formats import ISO, MAX_RECORD_BYTES, NUMERIC
+from ecoute.collectors.files.dates import ISO, NUMERIC
+from ecoute.collectors.files.formats import MAX_RECORD_BYTES
 from ecoute.config.settings import Settings
 from ecoute.errors import FetchError, ParseError
 
@@ -90,7 +91,7 @@ def test_utf16_export_is_read(tmp_path: Path) -> None:
 def test_bad_bytes_in_a_utf8_file_reject_only_that_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ecoute.collectors.files.formats.SAMPLE_BYTES", 16)  # cp1252 byte after sample
+    monkeypatch.setattr("ecoute.collectors.files.csv_records.SAMPLE_BYTES", 16)  # cp1252 byte after sample
     path = tmp_path / "mixed.csv"
     path.write_bytes(b"id,text\n1,caf\xc3\xa9\n2,caf\xe9\n3,ok\n")
     rows = records(path)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.collectors.kinds import open311_georeport as georeport
 from ecoute.collectors.kinds.open311 import Open311Collector
 from ecoute.collectors.registry import validate_options
-from ecoute.collectors.runner import content_hash
+from ecoute.collectors.entries import content_hash
 from ecoute.collectors.service import add_source, run_source
 from ecoute.privacy import placeholder
 from ecoute.config.settings import Settings
