@@ -166,6 +166,12 @@ class Item(Base):
               postgresql_where=sql_text("classified_version IS NULL")),
         Index("ix_item_authority_classified_version", "authority_id", "classified_version"),
         Index("ix_item_authority_received", "authority_id", "received_at"),
+        # The rating figures (store.ratings): rated items of a period, dated like the rollups
+        # (published, else collected), with their scale and answer, read from the index alone.
+        Index("ix_item_rated", "authority_id", "published_at", "collected_at", "rating_scale",
+              "rating_value", "rating_norm",
+              sqlite_where=sql_text("rating_scale IS NOT NULL"),
+              postgresql_where=sql_text("rating_scale IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -1,0 +1,34 @@
+"""rating_index: the rating figures read rated items of a period from an index
+
+The ratings of a window (mean, CSAT share, NPS per scale) are counted from the items that carry
+a rating scale, dated like the rollups (published, else collected). A partial index holds only
+those items, in date order, with the scale and answer: the figures of a window read that slice
+of the index and never the item table (benchmarks/bench_ratings.py).
+
+Revision ID: 0020_rating_index
+Revises: followup
+Create Date: 2026-11-30
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0020_rating_index"
+down_revision: str | None = "followup"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+RATED = sa.text("rating_scale IS NOT NULL")
+COLUMNS = ["authority_id", "published_at", "collected_at", "rating_scale", "rating_value",
+           "rating_norm"]
+
+
+def upgrade() -> None:
+    op.create_index("ix_item_rated", "item", COLUMNS, unique=False,
+                    sqlite_where=RATED, postgresql_where=RATED)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_item_rated", table_name="item", sqlite_where=RATED,
+                  postgresql_where=RATED)
