@@ -34,6 +34,7 @@ from ecoute.api.routers import (
     items,
     privacy,
     quarantine,
+    ratings,
     responsiveness,
     routing,
     satisfaction,
@@ -67,10 +68,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)
-    for router in (health.router, satisfaction.router, responsiveness.router, alerts.router,
-                   items.router, sources.router, quarantine.router, ingest.router,
-                   privacy.router, digests.router, routing.router, followups.router,
-                   departments.router):
+    for router in (health.router, satisfaction.router, ratings.router, responsiveness.router,
+                   alerts.router, items.router, sources.router, quarantine.router,
+                   ingest.router, privacy.router, digests.router, routing.router,
+                   followups.router, departments.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(unsubscribe.router)
     app.add_middleware(BodySizeLimit, settings=settings)
