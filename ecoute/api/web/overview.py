@@ -16,6 +16,7 @@ from ecoute.api.web.figures import (
     Filters,
     compare,
     overview,
+    rating_overview,
 )
 from ecoute.api.web.rendering import page
 from ecoute.assessment.satisfaction import authority_today
@@ -47,12 +48,15 @@ def overview_page(
     owner = viewer_authority(session, settings, viewer, authority)
     filters = Filters(channel=channel.value if channel else None, site_id=site_id,
                       department_id=department_id)
-    figures = overview(session, owner, window, authority_today(owner),
+    today = authority_today(owner)
+    figures = overview(session, owner, window, today,
                        min_sample_size=settings.min_sample_size, filters=filters)
+    rated = rating_overview(session, owner, window, today,
+                            min_sample_size=settings.min_sample_size, filters=filters)
     params = {"authority": authority, "window": window, "channel": filters.channel,
               "site_id": site_id, "department_id": department_id}
     return page(request, "overview.html", viewer=viewer, authority=owner, nav="overview",
-                figures=figures, window=window, windows=WINDOWS, params=params,
+                figures=figures, ratings=rated, window=window, windows=WINDOWS, params=params,
                 largest=max(figures.channels.values(), default=0),
                 **places(session, owner))
 
