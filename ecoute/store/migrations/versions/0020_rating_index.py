@@ -2,8 +2,8 @@
 
 The ratings of a window (mean, CSAT share, NPS per scale) are counted from the items that carry
 a rating scale, dated like the rollups (published, else collected). A partial index holds only
-those items, in date order, with the scale and answer: the figures of a window read that slice
-of the index and never the item table (benchmarks/bench_ratings.py).
+those items, in date order, with the scale, the answer and the filtered columns: the figures of
+a window read that slice of the index and never the item table (benchmarks/bench_ratings.py).
 
 Revision ID: 0020_rating_index
 Revises: followup
@@ -20,8 +20,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 RATED = sa.text("rating_scale IS NOT NULL")
+# The filters (channel, site, department, source) too: without them a filtered window looked
+# up each rated item in the table, 25 times slower at a million items.
 COLUMNS = ["authority_id", "published_at", "collected_at", "rating_scale", "rating_value",
-           "rating_norm"]
+           "rating_norm", "channel", "site_id", "department_id", "source_id"]
 
 
 def upgrade() -> None:
