@@ -174,6 +174,14 @@ class Item(Base):
               "source_id",
               sqlite_where=sql_text("rating_scale IS NOT NULL"),
               postgresql_where=sql_text("rating_scale IS NOT NULL")),
+        # The same in answer order, for long periods: read whole, already grouped, instead of
+        # sorting most of the rated items by answer. Its condition differs so that only the
+        # long periods' query (which states it) can use it: the short ones keep their ranges.
+        Index("ix_item_rated_answers", "authority_id", "rating_scale", "rating_value",
+              "rating_norm", "published_at", "collected_at", "channel", "site_id",
+              "department_id", "source_id",
+              sqlite_where=sql_text("rating_norm IS NOT NULL"),
+              postgresql_where=sql_text("rating_norm IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
