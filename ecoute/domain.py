@@ -79,6 +79,55 @@ STATED = "stated"
 TRUNCATED_KEY = "truncated"
 
 
+#: Rating scales a source may declare: name → (lowest, highest answer). ``nps`` is the 0-10
+#: "would you recommend" question; items store it as ``0-10``.
+RATING_SCALES: dict[str, tuple[float, float]] = {
+    "1-5": (1, 5), "0-5": (0, 5), "1-4": (1, 4), "1-7": (1, 7), "1-10": (1, 10),
+    "0-10": (0, 10), "0-20": (0, 20), "0-100": (0, 100), "nps": (0, 10), "yes/no": (0, 1),
+}
+#: The scales whose answers have Net Promoter categories.
+NPS_SCALES = frozenset({"nps", "0-10"})
+
+
+def scale_bounds(scale: str) -> tuple[float, float] | None:
+    """Lowest and highest answer of a named scale or of any ``low-high`` one ("2-6");
+    None when the name says neither."""
+    if scale in RATING_SCALES:
+        return RATING_SCALES[scale]
+    low, sep, high = scale.partition("-")
+    try:
+        lo, hi = float(low), float(high)
+    except ValueError:
+        return None
+    return (lo, hi) if sep and hi > lo else None
+
+
+def satisfied_from(scale: str) -> float | None:
+    """The lowest answer that counts as satisfied in a CSAT share (None for an unknown scale).
+
+    The rule: the top answer of a two-answer scale (yes/no), the top two answers of a scale of
+    3 to 11 answers (4-5 of 1-5, 6-7 of 1-7, 9-10 of 0-10, which are the promoters), and the
+    top fifth of a longer one (16-20 of 0-20, 80-100 of 0-100).
+    """
+    bounds = scale_bounds(scale)
+    if bounds is None:
+        return None
+    low, high = bounds
+    answers = high - low + 1
+    if answers <= 2:
+        return high
+    if answers <= 11:
+        return high - 1
+    return low + 0.8 * (high - low)
+
+
+def nps_category(value: float) -> str:
+    """Net Promoter categories of a 0-10 answer: 9-10 promoter, 7-8 passive, 0-6 detractor."""
+    if value >= 9:
+        return "promoter"
+    return "passive" if value >= 7 else "detractor"
+
+
 @dataclass(frozen=True)
 class SentimentScores:
     """Probabilities of negative, neutral and positive (summing to 1)."""

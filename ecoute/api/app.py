@@ -37,6 +37,7 @@ from ecoute.api.routers import (
     phone,
     privacy,
     quarantine,
+    ratings,
     responsiveness,
     routing,
     satisfaction,
@@ -73,10 +74,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.state.metrics_registry = metrics_registry(app.state.session_factory)
     app.include_router(metrics_router)
-    for router in (health.router, satisfaction.router, responsiveness.router, alerts.router,
-                   items.router, sources.router, quarantine.router, ingest.router,
-                   privacy.router, digests.router, routing.router, followups.router,
-                   departments.router, phone.router, backup_teams.router):
+    for router in (health.router, satisfaction.router, ratings.router, responsiveness.router,
+                   alerts.router, items.router, sources.router, quarantine.router,
+                   ingest.router, privacy.router, digests.router, routing.router,
+                   followups.router, departments.router, phone.router, backup_teams.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(unsubscribe.router)
     app.include_router(backup_links.router)

@@ -166,6 +166,22 @@ class Item(Base):
               postgresql_where=sql_text("classified_version IS NULL")),
         Index("ix_item_authority_classified_version", "authority_id", "classified_version"),
         Index("ix_item_authority_received", "authority_id", "received_at"),
+        # The rating figures (store.ratings): rated items of a period, dated like the rollups
+        # (published, else collected), with their scale, answer and what the figures filter
+        # on, read from the index alone (benchmarks/bench_ratings.py).
+        Index("ix_item_rated", "authority_id", "published_at", "collected_at", "rating_scale",
+              "rating_value", "rating_norm", "channel", "site_id", "department_id",
+              "source_id",
+              sqlite_where=sql_text("rating_scale IS NOT NULL"),
+              postgresql_where=sql_text("rating_scale IS NOT NULL")),
+        # The same in answer order, for long periods: read whole, already grouped, instead of
+        # sorting most of the rated items by answer. Its condition differs so that only the
+        # long periods' query (which states it) can use it: the short ones keep their ranges.
+        Index("ix_item_rated_answers", "authority_id", "rating_scale", "rating_value",
+              "rating_norm", "published_at", "collected_at", "channel", "site_id",
+              "department_id", "source_id",
+              sqlite_where=sql_text("rating_norm IS NOT NULL"),
+              postgresql_where=sql_text("rating_norm IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

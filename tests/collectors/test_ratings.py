@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ecoute.collectors.base import RawItem
-from ecoute.collectors.ratings import (
-    net_promoter_score,
-    normalized_rating,
-    nps_category,
-    parse_rating,
-    rating_norm,
-)
+from ecoute.collectors.ratings import normalized_rating, parse_rating, rating_norm
+from ecoute.domain import nps_category, satisfied_from, scale_bounds
 
 
-def test_nps_arithmetic() -> None:
+def test_nps_categories_and_answers() -> None:
     assert [nps_category(v) for v in (0, 6, 7, 8, 9, 10)] == [
         "detractor", "detractor", "passive", "passive", "promoter", "promoter"]
-    result = net_promoter_score([10, 9, 9, 8, 7, 6, 0, None, 3, 10])
-    assert (result.promoters, result.passives, result.detractors) == (4, 2, 3)
-    assert result.score == pytest.approx(100 * (4 - 3) / 9)
-    assert net_promoter_score([]).score is None
     assert parse_rating("4/5", "1-5") == 4 and parse_rating("Oui", "yes/no") == 1
     assert parse_rating("11", "0-10") is None and parse_rating("n/a", "1-7") is None
 
@@ -39,3 +30,13 @@ def test_normalized_rating_from_value_and_scale_or_as_given() -> None:
     assert normalized_rating(raw(rating_value=4.0, rating_scale="five")) is None
     assert normalized_rating(raw(rating_value=4.0, rating_scale="5-1")) is None
     assert normalized_rating(raw()) is None
+
+
+def test_scale_bounds_and_the_satisfied_answers_of_each_scale() -> None:
+    assert scale_bounds("nps") == (0, 10) and scale_bounds("2-6") == (2, 6)
+    assert scale_bounds("five") is None and scale_bounds("5-1") is None
+    # Top box of yes/no, top two of 1-4 ... 0-10, top fifth of the longer scales.
+    expected = {"yes/no": 1, "1-4": 3, "1-5": 4, "0-5": 4, "1-7": 6, "1-10": 9, "0-10": 9,
+                "nps": 9, "0-20": 16, "0-100": 80, "2-6": 5}
+    assert {scale: satisfied_from(scale) for scale in expected} == pytest.approx(expected)
+    assert satisfied_from("stars") is None

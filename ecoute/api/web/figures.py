@@ -22,10 +22,12 @@ from ecoute.assessment.satisfaction import (
     parse_window,
     satisfaction,
 )
+from ecoute.assessment.ratings import RatingsReport, ratings
 from ecoute.assessment.statistics import two_proportion_p_value
 from ecoute.assessment.volumes import channel_volumes
 from ecoute.errors import InvalidRequest
 from ecoute.store.models import Authority
+from ecoute.store.ratings import RatingFilters
 
 #: The windows a person can choose; rolling ones end today, calendar ones run from the start
 #: of the current week, month, quarter or year to today.
@@ -130,6 +132,17 @@ def overview(session: Session, authority: Authority, spec: str, today: date, *,
         channels=volumes, rating_mean=now.rating_mean, rating_count=now.rating_count,
         min_sample_size=min_sample_size,
     )
+
+
+def rating_overview(session: Session, authority: Authority, spec: str, today: date, *,
+                    min_sample_size: int, filters: Filters = Filters()) -> RatingsReport:
+    """The overview's ratings block: mean, CSAT share and NPS per rating scale over the chosen
+    window, beside the previous one."""
+    current, previous = window_pair(spec, today)
+    return ratings(session, authority, current, min_sample_size=min_sample_size,
+                   previous=previous,
+                   filters=RatingFilters(channel=filters.channel, site_id=filters.site_id,
+                                         department_id=filters.department_id))
 
 
 def figure_of(session: Session, authority: Authority, window: Window, determinant: str | None,

@@ -49,6 +49,36 @@ _WORDS: dict[str, tuple[str, str]] = {
     "count.negative": ("{n} negative", "{n} négatifs"),
     "rating_mean": ("Average rating {mean} of the scale ({n} ratings)",
                     "Note moyenne {mean} de l'échelle ({n} notes)"),
+    "ratings.title": ("Ratings and surveys", "Notes et enquêtes"),
+    "ratings.note": ("Per rating scale over the period, with 95 % intervals; below {n} answers "
+                     "a figure is not shown. Satisfied: the top answer of yes/no, the top two "
+                     "of scales of up to 11 answers (4-5 of 1-5, 9-10 of 0-10), the top fifth "
+                     "of longer ones. NPS: % promoters (9-10) minus % detractors (0-6) of 0-10 "
+                     "answers, from −100 to +100.",
+                     "Par échelle de notation sur la période, avec intervalles à 95 % ; sous "
+                     "{n} réponses, le chiffre n'est pas montré. Satisfaits : la meilleure "
+                     "réponse d'un oui/non, les deux meilleures des échelles d'au plus 11 "
+                     "réponses (4-5 sur 1-5, 9-10 sur 0-10), le cinquième supérieur des plus "
+                     "longues. NPS : % de promoteurs (9-10) moins % de détracteurs (0-6) des "
+                     "réponses de 0 à 10, de −100 à +100."),
+    "ratings.scale": ("Scale {scale}", "Échelle {scale}"),
+    "ratings.yes_no": ("Yes / no questions", "Questions oui / non"),
+    "ratings.nps": ("NPS {score}", "NPS {score}"),
+    "ratings.nps_interval": ("95 % interval {low} to {high}",
+                             "intervalle à 95 % : {low} à {high}"),
+    "ratings.nps_counts": ("{promoters} promoters, {passives} passives, {detractors} detractors",
+                           "{promoters} promoteurs, {passives} passifs, {detractors} "
+                           "détracteurs"),
+    "ratings.csat": ("Satisfied: {share}", "Satisfaits : {share}"),
+    "ratings.mean": ("Average: {mean} of the scale", "Moyenne : {mean} de l'échelle"),
+    "ratings.n": ("{n} answers", "{n} réponses"),
+    "ratings.n_needed": ("{n} answers ({needed} needed)", "{n} réponses ({needed} nécessaires)"),
+    "ratings.nps_change": ("NPS {change} against the previous period",
+                           "NPS {change} par rapport à la période précédente"),
+    "ratings.csat_change": ("Satisfied {change} against the previous period",
+                            "Satisfaits {change} par rapport à la période précédente"),
+    "ratings.no_change": ("No answers in the previous period to compare with",
+                          "Pas de réponses sur la période précédente pour comparer"),
     "cards.title": ("By determinant", "Par déterminant"),
     "cards.note": ("Share of positive mentions among positive and negative ones, with its 95 % "
                    "interval; below {n} mentions a figure is not shown. An arrow marks a change "

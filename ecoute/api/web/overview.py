@@ -19,6 +19,7 @@ from ecoute.api.web.figures import (
     compare,
     overview,
     phone_teams,
+    rating_overview,
 )
 from ecoute.api.web.i18n import Translator, negotiate
 from ecoute.api.web.rendering import page
@@ -51,14 +52,17 @@ def overview_page(
     owner = viewer_authority(session, settings, viewer, authority)
     filters = Filters(channel=channel.value if channel else None, site_id=site_id,
                       department_id=department_id)
-    figures = overview(session, owner, window, authority_today(owner),
+    today = authority_today(owner)
+    figures = overview(session, owner, window, today,
                        min_sample_size=settings.min_sample_size, filters=filters)
+    rated = rating_overview(session, owner, window, today,
+                            min_sample_size=settings.min_sample_size, filters=filters)
     params = {"authority": authority, "window": window, "channel": filters.channel,
               "site_id": site_id, "department_id": department_id}
     alerts = active_alerts(session, owner, Translator(negotiate(request, owner.locale)),
                            authority)
     return page(request, "overview.html", viewer=viewer, authority=owner, nav="overview",
-                figures=figures, window=window, windows=WINDOWS, params=params,
+                figures=figures, ratings=rated, window=window, windows=WINDOWS, params=params,
                 largest=max(figures.channels.values(), default=0), alerts=alerts,
                 **places(session, owner))
 

@@ -28,9 +28,9 @@ from ecoute.collectors.files.reading import (
     parse_datetime,
     read_rows,
 )
-from ecoute.collectors.ratings import SCALES, nps_category, parse_rating, rating_norm
+from ecoute.collectors.ratings import parse_rating, rating_norm
 from ecoute.errors import ParseError
-from ecoute.domain import Channel, Polarity
+from ecoute.domain import RATING_SCALES, Channel, Polarity, nps_category
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "audit_id": ("audit", "id", "visite", "visit", "numéro", "numero", "audit id", "n°"),
@@ -64,7 +64,7 @@ class AuditGridCollector(Collector):
             "(optional `<criterion> - commentaire` columns and a general `commentaire` column); "
             "`long`: one row per audit and criterion.")
         scale: str = Field(
-            "yes/no", description=f"Scale of the scores: {', '.join(SCALES)}.")
+            "yes/no", description=f"Scale of the scores: {', '.join(RATING_SCALES)}.")
         columns: dict[str, str] = Field(
             default_factory=dict, description="Header of the audit_id, date, channel, site, "
             "department (and, in a long grid, criterion, score, comment) columns when not "
@@ -80,8 +80,8 @@ class AuditGridCollector(Collector):
         @field_validator("scale")
         @classmethod
         def _known_scale(cls, value: str) -> str:
-            if value not in SCALES:
-                raise ValueError(f"unknown scale {value!r} (one of {', '.join(SCALES)})")
+            if value not in RATING_SCALES:
+                raise ValueError(f"unknown scale {value!r} (one of {', '.join(RATING_SCALES)})")
             return value
 
     options: Options

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from ecoute.collectors.base import CollectContext, Collector, RawItem, Rejected
-from ecoute.collectors.ratings import SCALES, nps_category, parse_rating, rating_norm
+from ecoute.collectors.ratings import parse_rating, rating_norm
 from ecoute.collectors.files.reading import (
     JSON_MAX_BYTES,
     FileSourceOptions,
@@ -44,7 +44,7 @@ from ecoute.collectors.kinds.survey_file_layouts import (
 )
 from ecoute.collectors.limits import loads_bounded
 from ecoute.errors import ParseError
-from ecoute.domain import Channel
+from ecoute.domain import RATING_SCALES, Channel, nps_category
 
 #: Answers that say nothing (kept out of the items).
 EMPTY_ANSWERS = {"-", "--", ".", "n/a", "na", "nr", "none", "rien", "néant", "neant", "ras", "/"}
@@ -112,9 +112,9 @@ class SurveyFileCollector(Collector):
         @classmethod
         def _known_scales(cls, value: dict[str, str]) -> dict[str, str]:
             for column, scale in value.items():
-                if scale not in SCALES:
+                if scale not in RATING_SCALES:
                     raise ValueError(f"rating scale {scale!r} of {column!r} is not one of "
-                                     f"{', '.join(SCALES)}")
+                                     f"{', '.join(RATING_SCALES)}")
             return value
 
     options: Options
