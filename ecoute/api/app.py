@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -20,6 +20,7 @@ from ecoute import __version__
 from ecoute.api.body_limits import BodySizeLimit
 from ecoute.api.deps import ReadAccess, open_read_warning
 from ecoute.api.errors import install_error_handlers
+from ecoute.api.query_check import reject_unknown_query
 from ecoute.api.prometheus import metrics_registry
 from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
@@ -28,6 +29,7 @@ from ecoute.api.routers import (
     alerts,
     departments,
     digests,
+    exports,
     followups,
     health,
     ingest,
@@ -37,6 +39,7 @@ from ecoute.api.routers import (
     responsiveness,
     routing,
     satisfaction,
+    sites,
     sources,
     unsubscribe,
 )
@@ -70,8 +73,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (health.router, satisfaction.router, responsiveness.router, alerts.router,
                    items.router, sources.router, quarantine.router, ingest.router,
                    privacy.router, digests.router, routing.router, followups.router,
-                   departments.router):
-        app.include_router(router, prefix="/api/v1")
+                   departments.router, sites.router, exports.router):
+        app.include_router(router, prefix="/api/v1",
+                           dependencies=[Depends(reject_unknown_query)])
     app.include_router(unsubscribe.router)
     app.add_middleware(BodySizeLimit, settings=settings)
     install_openapi(app)

@@ -22,7 +22,8 @@ from ecoute.assessment.satisfaction import Window, authority_today
 from ecoute.config.settings import Settings
 from ecoute.domain import DETERMINANTS, Channel, Polarity, Sentiment
 from ecoute.errors import InvalidRequest
-from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
+from ecoute.store.item_listing import ItemFilters, list_items
+from ecoute.store.items import get_item, latest_taggings, tags_for
 from ecoute.store.models import Authority, DeterminantTag, Item
 from ecoute.store.sources import list_sources
 from ecoute.store.taggings import correct_determinant, correct_sentiment, effective_tags
