@@ -97,7 +97,6 @@ def place_names(session: Session, items: Iterable[Item]) -> tuple[dict[int, str]
     for model, ids in ((Department, {i.department_id for i in listed}),
                        (Site, {i.site_id for i in listed})):
         wanted = [i for i in ids if i is not None]
-        names.append(dict(session.execute(select(model.id, model.name)
-                                          .where(model.id.in_(wanted))).tuples().all())
-                     if wanted else {})
+        names.append({id_: name for id_, name in session.execute(
+            select(model.id, model.name).where(model.id.in_(wanted)))} if wanted else {})
     return names[0], names[1]

@@ -165,5 +165,5 @@ def add_quarantine(
 
 def source_names(session: Session, authority_id: int) -> dict[int, str]:
     """The names of all the authority's sources by id, removed ones too (their items stay)."""
-    return dict(session.execute(select(Source.id, Source.name)
-                                .where(Source.authority_id == authority_id)).tuples().all())
+    return {id_: name for id_, name in session.execute(
+        select(Source.id, Source.name).where(Source.authority_id == authority_id))}
