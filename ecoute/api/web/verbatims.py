@@ -104,8 +104,9 @@ def verbatims_page(
     window: Annotated[str, Query(max_length=10)] = DEFAULT_WINDOW,
     since: date | None = None, until: date | None = None,
     determinant: Annotated[str | None, Query(max_length=64)] = None,
-    polarity: Polarity | None = None, channel: Channel | None = None,
-    source_id: IdQuery = None, site_id: IdQuery = None, department_id: IdQuery = None,
+    polarity: Polarity | None = None, sentiment: Sentiment | None = None,
+    channel: Channel | None = None, source_id: IdQuery = None, site_id: IdQuery = None,
+    department_id: IdQuery = None,
     lang: Annotated[str | None, Query(max_length=16)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -122,7 +123,7 @@ def verbatims_page(
         determinant=determinant or None, polarity=polarity.value if polarity else None,
         since=_instant(span.start, zone), until=_instant(span.end + timedelta(days=1), zone),
         site_id=site_id, department_id=department_id, lang=lang or None,
-        text=(q or "").strip() or None,
+        text=(q or "").strip() or None, sentiment=sentiment.value if sentiment else None,
     )
     items, next_cursor = list_items(session, filters, limit=PAGE_SIZE, cursor=cursor)
     figure = figure_of(session, owner, span, determinant or None,
@@ -136,7 +137,7 @@ def verbatims_page(
               "until": until.isoformat() if until else None, "determinant": determinant,
               "polarity": polarity.value if polarity else None, "channel": filters.channel,
               "source_id": source_id, "site_id": site_id, "department_id": department_id,
-              "lang": lang, "q": q}
+              "lang": lang, "q": q, "sentiment": filters.sentiment}
     return page(request, "verbatims.html", viewer=viewer, authority=owner, nav="verbatims",
                 views=_views(session, items, determinant), figure=figure, span=span,
                 params=params, window=window, windows=WINDOWS, corrected=corrected,
@@ -145,7 +146,9 @@ def verbatims_page(
                 sources=[(s.id, s.name) for s, _n in list_sources(session, owner.id)],
                 polarity_options=[(p.value, t(f"polarity.{p.value}")) for p in Polarity
                                   if p != Polarity.NONE],
-                sentiments=[s.value for s in Sentiment], site_names=dict(known["sites"]),
+                sentiments=[s.value for s in Sentiment],
+                sentiment_options=[(s.value, t(f"sentiment.{s.value}")) for s in Sentiment],
+                site_names=dict(known["sites"]),
                 department_names=dict(known["departments"]), **known)
 
 
