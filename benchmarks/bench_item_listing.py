@@ -89,8 +89,8 @@ _ORDER = (Item.published_at.desc().nulls_last(), Item.id.desc())
 
 
 def before(session: Session, authority_id: int, after: Item) -> list[int]:
-    """The cursor query ecoute ran before the sort key."""
-    query = select(Item.id).where(Item.authority_id == authority_id)
+    """The cursor query ecoute ran before the sort key (whole items, as a page needs them)."""
+    query = select(Item).where(Item.authority_id == authority_id)
     if after.published_at is None:
         query = query.where(Item.published_at.is_(None), Item.id < after.id)
     else:
@@ -98,12 +98,12 @@ def before(session: Session, authority_id: int, after: Item) -> list[int]:
                                 and_(Item.published_at == after.published_at,
                                      Item.id < after.id),
                                 Item.published_at.is_(None)))
-    return list(session.scalars(query.order_by(*_ORDER).limit(PAGE)))
+    return [i.id for i in session.scalars(query.order_by(*_ORDER).limit(PAGE))]
 
 
 def offset(session: Session, authority_id: int, rank: int) -> list[int]:
-    return list(session.scalars(select(Item.id).where(Item.authority_id == authority_id)
-                                .order_by(*_ORDER).offset(rank).limit(PAGE)))
+    return [i.id for i in session.scalars(select(Item).where(Item.authority_id == authority_id)
+                                          .order_by(*_ORDER).offset(rank).limit(PAGE))]
 
 
 def _timed(engine: Engine, run: Callable[[Session], list[int]]) -> tuple[float, list[int]]:

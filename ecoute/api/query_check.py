@@ -15,7 +15,9 @@ from fastapi.dependencies.models import Dependant
 
 from ecoute.errors import InvalidRequest
 
-_accepted_by_route: dict[int, frozenset[str]] = {}
+#: Where a route keeps its accepted names once read: on the route itself, as routes can be
+#: neither hashed nor told apart by id() (reused once an app made for a test is gone).
+_ACCEPTED = "_ecoute_accepted_query"
 
 
 def _query_names(dependant: Dependant) -> Iterator[str]:
@@ -29,10 +31,11 @@ def _accepted(route: object) -> frozenset[str] | None:
     dependant = getattr(route, "dependant", None)
     if not isinstance(dependant, Dependant):
         return None
-    key = id(route)
-    if key not in _accepted_by_route:
-        _accepted_by_route[key] = frozenset(_query_names(dependant))
-    return _accepted_by_route[key]
+    accepted: frozenset[str] | None = getattr(route, _ACCEPTED, None)
+    if accepted is None:
+        accepted = frozenset(_query_names(dependant))
+        setattr(route, _ACCEPTED, accepted)
+    return accepted
 
 
 def reject_unknown_query(request: Request) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest
@@ -118,13 +118,28 @@ def filtered(filters: ItemFilters) -> Select[Item]:
     return query
 
 
-def _page(filters: ItemFilters, after: tuple[datetime, int] | None,
-          limit: int) -> Select[Item]:
+def _page(session: Session, filters: ItemFilters, after: tuple[datetime, int] | None,
+          limit: int) -> list[Item]:
+    """Up to ``limit`` items after the (sort_at, id) ``after``, in listing order.
+
+    Two index ranges rather than one row-value comparison: SQLite bounds ``(sort_at, id) <
+    (:t, :id)`` on ``sort_at`` only and then skips, one by one, every item of the same
+    ``sort_at`` above the cursor (66 ms a page among 90,000 undated items). The items that
+    share the cursor's ``sort_at`` come first, then those before it; each query is a plain
+    range of ``ix_item_authority_sort`` on both databases.
+    """
     query = filtered(filters)
-    if after is not None:
-        # One row-value comparison: both databases read it as a range of the index.
-        query = query.where(tuple_(Item.sort_at, Item.id) < tuple_(*after))
-    return query.order_by(Item.sort_at.desc(), Item.id.desc()).limit(limit)
+    if after is None:
+        return list(session.scalars(
+            query.order_by(Item.sort_at.desc(), Item.id.desc()).limit(limit)))
+    when, last_id = after
+    rows = list(session.scalars(query.where(Item.sort_at == when, Item.id < last_id)
+                                .order_by(Item.id.desc()).limit(limit)))
+    if len(rows) < limit:
+        rows += session.scalars(query.where(Item.sort_at < when)
+                                .order_by(Item.sort_at.desc(), Item.id.desc())
+                                .limit(limit - len(rows)))
+    return rows
 
 
 def list_items(
@@ -136,7 +151,7 @@ def list_items(
     same at any depth.
     """
     after = _decode_cursor(cursor) if cursor else None
-    rows = list(session.scalars(_page(filters, after, limit + 1)))
+    rows = _page(session, filters, after, limit + 1)
     next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -147,7 +162,7 @@ def iter_item_pages(session: Session, filters: ItemFilters, *,
     holds one page in memory (the session forgets each page once it is handed on)."""
     after: tuple[datetime, int] | None = None
     while True:
-        rows = list(session.scalars(_page(filters, after, page_size)))
+        rows = _page(session, filters, after, page_size)
         if not rows:
             return
         after = (rows[-1].sort_at, rows[-1].id)

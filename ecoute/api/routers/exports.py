@@ -67,10 +67,10 @@ def export_satisfaction_xlsx(
     """The figures of `GET /api/v1/satisfaction` for the same window and filters, as a
     workbook: one row per determinant, and a sheet saying what they cover."""
     span = parse_window(window, authority_today(authority))
-    filters = {"channel": channel.value if channel else None, "site_id": site_id,
-               "department_id": department_id}
+    channel_name = channel.value if channel else None
     report = satisfaction(session, authority, span, min_sample_size=settings.min_sample_size,
-                          **filters)  # type: ignore[arg-type]
-    sheets = satisfaction_sheets(authority.slug, window, report, filters)
+                          channel=channel_name, site_id=site_id, department_id=department_id)
+    sheets = satisfaction_sheets(authority.slug, window, report, {
+        "channel": channel_name, "site_id": site_id, "department_id": department_id})
     return StreamingResponse(xlsx_stream(sheets), media_type=XLSX,
                              headers=_attachment("satisfaction.xlsx"))
