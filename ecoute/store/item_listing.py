@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import InvalidRequest
@@ -78,7 +78,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     return when, key[1]
 
 
-def _sentiment_is(sentiment: str) -> object:
+def _sentiment_is(sentiment: str) -> ColumnElement[bool]:
     stated = select(Tagging.id).where(Tagging.item_id == Item.id,
                                       Tagging.model_version == Item.classified_version,
                                       Tagging.sentiment == sentiment)
@@ -107,7 +107,7 @@ def filtered(filters: ItemFilters) -> Select[Item]:
     if filters.text:
         query = query.where(contains_words([Item.title, Item.text], filters.text))
     if filters.sentiment:
-        query = query.where(_sentiment_is(filters.sentiment))  # type: ignore[arg-type]
+        query = query.where(_sentiment_is(filters.sentiment))
     if filters.determinant or filters.polarity:
         tag = select(DeterminantTag.id).where(DeterminantTag.item_id == Item.id)
         if filters.determinant:

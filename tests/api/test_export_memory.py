@@ -77,7 +77,7 @@ def test_xlsx_export_streams_in_bounded_memory(
         n: int) -> None:
     if "postgresql" in request.node.name:
         pytest.skip("the workbook is written the same way whatever the database: SQLite is "
-                    "enough (the CSV test reads 100,000 items from both)")
+                    "enough (the CSV test reads from both)")
     filters = _fill(factory, n)
     tracemalloc.start()
     try:
