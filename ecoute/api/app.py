@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -20,6 +20,7 @@ from ecoute import __version__
 from ecoute.api.body_limits import BodySizeLimit
 from ecoute.api.deps import ReadAccess, open_read_warning
 from ecoute.api.errors import install_error_handlers
+from ecoute.api.query_check import reject_unknown_query
 from ecoute.api.prometheus import metrics_registry
 from ecoute.api.prometheus import router as metrics_router
 from ecoute.api.openapi import install_openapi
@@ -30,6 +31,7 @@ from ecoute.api.routers import (
     backup_teams,
     departments,
     digests,
+    exports,
     followups,
     health,
     ingest,
@@ -41,6 +43,7 @@ from ecoute.api.routers import (
     responsiveness,
     routing,
     satisfaction,
+    sites,
     sources,
     unsubscribe,
 )
@@ -77,8 +80,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (health.router, satisfaction.router, ratings.router, responsiveness.router,
                    alerts.router, items.router, sources.router, quarantine.router,
                    ingest.router, privacy.router, digests.router, routing.router,
-                   followups.router, departments.router, phone.router, backup_teams.router):
-        app.include_router(router, prefix="/api/v1")
+                   followups.router, departments.router, sites.router, exports.router,
+                   phone.router, backup_teams.router):
+        app.include_router(router, prefix="/api/v1",
+                           dependencies=[Depends(reject_unknown_query)])
     app.include_router(unsubscribe.router)
     app.include_router(backup_links.router)
     app.add_middleware(BodySizeLimit, settings=settings)

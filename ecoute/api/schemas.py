@@ -104,6 +104,10 @@ class ItemOut(BaseModel):
     rating_value: float | None
     rating_scale: str | None
     rating_norm: float | None
+    department_id: int | None = Field(description="`GET /api/v1/departments` lists them")
+    department: str | None = Field(description="Name of the department")
+    site_id: int | None = Field(description="`GET /api/v1/sites` lists them")
+    site: str | None = Field(description="Name of the site")
     sentiment: str | None
     sentiment_scores: dict[str, float] | None
     sentiment_provenance: Literal["model", "human"] | None = Field(
@@ -111,6 +115,12 @@ class ItemOut(BaseModel):
         "scores stay the model's).")
     determinants: list[Tag]
     extra: dict[str, Any]
+
+
+class SiteOut(BaseModel):
+    id: int
+    name: str
+    address: str | None
 
 
 class ItemPage(BaseModel):

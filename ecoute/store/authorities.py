@@ -3,11 +3,13 @@ departments up by name: :class:`Places`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ecoute.errors import AuthorityNotFound
-from ecoute.store.models import Authority, Department, Site
+from ecoute.store.models import Authority, Department, Item, Site
 
 
 def get_authority(session: Session, slug: str) -> Authority:
@@ -86,3 +88,15 @@ def list_departments(session: Session, authority_id: int) -> list[Department]:
 def list_sites(session: Session, authority_id: int) -> list[Site]:
     return list(session.scalars(select(Site).where(Site.authority_id == authority_id)
                                 .order_by(Site.name)))
+
+
+def place_names(session: Session, items: Iterable[Item]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the departments and of the sites of ``items``, by id."""
+    listed = list(items)
+    names: list[dict[int, str]] = []
+    for model, ids in ((Department, {i.department_id for i in listed}),
+                       (Site, {i.site_id for i in listed})):
+        wanted = [i for i in ids if i is not None]
+        names.append({id_: name for id_, name in session.execute(
+            select(model.id, model.name).where(model.id.in_(wanted)))} if wanted else {})
+    return names[0], names[1]

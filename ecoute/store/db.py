@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.errors import SchemaOutOfDate, StoreError
+from ecoute.store.search import SQLITE_FOLD, fold
 
 if TYPE_CHECKING:
     from ecoute.config.settings import Settings
@@ -50,6 +51,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engi
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # Item search folds case and accents on both databases (store.search).
+            dbapi_conn.create_function(SQLITE_FOLD, 1, fold, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:

@@ -1,14 +1,12 @@
 """Repository functions for items: writing collected items (new ones, and what changed in
-known ones), dedupe look-ups, listing with filters, the classify queue."""
+known ones), dedupe look-ups, their tags, the classify queue (listing: ``item_listing``)."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -28,9 +26,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ecoute.errors import InvalidRequest, ItemNotFound
+from ecoute.errors import ItemNotFound
 from ecoute.domain import STATED
-from ecoute.store.models import Authority, DeterminantTag, Item, ItemCount, Tagging, utcnow
+from ecoute.store.models import (
+    Authority,
+    DeterminantTag,
+    Item,
+    ItemCount,
+    Tagging,
+    sort_at_of,
+    utcnow,
+)
 from ecoute.store.taggings import forget_classification, restate, retract
 
 
@@ -72,7 +78,8 @@ def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     the rest of a collection batch, and nothing reads the new rows as objects."""
     if not rows:
         return
-    session.execute(insert(cast(Table, Item.__table__)), list(rows))
+    session.execute(insert(cast(Table, Item.__table__)),
+                    [{**row, "sort_at": sort_at_of(row.get("published_at"))} for row in rows])
     counted = Counter((row["source_id"], str(row["channel"])) for row in rows)
     upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = upsert(ItemCount)
@@ -127,6 +134,7 @@ def apply_updates(session: Session, changes: Sequence[tuple[Item, ItemChange]]) 
         item.content_hash = change.content_hash
         item.title, item.text = change.title, change.text
         item.published_at = change.published_at or item.published_at
+        item.sort_at = sort_at_of(item.published_at)
         item.rating_value, item.rating_scale = change.rating_value, change.rating_scale
         item.rating_norm = change.rating_norm
         item.received_at, item.closed_at = change.received_at, change.closed_at
@@ -143,118 +151,6 @@ def get_item(session: Session, item_id: int, authority_id: int | None = None) ->
     if item is None or (authority_id is not None and item.authority_id != authority_id):
         raise ItemNotFound(f"no item with id {item_id}")
     return item
-
-
-@dataclass
-class ItemFilters:
-    authority_id: int
-    source_id: int | None = None
-    channel: str | None = None
-    determinant: str | None = None
-    polarity: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    site_id: int | None = None
-    department_id: int | None = None
-    lang: str | None = None
-    #: Words the text contains (case-insensitive), as typed.
-    text: str | None = None
-    #: Only these items (the ones a follow-up filter found).
-    ids: Collection[int] | None = None
-
-
-def _encode_cursor(item: Item) -> str:
-    key = [item.published_at.isoformat() if item.published_at else None, item.id]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-#: Ids are 64-bit signed integers in both databases.
-_MAX_ID = 2**63 - 1
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
-    """The (published_at, id) a cursor of :func:`_encode_cursor` holds; anything else, edited
-    or made up, is an InvalidRequest (never a database error: an id over 64 bits or a date
-    without an offset would reach the driver)."""
-    refused = InvalidRequest("the cursor is not one this API returned",
-                             hint="start again without a cursor")
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise refused from exc
-    if not (isinstance(key, list) and len(key) == 2 and (key[0] is None or isinstance(key[0], str))
-            and type(key[1]) is int and 1 <= key[1] <= _MAX_ID):
-        raise refused
-    try:
-        when = datetime.fromisoformat(key[0]) if key[0] else None
-    except ValueError as exc:
-        raise refused from exc
-    if when is not None:
-        if when.tzinfo is None:
-            raise refused
-        try:
-            when = when.astimezone(timezone.utc)
-        except OverflowError as exc:
-            raise refused from exc
-    return when, key[1]
-
-
-def _filtered(filters: ItemFilters) -> Select[Item]:
-    query = select(Item).where(Item.authority_id == filters.authority_id)
-    if filters.source_id is not None:
-        query = query.where(Item.source_id == filters.source_id)
-    if filters.channel:
-        query = query.where(Item.channel == filters.channel)
-    if filters.since:
-        query = query.where(Item.published_at >= filters.since)
-    if filters.until:
-        query = query.where(Item.published_at < filters.until)
-    if filters.site_id is not None:
-        query = query.where(Item.site_id == filters.site_id)
-    if filters.department_id is not None:
-        query = query.where(Item.department_id == filters.department_id)
-    if filters.lang:
-        query = query.where(Item.lang == filters.lang)
-    if filters.ids is not None:
-        query = query.where(Item.id.in_(list(filters.ids)))
-    if filters.text:
-        # % and _ typed by a person are letters to find, not wildcards.
-        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Item.text.ilike(f"%{escaped}%", escape="\\"))
-    if filters.determinant or filters.polarity:
-        tag = select(DeterminantTag.id).where(DeterminantTag.item_id == Item.id)
-        if filters.determinant:
-            tag = tag.where(DeterminantTag.determinant == filters.determinant)
-        if filters.polarity:
-            tag = tag.where(DeterminantTag.polarity == filters.polarity)
-        query = query.where(tag.exists())
-    return query
-
-
-def list_items(
-    session: Session, filters: ItemFilters, *, limit: int = 50, cursor: str | None = None
-) -> tuple[list[Item], str | None]:
-    """Items newest first (items without a date last), and the cursor of the next page.
-
-    Keyset pagination on (published_at, id) so pages stay stable while items arrive.
-    """
-    query = _filtered(filters)
-    if cursor:
-        when, last_id = _decode_cursor(cursor)
-        if when is None:
-            query = query.where(Item.published_at.is_(None), Item.id < last_id)
-        else:
-            query = query.where(
-                or_(
-                    Item.published_at < when,
-                    and_(Item.published_at == when, Item.id < last_id),
-                    Item.published_at.is_(None),
-                )
-            )
-    query = query.order_by(Item.published_at.desc().nulls_last(), Item.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(query))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
 
 
 def tags_for(session: Session, item_ids: Sequence[int]) -> dict[int, list[DeterminantTag]]:

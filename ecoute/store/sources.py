@@ -161,3 +161,9 @@ def add_quarantine(
     )
     session.add(row)
     return row
+
+
+def source_names(session: Session, authority_id: int) -> dict[int, str]:
+    """The names of all the authority's sources by id, removed ones too (their items stay)."""
+    return {id_: name for id_, name in session.execute(
+        select(Source.id, Source.name).where(Source.authority_id == authority_id))}

@@ -210,3 +210,34 @@ def test_officer_corrects_the_sentiment_and_it_survives_a_new_model(
     assert reverted["sentiment"] == item["sentiment"]
     assert reverted["sentiment_provenance"] == "model"
     assert client.get("/api/v1/satisfaction").json()["overall"] == before
+
+
+def test_satisfaction_export_holds_the_figures_of_the_api(client: TestClient) -> None:
+    for params in ({"window": "30d"}, {"window": "2d", "channel": "review"}):
+        figures = client.get("/api/v1/satisfaction", params=params).json()
+        response = client.get("/api/v1/exports/satisfaction.xlsx", params=params)
+        assert response.status_code == 200, response.text
+        import io
+
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(response.content), read_only=True)
+        try:
+            rows = list(book["satisfaction"].iter_rows(values_only=True))
+            about = dict(book["about"].iter_rows(min_row=2, max_col=2, values_only=True))
+        finally:
+            book.close()
+        header = rows[0]
+        exported = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+        for figure in [figures["overall"], *figures["determinants"]]:
+            row = exported[figure["determinant"]]
+            assert (row["positive"], row["negative"], row["neutral"], row["n"]) == (
+                figure["positive"], figure["negative"], figure["neutral"], figure["n"])
+            # XLSX keeps 15 significant digits.
+            for name in ("share_positive", "ci_low", "ci_high"):
+                assert row[name] == (None if figure[name] is None
+                                     else pytest.approx(figure[name], rel=1e-12)), name
+            assert row["sufficient"] == figure["sufficient"]
+        assert about["window"] == params["window"] and about.get("channel") == params.get(
+            "channel")
+        assert str(about["start"])[:10] == figures["start"]

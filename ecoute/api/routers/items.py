@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
@@ -15,23 +13,23 @@ from ecoute.api.deps import (
     WriterSessionDep,
     scoped_authority,
 )
+from ecoute.api.item_query import ItemFiltersDep
 from ecoute.api.schemas import (
     COMMON_ERRORS,
     MAX_ID,
     Correction,
     SentimentCorrection,
-    DETERMINANT_ENUM,
     ItemOut,
     ItemPage,
     Tag,
     error_responses,
-    known_determinant,
 )
 from ecoute.collectors.limits import nesting_depth
-from ecoute.errors import InvalidRequest
-from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
-from ecoute.domain import Channel, Determinant, Polarity
-from ecoute.store.models import Authority, Item
+from ecoute.store.item_listing import list_items
+from ecoute.store.authorities import place_names
+from ecoute.store.items import get_item, latest_taggings, tags_for
+from ecoute.domain import Determinant, Polarity
+from ecoute.store.models import Item
 from ecoute.store.taggings import correct_determinant, correct_sentiment, effective_tags
 
 router = APIRouter(tags=["items"], responses=COMMON_ERRORS)
@@ -48,23 +46,10 @@ def _shown_extra(extra: dict[str, Any]) -> dict[str, Any]:
     return extra
 
 
-def _instant(value: datetime | None, authority: Authority, name: str) -> datetime | None:
-    """A UTC instant; a date or time written without an offset is read in the authority's
-    time zone (``since=2026-01-01`` starts at its midnight)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(authority.timezone))
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError as exc:  # 0001-01-01 east of Greenwich, 9999-12-31 west of it
-        raise InvalidRequest(f"{name} is out of the range of dates",
-                             hint="use a date between years 1 and 9999") from exc
-
-
 def _views(session: Session, items: list[Item]) -> list[ItemOut]:
     ids = [i.id for i in items]
     tags, taggings = tags_for(session, ids), latest_taggings(session, ids)
+    departments, sites = place_names(session, items)
     out = []
     for item in items:
         tagging = taggings.get(item.id)
@@ -74,6 +59,8 @@ def _views(session: Session, items: list[Item]) -> list[ItemOut]:
             published_at=item.published_at, collected_at=item.collected_at,
             rating_value=item.rating_value, rating_scale=item.rating_scale,
             rating_norm=item.rating_norm,
+            department_id=item.department_id, department=departments.get(item.department_id or 0),
+            site_id=item.site_id, site=sites.get(item.site_id or 0),
             sentiment=item.human_sentiment or (tagging.sentiment if tagging else None),
             sentiment_provenance="human" if item.human_sentiment else
             ("model" if tagging else None),
@@ -95,31 +82,13 @@ def _views(session: Session, items: list[Item]) -> list[ItemOut]:
 @router.get("/items", response_model=ItemPage)
 def get_items(
     session: SessionDep,
-    authority: AuthorityDep,
-    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
-                                           description="Only items of this source")] = None,
-    channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
-    determinant: Annotated[str | None, Query(json_schema_extra=DETERMINANT_ENUM,
-                                             description="Only items tagged with it")] = None,
-    polarity: Annotated[Polarity | None, Query(description="With `determinant`: only this "
-                                               "polarity; alone: any determinant")] = None,
-    since: Annotated[datetime | None, Query(
-        description="Published at or after (ISO 8601 date or date-time; without an offset, "
-        "in the authority's time zone)")] = None,
-    until: Annotated[datetime | None, Query(
-        description="Published before (ISO 8601, as `since`)")] = None,
+    filters: ItemFiltersDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200,
                                         description="next_cursor of the previous page")] = None,
 ) -> ItemPage:
-    """Items newest first, with their sentiment and determinant tags, one page at a time."""
-    filters = ItemFilters(
-        authority_id=authority.id, source_id=source_id,
-        channel=channel.value if channel else None,
-        determinant=known_determinant(determinant) if determinant else None,
-        polarity=polarity.value if polarity else None,
-        since=_instant(since, authority, "since"), until=_instant(until, authority, "until"),
-    )
+    """Items newest first, with their sentiment, determinant tags, department and site, one
+    page at a time."""
     items, next_cursor = list_items(session, filters, limit=limit, cursor=cursor)
     return ItemPage(items=_views(session, items), next_cursor=next_cursor)
 

@@ -23,7 +23,8 @@ from ecoute.assessment.satisfaction import Window, authority_today
 from ecoute.config.settings import Settings
 from ecoute.domain import DETERMINANTS, Channel, Polarity, Sentiment
 from ecoute.errors import InvalidRequest
-from ecoute.store.items import ItemFilters, get_item, latest_taggings, list_items, tags_for
+from ecoute.store.item_listing import ItemFilters, list_items
+from ecoute.store.items import get_item, latest_taggings, tags_for
 from ecoute.store.models import Authority, DeterminantTag, Item
 from ecoute.store.sources import list_sources
 from ecoute.store.taggings import correct_determinant, correct_sentiment, effective_tags
@@ -104,8 +105,9 @@ def verbatims_page(
     window: Annotated[str, Query(max_length=10)] = DEFAULT_WINDOW,
     since: date | None = None, until: date | None = None,
     determinant: Annotated[str | None, Query(max_length=64)] = None,
-    polarity: Polarity | None = None, channel: Channel | None = None,
-    source_id: IdQuery = None, site_id: IdQuery = None, department_id: IdQuery = None,
+    polarity: Polarity | None = None, sentiment: Sentiment | None = None,
+    channel: Channel | None = None, source_id: IdQuery = None, site_id: IdQuery = None,
+    department_id: IdQuery = None,
     lang: Annotated[str | None, Query(max_length=16)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -127,7 +129,7 @@ def verbatims_page(
         since=_instant(span.start, zone) if dated else None,
         until=_instant(span.end + timedelta(days=1), zone) if dated else None,
         site_id=site_id, department_id=department_id, lang=lang or None,
-        text=(q or "").strip() or None,
+        text=(q or "").strip() or None, sentiment=sentiment.value if sentiment else None,
         ids=followup_item_ids(session, settings, owner, followup, department_id)
         if followup else None,
     )
@@ -143,7 +145,7 @@ def verbatims_page(
               "until": until.isoformat() if until else None, "determinant": determinant,
               "polarity": polarity.value if polarity else None, "channel": filters.channel,
               "source_id": source_id, "site_id": site_id, "department_id": department_id,
-              "lang": lang, "q": q, "followup": followup}
+              "lang": lang, "q": q, "sentiment": filters.sentiment, "followup": followup}
     return page(request, "verbatims.html", viewer=viewer, authority=owner, nav="verbatims",
                 views=_views(session, items, determinant), figure=figure, span=span,
                 params=params, window=window, windows=WINDOWS, corrected=corrected,
@@ -153,7 +155,9 @@ def verbatims_page(
                 sources=[(s.id, s.name) for s, _n in list_sources(session, owner.id)],
                 polarity_options=[(p.value, t(f"polarity.{p.value}")) for p in Polarity
                                   if p != Polarity.NONE],
-                sentiments=[s.value for s in Sentiment], site_names=dict(known["sites"]),
+                sentiments=[s.value for s in Sentiment],
+                sentiment_options=[(s.value, t(f"sentiment.{s.value}")) for s in Sentiment],
+                site_names=dict(known["sites"]),
                 department_names=dict(known["departments"]), **known)
 
 

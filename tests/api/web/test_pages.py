@@ -180,3 +180,18 @@ def test_admin_adds_changes_and_disables_a_source(dashboard: Dashboard, tmp_path
     officer = TestClient(create_app(dashboard.settings, dashboard.engine))
     sign_in(officer, "officer")
     assert officer.get("/sources/new").status_code == 403
+
+
+def test_verbatims_take_the_filters_of_the_items_api(client: TestClient) -> None:
+    """The page lists what ``GET /api/v1/items`` lists with the same filters."""
+    for params in ({"sentiment": "negative"}, {"sentiment": "positive", "q": "ACCUEIL"},
+                   {"q": "hacked"}):
+        page = client.get("/verbatims", params={"window": "90d", **params}).text
+        shown = {int(n) for n in re.findall(r'<li id="item-(\d+)"', page)}
+        listed = client.get("/api/v1/items", params={"since": "2000-01-01", "limit": 500,
+                                                     **params}).json()["items"]
+        # The page covers 90 days, the listing since 2000: the page's items are among them.
+        assert shown and shown <= {i["id"] for i in listed}, params
+        if "sentiment" in params:
+            assert {i["sentiment"] for i in listed} == {params["sentiment"]}
+    assert 'name="sentiment"' in client.get("/verbatims").text
