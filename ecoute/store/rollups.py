@@ -1,0 +1,147 @@
+"""``SatisfactionRollup``: the rollup rows keyed by one dimension, written and read.
+
+:func:`dimension_rows` turns the rollup delta of a change (what ``store.taggings`` computes per
+day, determinant, channel, site, department, source and language) into the rows of every
+dimension at the day and the month grain; the same upsert adds them in the same transaction
+as ``DailyRollup``'s. The readers sum those rows over spans of days and months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session
+
+from ecoute.store.models import Department, SatisfactionRollup, Site, Source
+
+#: What a satisfaction figure can be restricted to, or grouped by.
+DIMENSIONS = ("channel", "site", "department", "source", "lang")
+#: The dimension of the rows for the whole authority (their value is "").
+ALL = "all"
+DAY = "day"
+MONTH = "month"
+KEY = ("authority_id", "grain", "dimension", "value", "determinant", "day")
+COUNTS = ("pos", "neg", "neu", "rating_sum", "rating_count")
+
+
+class RollupCounts(Protocol):
+    pos: int
+    neg: int
+    neu: int
+    rating_sum: float
+    rating_count: int
+
+
+def dimension_values(channel: str, site_id: int, department_id: int, source_id: int,
+                     lang: str) -> tuple[tuple[str, str], ...]:
+    """The (dimension, value) pairs one contribution counts in, the whole authority first."""
+    return ((ALL, ""), ("channel", channel), ("site", str(site_id)),
+            ("department", str(department_id)), ("source", str(source_id)), ("lang", lang))
+
+
+def dimension_rows(delta: Mapping[tuple[Any, ...], RollupCounts]) -> list[dict[str, Any]]:
+    """The ``SatisfactionRollup`` rows of a delta keyed (authority, day, determinant, channel,
+    site, department, source, language), summed per key, in key order (so that concurrent
+    writers lock rows in the same order)."""
+    sums: dict[tuple[Any, ...], list[float]] = {}
+    for (authority_id, day, determinant, channel, site_id, department_id, source_id,
+         lang), c in delta.items():
+        if not (c.pos or c.neg or c.neu or c.rating_count):
+            continue
+        for dimension, value in dimension_values(channel, site_id, department_id, source_id,
+                                                 lang):
+            for grain, first in ((DAY, day), (MONTH, day.replace(day=1))):
+                row = sums.setdefault(
+                    (authority_id, grain, dimension, value, determinant, first),
+                    [0, 0, 0, 0.0, 0])
+                row[0] += c.pos
+                row[1] += c.neg
+                row[2] += c.neu
+                row[3] += c.rating_sum
+                row[4] += c.rating_count
+    return [
+        {**dict(zip(KEY, key, strict=True)), "pos": int(s[0]), "neg": int(s[1]),
+         "neu": int(s[2]), "rating_sum": float(s[3]), "rating_count": int(s[4])}
+        for key, s in sorted(sums.items())
+        if s[0] or s[1] or s[2] or s[4]
+    ]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Days ``first``..``last`` read from rows of ``grain`` (month rows: ``first`` and
+    ``last`` are firsts of months)."""
+
+    grain: str
+    first: date
+    last: date
+
+
+def _query(authority_id: int, dimension: str, values: Sequence[str],
+           determinants: Sequence[str], span: Span) -> Any:
+    r = SatisfactionRollup
+    # Every key column before ``day`` is named by = or IN, so both databases seek straight
+    # to each (value, determinant)'s range of days instead of scanning the dimension.
+    return select(r.value, r.determinant, r.day, r.pos, r.neg, r.neu, r.rating_sum,
+                  r.rating_count).where(
+        r.authority_id == authority_id, r.grain == span.grain, r.dimension == dimension,
+        r.value.in_(values), r.determinant.in_(determinants),
+        r.day >= span.first, r.day <= span.last)
+
+
+def rollup_rows(session: Session, authority_id: int, dimension: str, values: Sequence[str],
+                determinants: Sequence[str], spans: Iterable[Span]) -> list[Row[Any]]:
+    """The rows (value, determinant, day, pos, neg, neu, rating_sum, rating_count) of the
+    spans, as stored: a series groups them by its buckets."""
+    rows: list[Row[Any]] = []
+    for span in spans:
+        if span.first <= span.last and values and determinants:
+            rows.extend(session.execute(
+                _query(authority_id, dimension, values, determinants, span)))
+    return rows
+
+
+def rollup_sums(session: Session, authority_id: int, dimension: str, values: Sequence[str],
+                determinants: Sequence[str], spans: Iterable[Span]
+                ) -> dict[tuple[str, str], tuple[int, int, int, float, int]]:
+    """pos, neg, neu, rating_sum, rating_count per (value, determinant) over the spans."""
+    totals: dict[tuple[str, str], list[float]] = {}
+    for span in spans:
+        if span.first > span.last or not values or not determinants:
+            continue
+        inner = _query(authority_id, dimension, values, determinants, span).subquery()
+        query = select(inner.c.value, inner.c.determinant, func.sum(inner.c.pos),
+                       func.sum(inner.c.neg), func.sum(inner.c.neu),
+                       func.sum(inner.c.rating_sum), func.sum(inner.c.rating_count)
+                       ).group_by(inner.c.value, inner.c.determinant)
+        for value, determinant, *counts in session.execute(query):
+            acc = totals.setdefault((value, determinant), [0, 0, 0, 0.0, 0])
+            for i, count in enumerate(counts):
+                acc[i] += count or 0
+    return {key: (int(a[0]), int(a[1]), int(a[2]), float(a[3]), int(a[4]))
+            for key, a in totals.items()}
+
+
+def values_seen(session: Session, authority_id: int, dimension: str) -> list[str]:
+    """Every value of ``dimension`` with counts for the authority (read from the month rows,
+    which hold every value any day has)."""
+    r = SatisfactionRollup
+    return list(session.scalars(
+        select(r.value).where(r.authority_id == authority_id, r.grain == MONTH,
+                              r.dimension == dimension).distinct().order_by(r.value)))
+
+
+def value_labels(session: Session, authority_id: int, dimension: str) -> dict[str, str]:
+    """What to call each value of a dimension: the names of the authority's sites,
+    departments or sources by id (as text); channels and languages are their own names."""
+    models: dict[str, type[Site] | type[Department] | type[Source]] = {
+        "site": Site, "department": Department, "source": Source}
+    model = models.get(dimension)
+    if model is None:
+        return {}
+    return {str(i): name for i, name in session.execute(
+        select(model.id, model.name).where(model.authority_id == authority_id))}
