@@ -15,7 +15,7 @@ from ecoute.assessment.satisfaction import (
     DeterminantFigure,
     Filters,
     SatisfactionReport,
-    satisfaction,
+    reports,
 )
 from ecoute.assessment.statistics import two_proportion_p_value
 from ecoute.assessment.windows import Window, previous_window, year_before
@@ -74,10 +74,7 @@ def _has_data(report: SatisfactionReport) -> bool:
 def compared_satisfaction(session: Session, authority: Authority, window: Window, *,
                           min_sample_size: int = 30, filters: Filters = Filters()
                           ) -> ComparedReport:
-    def report(w: Window) -> SatisfactionReport:
-        return satisfaction(session, authority, w, min_sample_size=min_sample_size,
-                            filters=filters)
-
-    earlier = report(year_before(window))
-    return ComparedReport(report(window), report(previous_window(window)),
-                          earlier if _has_data(earlier) else None)
+    now, previous, earlier = reports(
+        session, authority, [window, previous_window(window), year_before(window)],
+        min_sample_size=min_sample_size, filters=filters)
+    return ComparedReport(now, previous, earlier if _has_data(earlier) else None)

@@ -20,7 +20,7 @@ from ecoute.assessment.windows import Window, parse_window, spans
 from ecoute.domain import DETERMINANTS, OVERALL
 from ecoute.errors import InvalidRequest
 from ecoute.store.models import Authority, DailyRollup
-from ecoute.store.rollups import ALL, DIMENSIONS, rollup_sums, value_labels, values_seen
+from ecoute.store.rollups import ALL, DIMENSIONS, labelled_sums, value_labels, values_seen
 
 __all__ = ["Window", "parse_window", "Filters", "DeterminantFigure", "SatisfactionReport",
            "satisfaction", "authority_today", "GROUP_BY"]
@@ -141,18 +141,18 @@ def _daily_sums(session: Session, authority: Authority, window: Window, filters:
     return out
 
 
-def sums_by(session: Session, authority: Authority, window: Window, filters: Filters,
-            group_by: str | None = None,
-            determinants: Sequence[str] = (OVERALL, *DETERMINANTS),
-            ) -> dict[tuple[str, str], Sums]:
-    """Counts per (group value, determinant) over the window; the value is "" without
-    ``group_by``."""
+def sums_over(session: Session, authority: Authority, windows: Sequence[Window],
+              filters: Filters, group_by: str | None = None,
+              determinants: Sequence[str] = (OVERALL, *DETERMINANTS),
+              ) -> list[dict[tuple[str, str], Sums]]:
+    """Counts per (group value, determinant) over each window (the value is "" without
+    ``group_by``); one query for all the windows when one dimension answers."""
     if group_by is not None and group_by not in GROUP_BY:
         raise InvalidRequest(f"group_by {group_by!r} is not understood",
                              hint=f"use one of {', '.join(GROUP_BY)}")
     chosen = filters.dimensions()
     if len(chosen) + (group_by is not None) > 1:
-        return _daily_sums(session, authority, window, filters, group_by)
+        return [_daily_sums(session, authority, w, filters, group_by) for w in windows]
     if group_by is not None:
         dimension, values = group_by, values_seen(session, authority.id, group_by)
     elif chosen:
@@ -160,10 +160,30 @@ def sums_by(session: Session, authority: Authority, window: Window, filters: Fil
         values = [value]
     else:
         dimension, values = ALL, [""]
-    found = rollup_sums(session, authority.id, dimension, values, determinants, spans(window))
-    if group_by is None:
-        return {("", det): counts for (_value, det), counts in found.items()}
-    return found
+    labelled = [(str(i), span) for i, w in enumerate(windows) for span in spans(w)]
+    found = labelled_sums(session, authority.id, dimension, values, determinants, labelled)
+    out: list[dict[tuple[str, str], Sums]] = [{} for _ in windows]
+    for (label, value, det), counts in found.items():
+        out[int(label)][(value if group_by else "", det)] = counts
+    return out
+
+
+def sums_by(session: Session, authority: Authority, window: Window, filters: Filters,
+            group_by: str | None = None,
+            determinants: Sequence[str] = (OVERALL, *DETERMINANTS),
+            ) -> dict[tuple[str, str], Sums]:
+    """Counts per (group value, determinant) over the window; the value is "" without
+    ``group_by``."""
+    return sums_over(session, authority, [window], filters, group_by, determinants)[0]
+
+
+def reports(session: Session, authority: Authority, windows: Sequence[Window], *,
+            min_sample_size: int = 30, filters: Filters = Filters()
+            ) -> list[SatisfactionReport]:
+    """:func:`satisfaction` over several windows at once."""
+    return [_report(w, {det: counts for (_v, det), counts in sums.items()}, min_sample_size)
+            for w, sums in zip(windows, sums_over(session, authority, windows, filters),
+                               strict=True)]
 
 
 def satisfaction(
@@ -179,9 +199,8 @@ def satisfaction(
 ) -> SatisfactionReport:
     """Every determinant's figure and the overall sentiment's over ``window``."""
     filters = filters or Filters(channel=channel, site_id=site_id, department_id=department_id)
-    sums = {det: counts for (_v, det), counts in
-            sums_by(session, authority, window, filters).items()}
-    return _report(window, sums, min_sample_size)
+    return reports(session, authority, [window], min_sample_size=min_sample_size,
+                   filters=filters)[0]
 
 
 @dataclass(frozen=True)

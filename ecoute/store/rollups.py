@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, String, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ecoute.store.models import Department, SatisfactionRollup, Site, Source
@@ -82,12 +82,15 @@ class Span:
 
 
 def _query(authority_id: int, dimension: str, values: Sequence[str],
-           determinants: Sequence[str], span: Span) -> Any:
+           determinants: Sequence[str], span: Span, label: str | None = None) -> Any:
     r = SatisfactionRollup
+    columns: list[Any] = [r.value, r.determinant, r.day, r.pos, r.neg, r.neu, r.rating_sum,
+                          r.rating_count]
+    if label is not None:
+        columns.insert(0, literal(label, String).label("label"))
     # Every key column before ``day`` is named by = or IN, so both databases seek straight
     # to each (value, determinant)'s range of days instead of scanning the dimension.
-    return select(r.value, r.determinant, r.day, r.pos, r.neg, r.neu, r.rating_sum,
-                  r.rating_count).where(
+    return select(*columns).where(
         r.authority_id == authority_id, r.grain == span.grain, r.dimension == dimension,
         r.value.in_(values), r.determinant.in_(determinants),
         r.day >= span.first, r.day <= span.last)
@@ -109,21 +112,29 @@ def rollup_sums(session: Session, authority_id: int, dimension: str, values: Seq
                 determinants: Sequence[str], spans: Iterable[Span]
                 ) -> dict[tuple[str, str], tuple[int, int, int, float, int]]:
     """pos, neg, neu, rating_sum, rating_count per (value, determinant) over the spans."""
-    totals: dict[tuple[str, str], list[float]] = {}
-    for span in spans:
-        if span.first > span.last or not values or not determinants:
-            continue
-        inner = _query(authority_id, dimension, values, determinants, span).subquery()
-        query = select(inner.c.value, inner.c.determinant, func.sum(inner.c.pos),
-                       func.sum(inner.c.neg), func.sum(inner.c.neu),
-                       func.sum(inner.c.rating_sum), func.sum(inner.c.rating_count)
-                       ).group_by(inner.c.value, inner.c.determinant)
-        for value, determinant, *counts in session.execute(query):
-            acc = totals.setdefault((value, determinant), [0, 0, 0, 0.0, 0])
-            for i, count in enumerate(counts):
-                acc[i] += count or 0
-    return {key: (int(a[0]), int(a[1]), int(a[2]), float(a[3]), int(a[4]))
-            for key, a in totals.items()}
+    found = labelled_sums(session, authority_id, dimension, values, determinants,
+                          [("", span) for span in spans])
+    return {(value, det): counts for (_label, value, det), counts in found.items()}
+
+
+def labelled_sums(session: Session, authority_id: int, dimension: str, values: Sequence[str],
+                  determinants: Sequence[str], spans: Sequence[tuple[str, Span]]
+                  ) -> dict[tuple[str, str, str], tuple[int, int, int, float, int]]:
+    """The sums per (label, value, determinant), the spans of one label added together:
+    several windows (a figure's, the previous one, a year before) in one round trip."""
+    parts = [_query(authority_id, dimension, values, determinants, span, label)
+             for label, span in spans if span.first <= span.last] if values and determinants \
+        else []
+    if not parts:
+        return {}
+    rows = union_all(*parts).subquery()
+    query = select(rows.c.label, rows.c.value, rows.c.determinant, func.sum(rows.c.pos),
+                   func.sum(rows.c.neg), func.sum(rows.c.neu), func.sum(rows.c.rating_sum),
+                   func.sum(rows.c.rating_count)
+                   ).group_by(rows.c.label, rows.c.value, rows.c.determinant)
+    return {(label, value, det): (int(p or 0), int(n or 0), int(u or 0), float(rs or 0.0),
+                                  int(rc or 0))
+            for label, value, det, p, n, u, rs, rc in session.execute(query)}
 
 
 def values_seen(session: Session, authority_id: int, dimension: str) -> list[str]:

@@ -17,6 +17,7 @@ from ecoute.assessment.satisfaction import (
     DeterminantFigure,
     Filters,
     SatisfactionReport,
+    reports,
     satisfaction,
 )
 from ecoute.assessment.volumes import channel_volumes
@@ -87,8 +88,8 @@ def overview(session: Session, authority: Authority, spec: str, today: date, *,
              min_sample_size: int, filters: Filters = Filters()) -> Overview:
     """The overview page's figures: every determinant with its change, volumes, ratings."""
     current, previous = window_pair(spec, today)
-    now = _report(session, authority, current, min_sample_size, filters)
-    before = _report(session, authority, previous, min_sample_size, filters)
+    now, before = reports(session, authority, [current, previous],
+                          min_sample_size=min_sample_size, filters=filters)
     volumes = channel_volumes(session, authority, current, site_id=filters.site_id,
                               department_id=filters.department_id)
     if filters.channel:
@@ -133,8 +134,10 @@ def trend(session: Session, authority: Authority, step: str, today: date, *,
     if step not in STEPS:
         raise InvalidRequest(f"step {step!r} is not understood", hint="use week or month")
     periods = []
-    for window in _periods(step, today):
-        report = _report(session, authority, window, min_sample_size, filters)
+    windows = _periods(step, today)
+    for window, report in zip(windows, reports(session, authority, windows,
+                                                min_sample_size=min_sample_size,
+                                                filters=filters), strict=True):
         figures = {f.determinant: f for f in report.determinants}
         figures[""] = report.overall
         periods.append(Period(window, figures))
