@@ -46,19 +46,19 @@ def _filters(
 
 
 @dataclass(frozen=True)
-class Span:
+class ChosenWindow:
     label: str
     window: Window
 
 
 def _span(authority: Authority, window: str | None, start: date | None, end: date | None,
-          default: str) -> Span:
+          default: str) -> ChosenWindow:
     today = authority_today(authority)
     if start is not None or end is not None:
         chosen = window_between(start, end, today)
-        return Span(f"{chosen.start}..{chosen.end}", chosen)
+        return ChosenWindow(f"{chosen.start}..{chosen.end}", chosen)
     spec = window or default
-    return Span(spec, parse_window(spec, today))
+    return ChosenWindow(spec, parse_window(spec, today))
 
 
 FiltersDep = Annotated[Filters, Depends(_filters)]
