@@ -51,7 +51,7 @@ from ecoute.store.models import DailyRollup, Item  # noqa: E402
 from ecoute.store.sources import add_source  # noqa: E402
 from ecoute.store.taggings import Counts, RollupKey, _apply  # noqa: E402
 
-MIGRATION = ROOT / "ecoute/store/migrations/versions/0012_item_counts.py"
+MIGRATION = ROOT / "ecoute/store/migrations/versions/0014_item_counts.py"
 CHANNELS = ("review", "complaint", "phone")
 SOURCES = 20
 CHUNK = 20_000

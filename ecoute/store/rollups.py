@@ -36,36 +36,33 @@ class RollupCounts(Protocol):
     rating_count: int
 
 
-def dimension_values(channel: str, site_id: int, department_id: int, source_id: int,
-                     lang: str) -> tuple[tuple[str, str], ...]:
-    """The (dimension, value) pairs one contribution counts in, the whole authority first."""
-    return ((ALL, ""), ("channel", channel), ("site", str(site_id)),
-            ("department", str(department_id)), ("source", str(source_id)), ("lang", lang))
-
-
 def dimension_rows(delta: Mapping[tuple[Any, ...], RollupCounts]) -> list[dict[str, Any]]:
     """The ``SatisfactionRollup`` rows of a delta keyed (authority, day, determinant, channel,
     site, department, source, language), summed per key, in key order (so that concurrent
     writers lock rows in the same order)."""
-    sums: dict[tuple[Any, ...], list[float]] = {}
+    sums: dict[tuple[Any, ...], list[Any]] = {}
     for (authority_id, day, determinant, channel, site_id, department_id, source_id,
          lang), c in delta.items():
         if not (c.pos or c.neg or c.neu or c.rating_count):
             continue
-        for dimension, value in dimension_values(channel, site_id, department_id, source_id,
-                                                 lang):
-            for grain, first in ((DAY, day), (MONTH, day.replace(day=1))):
-                row = sums.setdefault(
-                    (authority_id, grain, dimension, value, determinant, first),
-                    [0, 0, 0, 0.0, 0])
-                row[0] += c.pos
-                row[1] += c.neg
-                row[2] += c.neu
-                row[3] += c.rating_sum
-                row[4] += c.rating_count
+        counts = (c.pos, c.neg, c.neu, c.rating_sum, c.rating_count)
+        month = day.replace(day=1)
+        # The whole authority, then each dimension this contribution counts in.
+        for dimension, value in ((ALL, ""), ("channel", channel), ("site", str(site_id)),
+                                 ("department", str(department_id)),
+                                 ("source", str(source_id)), ("lang", lang)):
+            for key in ((authority_id, DAY, dimension, value, determinant, day),
+                        (authority_id, MONTH, dimension, value, determinant, month)):
+                row = sums.get(key)
+                if row is None:
+                    sums[key] = list(counts)
+                else:
+                    for i in range(5):
+                        row[i] += counts[i]
     return [
-        {**dict(zip(KEY, key, strict=True)), "pos": int(s[0]), "neg": int(s[1]),
-         "neu": int(s[2]), "rating_sum": float(s[3]), "rating_count": int(s[4])}
+        {"authority_id": key[0], "grain": key[1], "dimension": key[2], "value": key[3],
+         "determinant": key[4], "day": key[5], "pos": s[0], "neg": s[1], "neu": s[2],
+         "rating_sum": float(s[3]), "rating_count": s[4]}
         for key, s in sorted(sums.items())
         if s[0] or s[1] or s[2] or s[4]
     ]
