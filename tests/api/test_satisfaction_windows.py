@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.api.app import create_app
+from ecoute.assessment.volumes import channel_volumes
+from ecoute.assessment.windows import Window
 from ecoute.config.settings import Settings
 from ecoute.domain import DeterminantMention, Prediction, SentimentScores
 from ecoute.store.api_keys import create_key
@@ -264,3 +266,16 @@ def test_every_figure_is_the_keys_authority(api: Any, path: str) -> None:
     if path == "satisfaction":
         grouped = _get(api, path, key="other", group_by="source", **params)
         assert [_counts(g["figure"]) for g in grouped["groups"]] == [(0, 7, 0)]
+
+
+def test_channel_volumes_with_and_without_a_filter(factory: sessionmaker[Session]) -> None:
+    _fill(factory)
+    may = Window(date(2026, 5, 1), date(2026, 5, 31))
+    with session_scope(factory) as session:
+        valmont = ensure_authority(session, "valmont")
+        assert list(channel_volumes(session, valmont, may).items()) == [
+            ("complaint", 3), ("review", 3), ("phone", 1)]
+        # A department: read from daily_rollup (the items have none, so nothing).
+        assert channel_volumes(session, valmont, may, department_id=1) == {}
+        year = Window(date(2026, 1, 1), date(2026, 12, 31))
+        assert sum(channel_volumes(session, valmont, year).values()) == 5 + 7 + 100
