@@ -51,7 +51,7 @@ from ecoute.store.models import DailyRollup, Item  # noqa: E402
 from ecoute.store.sources import add_source  # noqa: E402
 from ecoute.store.taggings import Counts, RollupKey, _apply  # noqa: E402
 
-MIGRATION = ROOT / "ecoute/store/migrations/versions/0012_item_counts.py"
+MIGRATION = ROOT / "ecoute/store/migrations/versions/0014_item_counts.py"
 CHANNELS = ("review", "complaint", "phone")
 SOURCES = 20
 CHUNK = 20_000
@@ -204,7 +204,7 @@ def rollup_delta(authority_id: int, keys: int, seed: int) -> dict[RollupKey, Cou
     while len(delta) < keys:
         key = (authority_id, date(2025, 1, 1) + timedelta(days=rng.randrange(730)),
                rng.choice(determinants), rng.choice(CHANNELS), rng.randrange(21),
-               rng.randrange(6))
+               rng.randrange(6), rng.randrange(1, 4), rng.choice(("fr", "en")))
         delta[key] = Counts(pos=rng.randrange(3), neg=rng.randrange(3), neu=1)
     return delta
 
@@ -213,8 +213,8 @@ def apply_one_by_one(session: Session, delta: dict[RollupKey, Counts]) -> None:
     """The former ``_apply``: one INSERT … ON CONFLICT statement per rollup key."""
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" \
         else sqlite_insert
-    for (authority_id, day, determinant, channel, site_id, department_id), c in sorted(
-            delta.items()):
+    for (authority_id, day, determinant, channel, site_id, department_id, _source,
+         _lang), c in sorted(delta.items()):
         stmt = dialect_insert(DailyRollup).values(
             authority_id=authority_id, day=day, determinant=determinant, channel=channel,
             site_id=site_id, department_id=department_id, pos=c.pos, neg=c.neg, neu=c.neu,

@@ -70,18 +70,6 @@ class Figure(BaseModel):
     sufficient: bool = Field(description="n reaches the minimum sample size")
 
 
-class Satisfaction(BaseModel):
-    authority: str
-    window: str
-    start: date
-    end: date
-    min_sample_size: int
-    overall: Figure
-    determinants: list[Figure]
-    rating_mean: float | None
-    rating_count: int
-
-
 class Tag(BaseModel):
     determinant: str
     polarity: str

@@ -1,13 +1,12 @@
-"""How much feedback arrived, per channel, read from DailyRollup only."""
+"""How much feedback arrived, per channel, read from the rollups only."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecoute.assessment.satisfaction import Window
+from ecoute.assessment.satisfaction import Filters, Window, sums_by
 from ecoute.domain import OVERALL
-from ecoute.store.models import Authority, DailyRollup
+from ecoute.store.models import Authority
 
 
 def channel_volumes(
@@ -20,20 +19,9 @@ def channel_volumes(
 ) -> dict[str, int]:
     """Classified items per channel over ``window``, largest first (each item counts once
     in the overall rollup, whatever its sentiment)."""
-    query = (
-        select(DailyRollup.channel,
-               func.sum(DailyRollup.pos + DailyRollup.neg + DailyRollup.neu))
-        .where(
-            DailyRollup.authority_id == authority.id,
-            DailyRollup.day >= window.start,
-            DailyRollup.day <= window.end,
-            DailyRollup.determinant == OVERALL,
-        )
-        .group_by(DailyRollup.channel)
-    )
-    if site_id is not None:
-        query = query.where(DailyRollup.site_id == site_id)
-    if department_id is not None:
-        query = query.where(DailyRollup.department_id == department_id)
-    counts = {str(channel): int(n or 0) for channel, n in session.execute(query)}
+    # Without a filter this reads the channel rows of satisfaction_rollup (whole months and
+    # the days at the ends); with a site or department, daily_rollup, which holds both.
+    sums = sums_by(session, authority, window,
+                   Filters(site_id=site_id, department_id=department_id), "channel", (OVERALL,))
+    counts = {value: pos + neg + neu for (value, _det), (pos, neg, neu, _rs, _rc) in sums.items()}
     return dict(sorted(((c, n) for c, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))

@@ -14,20 +14,18 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from ecoute.assessment.comparisons import change
 from ecoute.assessment.satisfaction import (
     DeterminantFigure,
     SatisfactionReport,
     Window,
     satisfaction,
 )
-from ecoute.assessment.statistics import Interval, two_proportion_p_value
+from ecoute.assessment.statistics import Interval
 from ecoute.domain import OVERALL
 from ecoute.store.alerts import alerts_raised
 from ecoute.store.models import Authority
 
-#: A change is called significant below this two-sided p-value (and with both periods at or
-#: above the minimum n).
-SIGNIFICANCE = 0.05
 #: Periods pooled into the average a period is set against.
 AVERAGE_PERIODS = 4
 
@@ -85,22 +83,21 @@ class FigureLine:
 
 
 def compare(current: DeterminantFigure, before: DeterminantFigure,
-            history: DeterminantFigure, min_n: int) -> FigureLine:
-    """One determinant's line: a change is called only when both periods reach ``min_n`` and
-    the two-proportion test gives p < SIGNIFICANCE."""
-    p_value = change = None
-    if current.n >= min_n and before.n >= min_n:
-        p_value = two_proportion_p_value(current.positive, current.n, before.positive, before.n)
-        if p_value is not None and p_value < SIGNIFICANCE \
-                and current.share_positive != before.share_positive:
-            assert current.share_positive is not None and before.share_positive is not None
-            change = "up" if current.share_positive > before.share_positive else "down"
+            history: DeterminantFigure, min_n: int, before_window: Window) -> FigureLine:
+    """One determinant's line: a change is called only when the assessment layer finds it
+    significant (both periods reach ``min_n`` and the two-proportion test says so)."""
+    compared = change(current, before, before_window)
+    # Under the minimum n the digest shows no p-value at all: it would read as a finding.
+    p_value = compared.p_value if current.n >= min_n and before.n >= min_n else None
+    direction = None
+    if compared.significant and compared.difference:
+        direction = "up" if compared.difference > 0 else "down"
     return FigureLine(
         determinant=current.determinant, share=current.share_positive,
         interval=current.interval, n=current.n, positive=current.positive,
         negative=current.negative, sufficient=current.sufficient,
         previous_share=before.share_positive, previous_n=before.n, p_value=p_value,
-        change=change,
+        change=direction,
         average=history.share_positive if history.n >= min_n else None, average_n=history.n,
     )
 
@@ -111,8 +108,8 @@ def figure_lines(current: SatisfactionReport, before: SatisfactionReport,
     min_n = current.min_sample_size
     before_by = {f.determinant: f for f in before.determinants}
     history_by = {f.determinant: f for f in history.determinants}
-    lines = [compare(f, before_by[f.determinant], history_by[f.determinant], min_n)
-             for f in current.determinants]
-    overall = compare(current.overall, before.overall, history.overall, min_n)
+    lines = [compare(f, before_by[f.determinant], history_by[f.determinant], min_n,
+                     before.window) for f in current.determinants]
+    overall = compare(current.overall, before.overall, history.overall, min_n, before.window)
     assert overall.determinant == OVERALL
     return overall, lines

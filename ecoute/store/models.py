@@ -354,6 +354,37 @@ class DailyRollup(Base):
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SatisfactionRollup(Base):
+    """Mention counts per day (or month) and determinant for one value of one dimension.
+
+    The same counts as ``DailyRollup``, kept by the same writer, but keyed so that a figure
+    for the whole authority, one channel, site, department, source or language, or one
+    figure per value of such a dimension, sums a few rows: ``dimension`` is ``all`` (with
+    ``value`` ``""``), ``channel``, ``site``, ``department``, ``source`` (ids as text, ``0``
+    for none) or ``lang`` (``""`` when unknown). ``grain`` ``month`` rows (``day`` is the
+    first of the month) hold the sum of that month's ``day`` rows, so a long window reads
+    whole months and only the days at its two ends.
+    """
+
+    __tablename__ = "satisfaction_rollup"
+    # The key is the only index, and on SQLite the table itself (WITHOUT ROWID): a query
+    # names authority, grain, dimension, values and determinants and reads a range of days.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="CASCADE"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    determinant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    pos: Mapped[int] = mapped_column(Integer, default=0)
+    neg: Mapped[int] = mapped_column(Integer, default=0)
+    neu: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class SchedulerJob(Base):
     """APScheduler's job store (``ecoute.scheduler.leader``): one row per scheduled job."""
 

@@ -34,8 +34,8 @@ def _rollup(session: Session, authority: Authority, days: range, determinant: st
     for k, d in enumerate(days):
         share_pos = pos // each + (1 if k < pos % each else 0)
         share_neg = neg // each + (1 if k < neg % each else 0)
-        _apply(session, {(authority.id, TODAY - timedelta(days=d), determinant, channel, 0, 0):
-                         Counts(pos=share_pos, neg=share_neg)})
+        key = (authority.id, TODAY - timedelta(days=d), determinant, channel, 0, 0, 0, "")
+        _apply(session, {key: Counts(pos=share_pos, neg=share_neg)})
 
 
 def _evaluate(factory: sessionmaker[Session], settings: Settings, slug: str = "demo",

@@ -75,13 +75,13 @@ def test_batched_rollup_upserts_add_to_existing_rows(factory: sessionmaker[Sessi
     with session_scope(factory) as session:
         authority = ensure_authority(session, "demo")
         day = date(2026, 3, 1)
-        first = {(authority.id, day, "courtesy", "review", 0, 0): Counts(pos=2, neg=1),
-                 (authority.id, day, "_overall", "review", 0, 0): Counts(pos=1, rating_sum=0.5,
-                                                                         rating_count=1)}
+        first = {(authority.id, day, "courtesy", "review", 0, 0, 0, ""): Counts(pos=2, neg=1),
+                 (authority.id, day, "_overall", "review", 0, 0, 0, ""): Counts(
+                     pos=1, rating_sum=0.5, rating_count=1)}
         _apply(session, first)
-        second = {(authority.id, day, "courtesy", "review", 0, 0): Counts(pos=-1, neu=3),
-                  (authority.id, day, "courtesy", "phone", 0, 0): Counts(neg=4),
-                  (authority.id, day, "waiting_time", "review", 0, 0): Counts()}
+        second = {(authority.id, day, "courtesy", "review", 0, 0, 0, ""): Counts(pos=-1, neu=3),
+                  (authority.id, day, "courtesy", "phone", 0, 0, 0, ""): Counts(neg=4),
+                  (authority.id, day, "waiting_time", "review", 0, 0, 0, ""): Counts()}
         _apply(session, second)
         rows = {(r.determinant, r.channel): (r.pos, r.neg, r.neu, r.rating_sum, r.rating_count)
                 for r in session.scalars(select(DailyRollup))}

@@ -15,44 +15,29 @@ from sqlalchemy.orm import Session
 
 from ecoute.assessment.backup_effect import BackupEffect, backup_effect
 from ecoute.assessment.backup_team import TeamStatus, team_statuses
+from ecoute.assessment.comparisons import change
 from ecoute.assessment.satisfaction import (
     DeterminantFigure,
+    Filters,
     SatisfactionReport,
-    Window,
-    parse_window,
+    reports,
     satisfaction,
 )
 from ecoute.assessment.ratings import RatingsReport, ratings
-from ecoute.assessment.statistics import two_proportion_p_value
 from ecoute.assessment.volumes import channel_volumes
+from ecoute.assessment.windows import Window, parse_window, period_start, previous_window
 from ecoute.errors import InvalidRequest
 from ecoute.store.models import Authority
 from ecoute.store.ratings import RatingFilters
+
+__all__ = ["Card", "Column", "DEFAULT_WINDOW", "Filters", "Overview", "Period", "WINDOWS",
+           "compare", "figure_of", "overview", "trend", "window_pair"]
 
 #: The windows a person can choose; rolling ones end today, calendar ones run from the start
 #: of the current week, month, quarter or year to today.
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter", "year")
 DEFAULT_WINDOW = "30d"
-#: A change is marked (with an arrow) only below this p-value of the two-proportion test.
-SIGNIFICANCE = 0.05
 STEPS = {"week": 13, "month": 12}
-
-
-@dataclass(frozen=True)
-class Filters:
-    channel: str | None = None
-    site_id: int | None = None
-    department_id: int | None = None
-
-
-def _calendar_start(spec: str, day: date) -> date:
-    if spec == "week":
-        return day - timedelta(days=day.weekday())
-    if spec == "month":
-        return day.replace(day=1)
-    if spec == "quarter":
-        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    return day.replace(month=1, day=1)
 
 
 def window_pair(spec: str, today: date) -> tuple[Window, Window]:
@@ -61,13 +46,8 @@ def window_pair(spec: str, today: date) -> tuple[Window, Window]:
     if spec not in WINDOWS:
         raise InvalidRequest(f"window {spec!r} is not one the dashboard offers",
                              hint=f"choose one of {', '.join(WINDOWS)}")
-    if spec.endswith("d"):
-        current = parse_window(spec, today)
-        previous_end = current.start - timedelta(days=1)
-        return current, Window(previous_end - timedelta(days=current.days - 1), previous_end)
-    start = _calendar_start(spec, today)
-    previous_end = start - timedelta(days=1)
-    return Window(start, today), Window(_calendar_start(spec, previous_end), previous_end)
+    current = parse_window(spec, today)
+    return current, previous_window(current)
 
 
 @dataclass(frozen=True)
@@ -87,14 +67,9 @@ class Card:
         return "up" if self.change > 0 else "down"
 
 
-def _card(now: DeterminantFigure, before: DeterminantFigure) -> Card:
-    change = None
-    if now.share_positive is not None and before.share_positive is not None:
-        change = now.share_positive - before.share_positive
-    p_value = two_proportion_p_value(now.positive, now.n, before.positive, before.n)
-    significant = (p_value is not None and p_value < SIGNIFICANCE and now.sufficient
-                   and before.sufficient)
-    return Card(now, before, change, p_value, significant)
+def _card(now: DeterminantFigure, before: DeterminantFigure, previous: Window) -> Card:
+    compared = change(now, before, previous)
+    return Card(now, before, compared.difference, compared.p_value, compared.significant)
 
 
 @dataclass(frozen=True)
@@ -111,24 +86,23 @@ class Overview:
 
 def _report(session: Session, authority: Authority, window: Window, min_n: int,
             filters: Filters) -> SatisfactionReport:
-    return satisfaction(session, authority, window, min_sample_size=min_n,
-                        channel=filters.channel, site_id=filters.site_id,
-                        department_id=filters.department_id)
+    return satisfaction(session, authority, window, min_sample_size=min_n, filters=filters)
 
 
 def overview(session: Session, authority: Authority, spec: str, today: date, *,
              min_sample_size: int, filters: Filters = Filters()) -> Overview:
     """The overview page's figures: every determinant with its change, volumes, ratings."""
     current, previous = window_pair(spec, today)
-    now = _report(session, authority, current, min_sample_size, filters)
-    before = _report(session, authority, previous, min_sample_size, filters)
+    now, before = reports(session, authority, [current, previous],
+                          min_sample_size=min_sample_size, filters=filters)
     volumes = channel_volumes(session, authority, current, site_id=filters.site_id,
                               department_id=filters.department_id)
     if filters.channel:
         volumes = {c: n for c, n in volumes.items() if c == filters.channel}
     return Overview(
-        window=current, previous=previous, overall=_card(now.overall, before.overall),
-        cards=[_card(a, b) for a, b in zip(now.determinants, before.determinants, strict=True)],
+        window=current, previous=previous, overall=_card(now.overall, before.overall, previous),
+        cards=[_card(a, b, previous)
+               for a, b in zip(now.determinants, before.determinants, strict=True)],
         channels=volumes, rating_mean=now.rating_mean, rating_count=now.rating_count,
         min_sample_size=min_sample_size,
     )
@@ -148,11 +122,7 @@ def rating_overview(session: Session, authority: Authority, spec: str, today: da
 def figure_of(session: Session, authority: Authority, window: Window, determinant: str | None,
               *, min_sample_size: int, filters: Filters = Filters()) -> DeterminantFigure:
     """One determinant's figure (the overall sentiment's for None) over ``window``."""
-    report = _report(session, authority, window, min_sample_size, filters)
-    for figure in report.determinants:
-        if figure.determinant == determinant:
-            return figure
-    return report.overall
+    return _report(session, authority, window, min_sample_size, filters).figure(determinant)
 
 
 @dataclass(frozen=True)
@@ -164,12 +134,12 @@ class Period:
 def _periods(step: str, today: date) -> list[Window]:
     count = STEPS[step]
     ends: list[Window] = []
-    start = _calendar_start(step, today)
+    start = period_start(step, today)
     end = today
     for _ in range(count):
         ends.append(Window(start, end))
         end = start - timedelta(days=1)
-        start = _calendar_start(step, end)
+        start = period_start(step, end)
     return ends[::-1]
 
 
@@ -180,8 +150,10 @@ def trend(session: Session, authority: Authority, step: str, today: date, *,
     if step not in STEPS:
         raise InvalidRequest(f"step {step!r} is not understood", hint="use week or month")
     periods = []
-    for window in _periods(step, today):
-        report = _report(session, authority, window, min_sample_size, filters)
+    windows = _periods(step, today)
+    for window, report in zip(windows, reports(session, authority, windows,
+                                                min_sample_size=min_sample_size,
+                                                filters=filters), strict=True):
         figures = {f.determinant: f for f in report.determinants}
         figures[""] = report.overall
         periods.append(Period(window, figures))
