@@ -80,7 +80,7 @@ def test_ratings_per_scale_scoped_to_the_key(
     assert other["overall"]["current"]["n"] == 2
     assert client.get("/api/v1/satisfaction/ratings",
                       headers=_auth(keys["ingest"])).status_code == 403
-    bad = client.get("/api/v1/satisfaction/ratings?window=month", headers=_auth(keys["viewer"]))
+    bad = client.get("/api/v1/satisfaction/ratings?window=fortnight", headers=_auth(keys["viewer"]))
     assert bad.status_code == 400 and "7d" in bad.json()["hint"]
 
 
