@@ -28,7 +28,12 @@ import numpy as np
 
 from ecoute.domain import DeterminantMention, Prediction, SentimentScores, DETERMINANTS
 from ecoute.classifiers.conclusion import final_judgement
-from ecoute.classifiers.determinant_scoring import Prototypes, item_features, segment_evidence
+from ecoute.classifiers.determinant_scoring import (
+    Prototypes,
+    item_features,
+    segment_evidence,
+    segment_features,
+)
 from ecoute.classifiers.determinants import Lexicon
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead
@@ -100,7 +105,8 @@ class E5Classifier:
         for i, text_segments in enumerate(segments):
             seg_emb = encoded.segments[i]
             seg_probs = all_probs[bounds[i] : bounds[i + 1]]
-            mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_probs)
+            mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_probs,
+                                          langs[i])
             final = final_judgement(item_probs[i], [s.text for s in text_segments], seg_probs)
             predictions.append(
                 Prediction(
@@ -118,27 +124,35 @@ class E5Classifier:
         seg_emb: np.ndarray,
         segments: list[Segment],
         seg_probs: np.ndarray,
+        lang: str | None = None,
     ) -> list[DeterminantMention]:
         if not segments:
             return []
         seg_texts = [s.text for s in segments]
-        similarity, hits = segment_evidence(seg_emb, seg_texts, self.lexicon, self.prototypes)
-        # A keyword of the (editable) lexicon always counts: an authority that adds a word
-        # expects it to take effect. The head adds what no keyword shows.
-        present = {k: (1.0, "rule") for k in range(len(DETERMINANTS)) if hits[:, k].any()}
+        evidence = segment_evidence(seg_emb, seg_texts, self.lexicon, self.prototypes, lang)
+        # A keyword of the (editable) lexicon always counts, unless training found it wrong
+        # more often than right or weak (then the head must agree): an authority that adds a
+        # word expects it to take effect. The head adds what no keyword shows.
+        present = {k: (1.0, "rule") for k in range(len(DETERMINANTS)) if evidence.hits[:, k].any()}
+        # Where a determinant without a cue is said: the segment the head scores highest,
+        # else the one most similar to its examples.
+        placement = evidence.similarity
         if self.determinant_head is not None:
             features = item_features(item_embedding, seg_emb, seg_texts, self.lexicon,
-                                     self.prototypes, evidence=(similarity, hits))
+                                     self.prototypes, evidence=evidence)
             probs = self.determinant_head.probabilities(features[None, :])[0]
             thresholds = self.determinant_head.thresholds or [0.5] * len(DETERMINANTS)
             for j, label in enumerate(self.determinant_head.labels):
                 if probs[j] >= thresholds[j]:
                     present[DETERMINANTS.index(label)] = (float(probs[j]), "model")
+            placement = self.determinant_head.logits(segment_features(seg_emb, evidence))
         mentions = []
         for k, (confidence, provenance) in present.items():
-            where = np.flatnonzero(hits[:, k])
+            where = np.flatnonzero(evidence.hits[:, k])
             if len(where) == 0:
-                where = np.array([int(np.argmax(similarity[:, k]))])
+                where = np.flatnonzero(evidence.weak[:, k])
+            if len(where) == 0:
+                where = np.array([int(np.argmax(placement[:, k]))])
             for j in (int(w) for w in where):
                 mentions.append(
                     DeterminantMention(

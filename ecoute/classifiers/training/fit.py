@@ -24,7 +24,9 @@ from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1, softmax
+from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import split_segments
+from ecoute.classifiers.training.cue_precision import choose_cues, cue_precision
 from ecoute.errors import ConfigError
 
 #: XLM-T folder names and the language codes the classifier detects.
@@ -280,14 +282,27 @@ def item_segments(texts: Sequence[str]) -> tuple[list[list[str]], list[list[tupl
 
 def determinant_matrix(
     encoder: E5Encoder, texts: Sequence[str], lexicon: Lexicon, prototypes: Prototypes,
-    cache_dir: Path,
+    cache_dir: Path, langs: Sequence[str | None] | None = None,
 ) -> np.ndarray:
+    """The determinant head's input for ``texts``, built as the classifier builds it (the
+    language detected, not the one a file says, gates the cues)."""
     seg_texts, spans = item_segments(texts)
     encoded = cached_encode(encoder, texts, spans, cache_dir)
+    langs = detect_languages(texts) if langs is None else langs
     return np.stack([
-        item_features(encoded.items[i], encoded.segments[i], seg_texts[i], lexicon, prototypes)
+        item_features(encoded.items[i], encoded.segments[i], seg_texts[i], lexicon, prototypes,
+                      lang=langs[i])
         for i in range(len(texts))
     ])
+
+
+def chosen_lexicon(
+    lexicon: Lexicon, texts: Sequence[str], langs: Sequence[str | None], y: np.ndarray,
+) -> Lexicon:
+    """``lexicon`` with the cues muted or weakened by their precision on these items."""
+    labels = [{DETERMINANTS[k] for k in np.flatnonzero(row)} for row in y]
+    muted, weak = choose_cues(cue_precision(lexicon, texts, langs, labels))
+    return lexicon.with_choices(muted, weak)
 
 
 #: A threshold no probability reaches: the head adds nothing to the lexicon for that label.
