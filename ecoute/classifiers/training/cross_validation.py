@@ -22,6 +22,8 @@ from ecoute.classifiers.e5.classifier import E5Classifier
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.language import detect_languages
+from ecoute.classifiers.sentences import split_segments
+from ecoute.classifiers.training.embedding_cache import RememberedEncoder
 from ecoute.classifiers.training.evaluation import LabelledItem, read_labelled_csv, score
 from ecoute.classifiers.training.fit import (
     Log,
@@ -58,6 +60,15 @@ def _use(classifier: E5Classifier, head: LinearHead | None, lexicon: Lexicon) ->
     classifier.lexicon = lexicon.with_stored_choices(head.meta if head else {})
 
 
+def _remembering(classifier: E5Classifier, texts: Sequence[str], cache_dir: Path) -> E5Encoder:
+    """Put an encoder that remembers ``texts``' embeddings (on disk after the first run) in
+    ``classifier``; returns the real one, to put back."""
+    real = classifier.encoder
+    spans = [[(s.start, s.end) for s in split_segments(t)] for t in texts]
+    classifier.encoder = RememberedEncoder(real, texts, spans, cache_dir)  # type: ignore[assignment]
+    return real
+
+
 def cross_validated_evaluation(
     classifier: E5Classifier, gold: Path, cache_dir: Path, *, folds: int = 5, seed: int = 0,
     log: Log = print, intervals: bool = False,
@@ -70,6 +81,7 @@ def cross_validated_evaluation(
     order = np.random.default_rng(seed).permutation(len(items))
     predictions: list[Prediction | None] = [None] * len(items)
     shipped, lexicon = classifier.determinant_head, classifier.lexicon
+    real = _remembering(classifier, texts, cache_dir)
     try:
         for f in range(folds):
             test = order[f::folds]
@@ -83,7 +95,7 @@ def cross_validated_evaluation(
                 predictions[i] = p
             log(f"fold {f + 1}/{folds} done")
     finally:
-        classifier.determinant_head, classifier.lexicon = shipped, lexicon
+        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
     result = score(items, [p for p in predictions if p is not None], intervals=intervals)
     result["method"] = (f"{folds}-fold cross-validation of the determinant head and cue "
                         f"choices on {gold.name}")
@@ -98,18 +110,19 @@ def train_then_score(
     labels are read only to score."""
     items = [it for it in read_labelled_csv(train) if it.determinants is not None]
     texts = [it.text for it in items]
+    scored = read_labelled_csv(file)
     shipped, lexicon = classifier.determinant_head, classifier.lexicon
+    real = _remembering(classifier, [it.text for it in scored], cache_dir)
     try:
         head = train_determinant_model(
-            classifier.encoder, texts, label_matrix(items), lexicon, classifier.prototypes,
+            real, texts, label_matrix(items), lexicon, classifier.prototypes,
             cache_dir, sources=f"{train.name} ({len(items)} items)", log=log)
         _use(classifier, head, lexicon)
-        scored = read_labelled_csv(file)
         predictions: list[Prediction] = []
         for start in range(0, len(scored), batch_size):
             predictions += classifier.predict([it.text for it in scored[start:start + batch_size]])
     finally:
-        classifier.determinant_head, classifier.lexicon = shipped, lexicon
+        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
     result = score(scored, predictions, intervals=intervals)
     result["method"] = f"determinant head and cue choices trained on {train.name} only"
     return result
