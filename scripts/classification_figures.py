@@ -21,6 +21,7 @@ from typing import Any
 
 from ecoute.classifiers.e5.classifier import E5Classifier
 from ecoute.classifiers.loader import build_classifier
+from ecoute.classifiers.training import cross_validation
 from ecoute.classifiers.training.cross_validation import (
     cross_validated_evaluation,
     train_then_score,
@@ -60,6 +61,20 @@ def summary(name: str, result: dict[str, Any]) -> str:
     return "\n  ".join(parts)
 
 
+def _remember_heads() -> None:
+    """The polarity context does not change the heads: train each fold's head once."""
+    train = cross_validation.train_determinant_model
+    trained: dict[tuple[str, ...], Any] = {}
+
+    def once(encoder: Any, texts: Any, *args: Any, **kwargs: Any) -> Any:
+        key = tuple(texts)
+        if key not in trained:
+            trained[key] = train(encoder, texts, *args, **kwargs)
+        return trained[key]
+
+    cross_validation.train_determinant_model = once  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--train", type=Path, default=TRAIN)
@@ -74,6 +89,7 @@ def main() -> None:
     if not isinstance(classifier, E5Classifier):
         raise SystemExit("the figures are those of the default classifier (unset ECOUTE_MODEL_DIR)")
     cache = settings.cache_dir / "embeddings"
+    _remember_heads()
     results: dict[str, Any] = {}
     best = (-1.0, 0.0)
     for context in (float(c) for c in args.contexts.split(",")):

@@ -45,7 +45,7 @@ SHARED = "*"
 #: take a polarity. Segment vectors are pooled inside the item's pass, so a positive
 #: sentence inside a negative story reads partly negative; chosen by cross-validation on the
 #: determinant training set (docs/classification.md).
-POLARITY_CONTEXT = 0.5
+POLARITY_CONTEXT = 0.0
 
 
 class SentimentHeads:

@@ -34,7 +34,7 @@ XLMT_LANGUAGES = {
     "arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
     "italian": "it", "portuguese": "pt", "spanish": "es",
 }
-L2_GRID = (1e-4, 3e-4, 1e-3, 3e-3)
+L2_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3)
 SENTIMENT_L2_GRID = (3e-5, 1e-4, 3e-4, 1e-3)
 #: Lines embedded (and cached) together.
 CHUNK = 900
