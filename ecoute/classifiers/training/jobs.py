@@ -182,7 +182,9 @@ def train_from_corrections(
                           hint="train one with `ecoute train --gold FILE`")
     encoder = _encoder(settings)
     cache = settings.cache_dir / "embeddings"
-    lexicon = cached_lexicon(settings.determinants_file)
+    # The cues the shipped head was trained to mute or weaken, so its inputs mean the same.
+    lexicon = cached_lexicon(settings.determinants_file).with_stored_choices(
+        LinearHead.load(shipped / DETERMINANT_HEAD).meta)
     prototypes = build_prototypes(encoder, lexicon, settings)
     anchors = determinant_matrix(encoder, data.anchors, lexicon, prototypes, cache) \
         if data.anchors else np.zeros((0, 0), np.float32)
