@@ -105,13 +105,21 @@ def segment_evidence(
     lexicon: Lexicon,
     prototypes: Prototypes,
     lang: str | None = None,
+    similarity: np.ndarray | None = None,
 ) -> Evidence:
-    """Per segment: similarity to each determinant and lexicon hits, to place mentions."""
-    return Evidence(
-        prototypes.similarity(segment_embeddings),
-        lexicon_hits(lexicon, segment_texts, lang),
-        lexicon_hits(lexicon, segment_texts, lang, weak=True),
-    )
+    """Per segment: similarity to each determinant and lexicon hits, to place mentions
+    (``similarity``: already computed for these segments, with the rest of a batch)."""
+    hits = np.zeros((len(segment_texts), len(DETERMINANTS)), dtype=np.float32)
+    weak = np.zeros_like(hits)
+    for i, text in enumerate(segment_texts):
+        strong_found, weak_found = lexicon.match_both(text, lang)
+        for name in strong_found:
+            hits[i, DETERMINANTS.index(name)] = 1.0
+        for name in weak_found:
+            weak[i, DETERMINANTS.index(name)] = 1.0
+    if similarity is None:
+        similarity = prototypes.similarity(segment_embeddings)
+    return Evidence(similarity, hits, weak)
 
 
 #: Columns after the embedding in a row of :func:`item_features`: similarity, hits, weak hits.

@@ -80,29 +80,33 @@ class Determinant:
                       for lang, words in self.keywords.items()}
         self._written = {lang: {fold(k.strip()): k.strip() for k in words}
                          for lang, words in self.keywords.items()}
+        # Matched strings repeat across texts: which keyword each one is, found once.
+        self._found: dict[tuple[str, str], str] = {}
 
     def label(self, locale: str = "fr") -> str:
         return self.labels.get(locale) or self.labels.get("en") or self.name
 
+    def keyword(self, lang: str, matched: str) -> str:
+        """The keyword, as written in the lexicon, that matched ``matched``."""
+        key = (lang, matched)
+        if key not in self._found:
+            keyword = next((k for k, rx in self._cues[lang] if rx.fullmatch(matched)), matched)
+            self._found[key] = self._written[lang].get(keyword, keyword)
+        return self._found[key]
+
     def cues(self, folded: str, langs: list[str]) -> list[tuple[str, str, int, int]]:
         """``(lang, keyword, start, end)`` of each cue of ``langs`` in the folded text."""
-        found: list[tuple[str, str, int, int]] = []
+        hits = [(lang, m) for lang in langs if lang in self.patterns
+                for m in self.patterns[lang].finditer(folded)]
+        if not hits:
+            return []
         # The exceptions of every language searched: a French phrase in another sense is no
         # Dutch cue either ("nos attentes" holds the Dutch "attent").
         spans = [m.span() for lang in langs if lang in self.except_patterns
                  for m in self.except_patterns[lang].finditer(folded)]
-        for lang in langs:
-            pattern = self.patterns.get(lang)
-            if pattern is None:
-                continue
-            for m in pattern.finditer(folded):
-                if any(m.start() < e and s < m.end() for s, e in spans):
-                    continue  # the cue is used in another sense here
-                keyword = next((k for k, rx in self._cues[lang] if rx.fullmatch(m.group())),
-                               m.group())
-                found.append((lang, self._written[lang].get(keyword, keyword),
-                              m.start(), m.end()))
-        return found
+        return [(lang, self.keyword(lang, m.group()), m.start(), m.end()) for lang, m in hits
+                # a cue inside an exception phrase is used in another sense there
+                if not any(m.start() < e and s < m.end() for s, e in spans)]
 
 
 @dataclass
@@ -143,16 +147,25 @@ class Lexicon:
     ) -> dict[str, list[str]]:
         """Determinants mentioned in ``text`` and the words that showed it: the cues that
         count on their own, or with ``weak`` only the weak ones."""
+        strong, weak_found = self.match_both(text, lang)
+        return weak_found if weak else strong
+
+    def match_both(
+        self, text: str, lang: str | None = None,
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """What :meth:`match` finds with the cues that count on their own, and with the weak
+        ones, in one pass over ``text``."""
         folded = fold(text)
         langs = self._langs(lang)
-        found: dict[str, list[str]] = {}
+        strong: dict[str, list[str]] = {}
+        weak: dict[str, list[str]] = {}
         for name, det in self.determinants.items():
             for cue_lang, keyword, start, end in det.cues(folded, langs):
                 cue = (name, f"{cue_lang}:{keyword}")
-                if cue in self.muted or (cue in self.weak) != weak:
-                    continue
-                found.setdefault(name, []).append(folded[start:end])
-        return found
+                if cue not in self.muted:
+                    (weak if cue in self.weak else strong).setdefault(name, []).append(
+                        folded[start:end])
+        return strong, weak
 
     def with_choices(self, muted: Iterable[Cue] = (), weak: Iterable[Cue] = ()) -> Lexicon:
         """The same cues with the muted and weak ones ``ecoute train`` chose."""

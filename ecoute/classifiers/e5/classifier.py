@@ -105,6 +105,10 @@ class E5Classifier:
             [lang for lang, count in zip(langs, counts, strict=True) for _ in range(count)],
         )
         bounds = np.cumsum([0, *counts])
+        # One product for the whole batch: a small one per item costs more in thread
+        # wake-ups of the linear algebra library than in arithmetic.
+        all_similarity = self.prototypes.similarity(
+            np.concatenate([encoded.items[:0], *encoded.segments]))
         # The top layer's block of the item embedding: what emerging topics compare.
         top = encoded.items[:, -(encoded.items.shape[1] // len(self.encoder.layers)):]
         predictions = []
@@ -113,7 +117,7 @@ class E5Classifier:
             seg_probs = all_probs[bounds[i] : bounds[i + 1]]
             seg_lean = _lean(seg_probs) - self.polarity_context * _lean(item_probs[i][None, :])
             mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_lean,
-                                          langs[i])
+                                          langs[i], all_similarity[bounds[i] : bounds[i + 1]])
             final = final_judgement(item_probs[i], [s.text for s in text_segments], seg_probs)
             predictions.append(
                 Prediction(
@@ -132,11 +136,13 @@ class E5Classifier:
         segments: list[Segment],
         seg_lean: np.ndarray,
         lang: str | None = None,
+        similarity: np.ndarray | None = None,
     ) -> list[DeterminantMention]:
         if not segments:
             return []
         seg_texts = [s.text for s in segments]
-        evidence = segment_evidence(seg_emb, seg_texts, self.lexicon, self.prototypes, lang)
+        evidence = segment_evidence(seg_emb, seg_texts, self.lexicon, self.prototypes, lang,
+                                    similarity)
         # A keyword of the (editable) lexicon always counts, unless training found it wrong
         # more often than right or weak (then the head must agree): an authority that adds a
         # word expects it to take effect. The head adds what no keyword shows.
