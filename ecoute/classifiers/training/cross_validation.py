@@ -23,6 +23,7 @@ from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import split_segments
+from ecoute.classifiers.training.cue_precision import MIN_ITEMS, MUTE_BELOW, WEAK_BELOW
 from ecoute.classifiers.training.embedding_cache import RememberedEncoder
 from ecoute.classifiers.training.evaluation import LabelledItem, read_labelled_csv, score
 from ecoute.classifiers.training.fit import (
@@ -52,6 +53,9 @@ def train_determinant_model(
     x = determinant_matrix(encoder, texts, chosen, prototypes, cache_dir, langs)
     head = train_determinants(x, y, sources=sources, log=log)
     head.meta.update(chosen.choices())
+    head.meta["cue_selection"] = (
+        f"cues seen in >= {MIN_ITEMS} items muted below {MUTE_BELOW:.0%} precision, weak "
+        f"below {WEAK_BELOW:.0%}, measured on the training items")
     return head
 
 

@@ -379,6 +379,7 @@ def train_determinants(
             "scoring the head together with the lexicon hits the classifier always keeps",
             "cv_micro_f1": round(micro, 4),
             "cv_f1": dict(zip(DETERMINANTS, f1s, strict=True)),
-            "features": "item embedding, best segment similarity to examples, lexicon hits",
+            "features": "item embedding, best segment similarity to examples, lexicon hits "
+            "(cues that count on their own, then weak cues)",
         },
     )
