@@ -78,18 +78,6 @@ class Prototypes:
         return SIMILARITY_SCALE * (best - best.mean(axis=1, keepdims=True))
 
 
-def lexicon_hits(
-    lexicon: Lexicon, texts: Sequence[str], lang: str | None = None, *, weak: bool = False,
-) -> np.ndarray:
-    """(n, 7) matrix of 1 where the lexicon's cues that count on their own (or, with
-    ``weak``, its weak cues) find the determinant in the text."""
-    hits = np.zeros((len(texts), len(DETERMINANTS)), dtype=np.float32)
-    for i, text in enumerate(texts):
-        for name in lexicon.match(text, lang, weak=weak):
-            hits[i, DETERMINANTS.index(name)] = 1.0
-    return hits
-
-
 @dataclass
 class Evidence:
     """Per segment of one item: similarity to each determinant, and lexicon hits."""
