@@ -23,7 +23,14 @@ from ecoute.classifiers.determinants import Lexicon
 from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.e5.encoder import E5Encoder
-from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1, softmax
+from ecoute.classifiers.heads import (
+    LinearHead,
+    fit_linear,
+    fit_temperature,
+    macro_f1,
+    sigmoid,
+    softmax,
+)
 from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import split_segments
 from ecoute.classifiers.training.cue_precision import choose_cues, cue_precision
@@ -346,7 +353,7 @@ def cross_validated_probs(
         train = np.setdiff1d(order, test)
         w, b = fit_linear(x[train], y[train], n_labels=y.shape[1], activation="sigmoid", l2=l2,
                           sample_weight=mask[train])
-        out[test] = 1 / (1 + np.exp(-(x[test] @ w.T + b)))
+        out[test] = sigmoid(x[test] @ w.T + b)
     return out
 
 
