@@ -137,7 +137,9 @@ def naive(classifier, texts: Sequence[str]) -> None:  # type: ignore[no-untyped-
         lang = detect_languages([text])[0]
         probs = classifier.sentiment.probabilities(item[None, :], [lang])[0]
         seg_probs = classifier.sentiment.probabilities(seg_emb, [lang] * len(segments))
-        mentions = classifier._determinants(item, seg_emb, segments, seg_probs)
+        seg_lean = seg_probs[:, 2] - seg_probs[:, 0] - classifier.polarity_context * (
+            probs[2] - probs[0])
+        mentions = classifier._determinants(item, seg_emb, segments, seg_lean, lang)
         Prediction(sentiment=SentimentScores.from_list(probs.tolist()), determinants=mentions,
                    lang=lang)
 

@@ -78,13 +78,40 @@ class Prototypes:
         return SIMILARITY_SCALE * (best - best.mean(axis=1, keepdims=True))
 
 
-def lexicon_hits(lexicon: Lexicon, texts: Sequence[str]) -> np.ndarray:
-    """(n, 7) matrix of 1 where the lexicon finds the determinant in the text."""
-    hits = np.zeros((len(texts), len(DETERMINANTS)), dtype=np.float32)
-    for i, text in enumerate(texts):
-        for name in lexicon.match(text):
+@dataclass
+class Evidence:
+    """Per segment of one item: similarity to each determinant, and lexicon hits."""
+
+    similarity: np.ndarray  # (segments, 7)
+    hits: np.ndarray  # (segments, 7): cues that count on their own
+    weak: np.ndarray  # (segments, 7): weak cues, which count only when the head agrees
+
+
+def segment_evidence(
+    segment_embeddings: np.ndarray,
+    segment_texts: Sequence[str],
+    lexicon: Lexicon,
+    prototypes: Prototypes,
+    lang: str | None = None,
+    similarity: np.ndarray | None = None,
+) -> Evidence:
+    """Per segment: similarity to each determinant and lexicon hits, to place mentions
+    (``similarity``: already computed for these segments, with the rest of a batch)."""
+    hits = np.zeros((len(segment_texts), len(DETERMINANTS)), dtype=np.float32)
+    weak = np.zeros_like(hits)
+    for i, text in enumerate(segment_texts):
+        strong_found, weak_found = lexicon.match_both(text, lang)
+        for name in strong_found:
             hits[i, DETERMINANTS.index(name)] = 1.0
-    return hits
+        for name in weak_found:
+            weak[i, DETERMINANTS.index(name)] = 1.0
+    if similarity is None:
+        similarity = prototypes.similarity(segment_embeddings)
+    return Evidence(similarity, hits, weak)
+
+
+#: Columns after the embedding in a row of :func:`item_features`: similarity, hits, weak hits.
+EXTRA_COLUMNS = 3 * len(DETERMINANTS)
 
 
 def item_features(
@@ -94,38 +121,34 @@ def item_features(
     lexicon: Lexicon,
     prototypes: Prototypes,
     *,
-    evidence: tuple[np.ndarray, np.ndarray] | None = None,
+    lang: str | None = None,
+    evidence: Evidence | None = None,
 ) -> np.ndarray:
-    """Input of the determinant head for one item: embedding, best similarity, lexicon.
+    """Input of the determinant head for one item: embedding, best similarity, lexicon hits
+    (cues that count on their own, then weak cues).
 
     ``evidence`` is what :func:`segment_evidence` already returned for these segments, so
     the classifier does not run the lexicon and the similarities twice.
     """
+    zeros = np.zeros(len(DETERMINANTS), dtype=np.float32)
     if len(segment_texts):
-        seg_similarity, seg_hits = evidence or segment_evidence(
-            segment_embeddings, segment_texts, lexicon, prototypes
-        )
-        similarity = seg_similarity.max(axis=0)
-        hits = seg_hits.max(axis=0)
+        found = evidence or segment_evidence(
+            segment_embeddings, segment_texts, lexicon, prototypes, lang)
+        parts = [found.similarity.max(axis=0), found.hits.max(axis=0), found.weak.max(axis=0)]
     else:
-        similarity = prototypes.similarity(item_embedding[None, :])[0]
-        hits = np.zeros(len(DETERMINANTS), dtype=np.float32)
-    return np.concatenate([item_embedding, similarity, hits]).astype(np.float32)
+        parts = [prototypes.similarity(item_embedding[None, :])[0], zeros, zeros]
+    return np.concatenate([item_embedding, *parts]).astype(np.float32)
+
+
+def segment_features(segment_embeddings: np.ndarray, evidence: Evidence) -> np.ndarray:
+    """Rows shaped like :func:`item_features`, one per segment, so the determinant head can
+    say which segment a determinant without a cue is about."""
+    return np.concatenate([segment_embeddings, evidence.similarity, evidence.hits, evidence.weak],
+                          axis=1).astype(np.float32)
 
 
 def lexicon_part(features: np.ndarray) -> np.ndarray:
-    """Which determinants the lexicon found, read back from :func:`item_features` rows."""
-    return np.asarray(features)[..., -len(DETERMINANTS):] > 0.5
-
-
-def segment_evidence(
-    segment_embeddings: np.ndarray,
-    segment_texts: Sequence[str],
-    lexicon: Lexicon,
-    prototypes: Prototypes,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment: similarity to each determinant and lexicon hits, to place mentions."""
-    return (
-        prototypes.similarity(segment_embeddings),
-        lexicon_hits(lexicon, segment_texts),
-    )
+    """Which determinants the cues that count on their own found, read back from
+    :func:`item_features` rows."""
+    n = len(DETERMINANTS)
+    return np.asarray(features)[..., -2 * n : -n] > 0.5

@@ -41,7 +41,7 @@ class LinearHead:
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         z = self.logits(x)
         if self.activation == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-z))
+            return sigmoid(z)
         return softmax(z)
 
     def to_bytes(self) -> bytes:
@@ -108,6 +108,12 @@ class LinearHead:
             thresholds=json.loads(header.get("thresholds", "null")),
             meta=json.loads(header.get("meta", "{}")),
         )
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Element-wise logistic function; scores are clipped where ``exp`` would overflow
+    (weakly regularised heads give huge scores on items they are sure of)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from ecoute.domain import DeterminantMention, Prediction
 from ecoute.classifiers.base import SentimentModel
 from ecoute.classifiers.determinants import Lexicon
+from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import split_segments
 
 #: Below this probability a segment's label is treated as neutral for determinant polarity.
@@ -29,16 +30,17 @@ class LexiconSentenceClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         segments = [split_segments(text) for text in texts]
+        langs = detect_languages(texts)
         flat = [seg.text for segs in segments for seg in segs]
         # One batched call for items and segments: the model sorts by length itself.
         scores = self.sentiment.score(list(texts) + flat)
         item_scores, segment_scores = scores[: len(texts)], iter(scores[len(texts) :])
         predictions = []
-        for text_segments, item_score in zip(segments, item_scores, strict=True):
+        for text_segments, item_score, lang in zip(segments, item_scores, langs, strict=True):
             mentions: list[DeterminantMention] = []
             for seg in text_segments:
                 score = next(segment_scores)
-                matched = self.lexicon.match(seg.text)
+                matched = self.lexicon.match(seg.text, lang)
                 if not matched:
                     continue
                 label = score.label

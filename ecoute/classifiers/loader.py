@@ -116,6 +116,9 @@ def build_e5_classifier(
         extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}",
         blobs=[own[task] for task in sorted(own)],
     )
+    if determinant_head is not None:
+        # The cues training found wrong or weak on its labelled items, stored in the head.
+        lexicon = lexicon.with_stored_choices(determinant_head.meta)
     return E5Classifier(
         encoder, SentimentHeads(heads), lexicon, prototypes,
         determinant_head=determinant_head, fingerprint=version,

@@ -1,8 +1,10 @@
 """Splitting feedback into the segments that carry one opinion each.
 
 Sentences first (multilingual end punctuation, abbreviations kept whole, line breaks in
-unpunctuated social posts), then clauses at contrastive conjunctions, so that "friendly staff
-but 40 minutes of waiting" gives two segments with opposite polarities.
+unpunctuated social posts), then clauses at contrastive and concessive conjunctions, at
+semicolons and after an opening concessive or conditional clause, so that "friendly staff
+but 40 minutes of waiting" and "si l'accueil est aimable, l'attente est interminable" give
+two segments with opposite polarities.
 """
 
 from __future__ import annotations
@@ -16,16 +18,35 @@ ABBREVIATIONS = frozenset(
 )
 
 _END = re.compile(r"(?:[.!?…。！？]+|\.{3})[\"'»”)\]]*\s+|\n\s*\n|\n(?=\s*[-•*\d])|\n")
-# Contrast markers that usually switch the opinion within a sentence.
+# Contrast and concessive markers that usually switch the opinion within a sentence.
 # "ma" (Italian) and "men" (Scandinavian) are also common words elsewhere ("ma fille",
 # "the men"): they cut a clause only after a comma or semicolon.
 _CONTRAST = re.compile(
-    r"(?:[,;]?\s+\b(?P<word>but|however|although|though|yet|mais|cependant|pourtant|toutefois|"
-    r"néanmoins|par contre|en revanche|pero|sin embargo|aunque|aber|jedoch|doch|allerdings|"
-    r"però|tuttavia|invece|maar|echter|mas|porém|contudo|mutta|vaikka|kuitenkin)"
+    r"(?:[,;]?\s+\b(?P<word>but|however|although|though|even\s+though|even\s+if|whereas|yet|"
+    r"mais|cependant|pourtant|toutefois|néanmoins|par\s+contre|en\s+revanche|même\s+si|"
+    r"bien\s+que|quoique|alors\s+que|"
+    r"pero|sin\s+embargo|aunque|si\s+bien|a\s+pesar\s+de\s+que|mientras\s+que|"
+    r"aber|jedoch|doch|allerdings|obwohl|obgleich|wenngleich|auch\s+wenn|"
+    r"però|tuttavia|invece|anche\s+se|sebbene|benché|"
+    r"maar|echter|hoewel|ofschoon|terwijl|"
+    r"mas|porém|contudo|embora|mesmo\s+que|"
+    r"mutta|vaikka|kuitenkin|silti|"
+    r"även\s+om|selv\s+om|dock)"
     r"|[,;]\s*\b(?P<ambiguous>ma|men))\b",
     re.IGNORECASE,
 )
+# A sentence that opens with a concessive or conditional clause ("Si le personnel est
+# aimable, l'attente est trop longue", "Although the staff were kind, ...", "Vaikka ...,")
+# holds two opinions: cut after the comma that closes the opening clause.
+_OPENING = re.compile(
+    r"\s*(?:si|même\s+si|bien\s+que|quoique|although|though|even\s+though|even\s+if|while|"
+    r"whilst|aunque|si\s+bien|a\s+pesar\s+de\s+que|obwohl|obgleich|wenn\s+auch|auch\s+wenn|"
+    r"hoewel|ofschoon|vaikka|anche\s+se|sebbene|benché|embora|mesmo\s+que|även\s+om|"
+    r"selv\s+om)\b[^,;.!?]{3,}?,\s*",
+    re.IGNORECASE,
+)
+# A semicolon separates two statements as a full stop does.
+_SEMICOLON = re.compile(r";\s*")
 _MIN_CLAUSE_CHARS = 12
 
 
@@ -65,14 +86,28 @@ def _sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
+def _cuts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(end of a clause, start of the next)`` pairs inside one sentence, in order."""
+    cuts = []
+    for match in _CONTRAST.finditer(text, start, end):
+        word = match.start("word") if match.group("word") else match.start("ambiguous")
+        cuts.append((match.start(), word))
+    for match in _SEMICOLON.finditer(text, start, end):
+        cuts.append((match.start() + 1, match.end()))
+    opening = _OPENING.match(text, start, end)
+    if opening:
+        cuts.append((opening.end() - len(opening.group()) + len(opening.group().rstrip()),
+                     opening.end()))
+    return sorted(set(cuts))
+
+
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     cut = start
-    for match in _CONTRAST.finditer(text, start, end):
-        word = match.start("word") if match.group("word") else match.start("ambiguous")
-        if match.start() - cut >= _MIN_CLAUSE_CHARS and end - word >= _MIN_CLAUSE_CHARS:
-            pieces.append((cut, match.start()))
-            cut = word
+    for stop, resume in _cuts(text, start, end):
+        if stop - cut >= _MIN_CLAUSE_CHARS and end - resume >= _MIN_CLAUSE_CHARS and resume > cut:
+            pieces.append((cut, stop))
+            cut = resume
     pieces.append((cut, end))
     return pieces
 

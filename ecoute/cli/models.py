@@ -26,6 +26,12 @@ def evaluate_cmd(
         "folds of FILE itself (k folds; 0: use the installed heads).")] = 0,
     split: Annotated[str, typer.Option(
         help="Which split of an XLM-T folder to score (val or train).")] = "val",
+    train: Annotated[Path | None, typer.Option(
+        "--train", help="Score FILE with a determinant head (and cue choices) trained on "
+        "this labelled CSV only; FILE's labels are only read to score.")] = None,
+    intervals: Annotated[bool, typer.Option(
+        "--intervals", help="Add bootstrap 95 % intervals (1,000 resamples of the items).")]
+    = False,
 ) -> None:
     """Score the classifier on a labelled CSV file or XLM-T folder (sentiment and
     determinants)."""
@@ -38,18 +44,25 @@ def evaluate_cmd(
         own = own_heads(session_factory(settings), authority)
     classifier = build_classifier(settings, own=own)
     with err.status(f"classifying {file.name}"):
-        if cross_validate:
-            from ecoute.classifiers.training.cross_validation import cross_validated_evaluation
+        if cross_validate or train is not None:
+            from ecoute.classifiers.training import cross_validation
             from ecoute.classifiers.e5.classifier import E5Classifier
 
             if not isinstance(classifier, E5Classifier):
-                raise typer.BadParameter("--cross-validate needs the default classifier")
-            result = cross_validated_evaluation(
-                classifier, file, settings.cache_dir / "embeddings", folds=cross_validate,
-                log=err.print)
+                raise typer.BadParameter("--cross-validate and --train need the default "
+                                         "classifier")
+            cache = settings.cache_dir / "embeddings"
+            if train is not None:
+                result = cross_validation.train_then_score(
+                    classifier, train, file, cache, log=err.print, intervals=intervals,
+                    batch_size=settings.classify_chunk_size)
+            else:
+                result = cross_validation.cross_validated_evaluation(
+                    classifier, file, cache, folds=cross_validate, log=err.print,
+                    intervals=intervals)
         else:
             result = evaluate_file(classifier, file, batch_size=settings.classify_chunk_size,
-                                   split=split)
+                                   split=split, intervals=intervals)
     result["model"] = f"{classifier.name}@{classifier.version}"
     if as_json:
         out.print_json(json.dumps(result))
@@ -61,25 +74,35 @@ def print_evaluation(result: dict[str, Any]) -> None:
     out.print(f"{result['n']} item(s), model {result.get('model', '?')}")
     if "sentiment" in result:
         s = result["sentiment"]
-        title = f"Sentiment: accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}"
+        ci = s.get("interval", {})
+        title = (f"Sentiment: accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}"
+                 f"{_interval(ci.get('macro_f1'))}")
         if len(s["per_lang"]) > 1:
-            title += f" (mean over languages {s['macro_f1_mean_of_langs']:.3f})"
+            title += (f" (mean over languages {s['macro_f1_mean_of_langs']:.3f}"
+                      f"{_interval(ci.get('macro_f1_mean_of_langs'))})")
         table = Table(title=title)
         for column in ("language", "items", "accuracy", "macro-F1"):
             table.add_column(column, justify="left" if column == "language" else "right")
         for lang, row in s["per_lang"].items():
-            table.add_row(lang, str(row["n"]), f"{row['accuracy']:.3f}", f"{row['macro_f1']:.3f}")
+            table.add_row(lang, str(row["n"]), f"{row['accuracy']:.3f}", f"{row['macro_f1']:.3f}"
+                          f"{_interval(ci.get('per_lang', {}).get(lang))}")
         out.print(table)
     if "determinants" in result:
         d = result["determinants"]
-        table = Table(title=f"Determinants: micro-F1 {d['micro_f1']:.3f}, with polarity "
-                            f"{d['polarity_micro_f1']:.3f}")
+        ci = d.get("interval", {})
+        table = Table(title=f"Determinants: micro-F1 {d['micro_f1']:.3f}"
+                            f"{_interval(ci.get('micro_f1'))}, with polarity "
+                            f"{d['polarity_micro_f1']:.3f}{_interval(ci.get('polarity_micro_f1'))}")
         for column in ("determinant", "precision", "recall", "F1", "support"):
             table.add_column(column, justify="left" if column == "determinant" else "right")
         for name, row in d["per_determinant"].items():
             table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
                           f"{row['f1']:.3f}", str(row["support"]))
         out.print(table)
+
+
+def _interval(bounds: list[float] | None) -> str:
+    return f" [{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else ""
 
 
 def train_cmd(

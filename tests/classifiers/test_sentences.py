@@ -62,3 +62,36 @@ def test_spans_point_into_the_text() -> None:
 ])
 def test_words_that_only_sometimes_mean_but(text: str, pieces: int) -> None:
     assert len(split_segments(text)) == pieces
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Le personnel est aimable; l'attente est interminable.",
+         ["Le personnel est aimable;", "l'attente est interminable."]),
+        ("Si le personnel est aimable, l'attente est vraiment trop longue.",
+         ["Si le personnel est aimable,", "l'attente est vraiment trop longue."]),
+        ("C'est très bien même si l'attente était longue.",
+         ["C'est très bien", "même si l'attente était longue."]),
+        ("Although the staff were kind, we waited two hours.",
+         ["Although the staff were kind,", "we waited two hours."]),
+        ("El personal fue amable aunque esperamos mucho tiempo.",
+         ["El personal fue amable", "aunque esperamos mucho tiempo."]),
+        ("Das Personal war freundlich, obwohl wir lange gewartet haben.",
+         ["Das Personal war freundlich", "obwohl wir lange gewartet haben."]),
+        ("Het personeel was vriendelijk hoewel we lang moesten wachten.",
+         ["Het personeel was vriendelijk", "hoewel we lang moesten wachten."]),
+        ("Henkilökunta oli ystävällistä, vaikka jonotimme kaksi tuntia.",
+         ["Henkilökunta oli ystävällistä", "vaikka jonotimme kaksi tuntia."]),
+        ("Il personale è gentile anche se l'attesa è lunga.",
+         ["Il personale è gentile", "anche se l'attesa è lunga."]),
+        ("O atendimento foi simpático embora a espera fosse longa.",
+         ["O atendimento foi simpático", "embora a espera fosse longa."]),
+        # Short pieces stay whole: "si aimable" is no condition.
+        ("Si aimable, merci.", ["Si aimable, merci."]),
+    ],
+)
+def test_clauses_are_cut_at_semicolons_and_concessive_constructions(
+    text: str, expected: list[str],
+) -> None:
+    assert [s.text for s in split_segments(text)] == expected

@@ -1,49 +1,132 @@
 """Honest figures for the determinant head: k-fold evaluation of the whole classifier.
 
-Each fold's items are classified by a classifier whose determinant head (regularisation and
-thresholds included) was trained on the other folds only; the predictions of all folds are
-then scored together with :func:`ecoute.classifiers.training.evaluation.score`, exactly as
-``ecoute evaluate`` would score them. No item is ever scored by a head that saw it.
+Each fold's items are classified by a classifier whose determinant head (regularisation,
+thresholds and the lexicon's muted and weak cues included) was trained on the other folds
+only; the predictions of all folds are then scored together with
+:func:`ecoute.classifiers.training.evaluation.score`, exactly as ``ecoute evaluate`` would
+score them. No item is ever scored by a head, or a cue choice, that saw it.
+:func:`train_then_score` trains on one file and only scores another (the gold dev set).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ecoute.domain import Prediction, DETERMINANTS
+from ecoute.classifiers.determinants import Lexicon
+from ecoute.classifiers.determinant_scoring import Prototypes
 from ecoute.classifiers.e5.classifier import E5Classifier
-from ecoute.classifiers.training.evaluation import read_labelled_csv, score
-from ecoute.classifiers.training.fit import Log, determinant_matrix, train_determinants
+from ecoute.classifiers.e5.encoder import E5Encoder
+from ecoute.classifiers.heads import LinearHead
+from ecoute.classifiers.language import detect_languages
+from ecoute.classifiers.sentences import split_segments
+from ecoute.classifiers.training.cue_precision import MIN_ITEMS, MUTE_BELOW, WEAK_BELOW
+from ecoute.classifiers.training.embedding_cache import RememberedEncoder
+from ecoute.classifiers.training.evaluation import LabelledItem, read_labelled_csv, score
+from ecoute.classifiers.training.fit import (
+    Log,
+    chosen_lexicon,
+    determinant_matrix,
+    train_determinants,
+)
+from ecoute.domain import DETERMINANTS, Prediction
+
+
+def label_matrix(items: Sequence[LabelledItem]) -> np.ndarray:
+    """(n, 7): 1 where an item is labelled with the determinant (any polarity)."""
+    return np.array([[float(any(d == n for d, _ in it.determinants or ())) for n in DETERMINANTS]
+                     for it in items], dtype=np.float32).reshape(len(items), len(DETERMINANTS))
+
+
+def train_determinant_model(
+    encoder: E5Encoder, texts: Sequence[str], y: np.ndarray, lexicon: Lexicon,
+    prototypes: Prototypes, cache_dir: Path, *, langs: Sequence[str | None] | None = None,
+    sources: str, log: Log = print,
+) -> LinearHead:
+    """The determinant head and the cue choices it is used with (in its metadata), both
+    from these items only."""
+    langs = detect_languages(texts) if langs is None else langs
+    chosen = chosen_lexicon(lexicon.with_choices(), texts, langs, y)
+    x = determinant_matrix(encoder, texts, chosen, prototypes, cache_dir, langs)
+    head = train_determinants(x, y, sources=sources, log=log)
+    head.meta.update(chosen.choices())
+    head.meta["cue_selection"] = (
+        f"cues seen in >= {MIN_ITEMS} items muted below {MUTE_BELOW:.0%} precision, weak "
+        f"below {WEAK_BELOW:.0%}, measured on the training items")
+    return head
+
+
+def _use(classifier: E5Classifier, head: LinearHead | None, lexicon: Lexicon) -> None:
+    classifier.determinant_head = head
+    classifier.lexicon = lexicon.with_stored_choices(head.meta if head else {})
+
+
+def _remembering(classifier: E5Classifier, texts: Sequence[str], cache_dir: Path) -> E5Encoder:
+    """Put an encoder that remembers ``texts``' embeddings (on disk after the first run) in
+    ``classifier``; returns the real one, to put back."""
+    real = classifier.encoder
+    spans = [[(s.start, s.end) for s in split_segments(t)] for t in texts]
+    classifier.encoder = RememberedEncoder(real, texts, spans, cache_dir)  # type: ignore[assignment]
+    return real
 
 
 def cross_validated_evaluation(
     classifier: E5Classifier, gold: Path, cache_dir: Path, *, folds: int = 5, seed: int = 0,
-    log: Log = print,
+    log: Log = print, intervals: bool = False,
 ) -> dict[str, Any]:
     """Metrics of ``classifier`` on ``gold`` with out-of-fold determinant heads."""
     items = read_labelled_csv(gold)
     texts = [it.text for it in items]
-    x = determinant_matrix(classifier.encoder, texts, classifier.lexicon, classifier.prototypes,
-                           cache_dir)
-    y = np.array([[float(any(d == n for d, _ in it.determinants or ())) for n in DETERMINANTS]
-                  for it in items], dtype=np.float32)
+    langs = detect_languages(texts)
+    y = label_matrix(items)
     order = np.random.default_rng(seed).permutation(len(items))
     predictions: list[Prediction | None] = [None] * len(items)
-    shipped = classifier.determinant_head
+    shipped, lexicon = classifier.determinant_head, classifier.lexicon
+    real = _remembering(classifier, texts, cache_dir)
     try:
         for f in range(folds):
             test = order[f::folds]
             train = np.setdiff1d(order, test)
-            classifier.determinant_head = train_determinants(
-                x[train], y[train], sources=f"fold {f + 1}/{folds}", log=lambda _: None)
+            head = train_determinant_model(
+                classifier.encoder, [texts[i] for i in train], y[train], lexicon,
+                classifier.prototypes, cache_dir, langs=[langs[i] for i in train],
+                sources=f"fold {f + 1}/{folds}", log=lambda _: None)
+            _use(classifier, head, lexicon)
             for i, p in zip(test, classifier.predict([texts[i] for i in test]), strict=True):
                 predictions[i] = p
             log(f"fold {f + 1}/{folds} done")
     finally:
-        classifier.determinant_head = shipped
-    result = score(items, [p for p in predictions if p is not None])
-    result["method"] = f"{folds}-fold cross-validation of the determinant head on {gold.name}"
+        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
+    result = score(items, [p for p in predictions if p is not None], intervals=intervals)
+    result["method"] = (f"{folds}-fold cross-validation of the determinant head and cue "
+                        f"choices on {gold.name}")
+    return result
+
+
+def train_then_score(
+    classifier: E5Classifier, train: Path, file: Path, cache_dir: Path, *,
+    log: Log = print, intervals: bool = False, batch_size: int = 32,
+) -> dict[str, Any]:
+    """Metrics on ``file`` of a determinant head trained on ``train`` alone: ``file``'s
+    labels are read only to score."""
+    items = [it for it in read_labelled_csv(train) if it.determinants is not None]
+    texts = [it.text for it in items]
+    scored = read_labelled_csv(file)
+    shipped, lexicon = classifier.determinant_head, classifier.lexicon
+    real = _remembering(classifier, [it.text for it in scored], cache_dir)
+    try:
+        head = train_determinant_model(
+            real, texts, label_matrix(items), lexicon, classifier.prototypes,
+            cache_dir, sources=f"{train.name} ({len(items)} items)", log=log)
+        _use(classifier, head, lexicon)
+        predictions: list[Prediction] = []
+        for start in range(0, len(scored), batch_size):
+            predictions += classifier.predict([it.text for it in scored[start:start + batch_size]])
+    finally:
+        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
+    result = score(scored, predictions, intervals=intervals)
+    result["method"] = f"determinant head and cue choices trained on {train.name} only"
     return result

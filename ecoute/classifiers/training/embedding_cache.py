@@ -56,3 +56,33 @@ def cached_encode(
     np.savez(tmp, items=encoded.items, segments=flat, counts=counts)
     tmp.replace(path)
     return encoded
+
+
+class RememberedEncoder:
+    """An encoder that answers from embeddings already computed for these texts and spans.
+
+    Cross-validation classifies each fold's items and trains on the others: without it,
+    every fold would run the encoder again over texts whose embeddings are on disk.
+    Texts it does not know go to the real encoder.
+    """
+
+    def __init__(self, encoder: E5Encoder, texts: Sequence[str],
+                 spans: Sequence[Sequence[tuple[int, int]]], cache_dir: Path) -> None:
+        self.encoder = encoder
+        self.folder, self.prefix = encoder.folder, encoder.prefix
+        self.layers, self.max_length, self.dim = encoder.layers, encoder.max_length, encoder.dim
+        encoded = cached_encode(encoder, texts, spans, cache_dir)
+        self._known = {
+            (text, json.dumps([list(s) for s in text_spans])): (encoded.items[i], encoded.segments[i])
+            for i, (text, text_spans) in enumerate(zip(texts, spans, strict=True))
+        }
+
+    def encode(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> Encoded:
+        spans = spans if spans is not None else [[] for _ in texts]
+        keys = [(t, json.dumps([list(s) for s in sp])) for t, sp in zip(texts, spans, strict=True)]
+        if not all(k in self._known for k in keys):
+            return self.encoder.encode(texts, spans)
+        return Encoded(items=np.stack([self._known[k][0] for k in keys]).reshape(len(keys), -1),
+                       segments=[self._known[k][1] for k in keys])

@@ -142,8 +142,13 @@ def predicted_pairs(prediction: Prediction) -> frozenset[tuple[str, str]]:
     return frozenset((d, max(w, key=w.__getitem__)) for d, w in weight.items())
 
 
-def score(items: Sequence[LabelledItem], predictions: Sequence[Prediction]) -> dict[str, Any]:
-    """The metrics of ``predictions`` against the labels of ``items``."""
+def score(
+    items: Sequence[LabelledItem], predictions: Sequence[Prediction], *, intervals: bool = False,
+) -> dict[str, Any]:
+    """The metrics of ``predictions`` against the labels of ``items``; with ``intervals``,
+    their bootstrap 95 % intervals too (``interval`` keys, see ``intervals.py``)."""
+    from ecoute.classifiers.training.intervals import determinant_intervals, sentiment_intervals
+
     result: dict[str, Any] = {"n": len(items)}
     with_sentiment = [(it, p) for it, p in zip(items, predictions, strict=True) if it.sentiment]
     if with_sentiment:
@@ -163,13 +168,17 @@ def score(items: Sequence[LabelledItem], predictions: Sequence[Prediction]) -> d
                 sum(r["macro_f1"] for r in per_lang.values()) / len(per_lang), 4),
             "per_lang": per_lang,
         }
+        if intervals:
+            langs = [it.lang or p.lang or "unknown" for it, p in with_sentiment]
+            result["sentiment"]["interval"] = sentiment_intervals(gold, pred, langs)
     annotated = [(it, p) for it, p in zip(items, predictions, strict=True)
                  if it.determinants is not None]
     if annotated:
-        result["determinants"] = determinant_scores(
-            [it.determinants or frozenset() for it, _ in annotated],
-            [predicted_pairs(p) for _, p in annotated],
-        )
+        gold_pairs = [it.determinants or frozenset() for it, _ in annotated]
+        predicted = [predicted_pairs(p) for _, p in annotated]
+        result["determinants"] = determinant_scores(gold_pairs, predicted)
+        if intervals:
+            result["determinants"]["interval"] = determinant_intervals(gold_pairs, predicted)
     return result
 
 
@@ -198,10 +207,11 @@ def determinant_scores(
 
 
 def evaluate_file(
-    classifier: Classifier, path: Path, *, batch_size: int = 32, split: str = "val"
+    classifier: Classifier, path: Path, *, batch_size: int = 32, split: str = "val",
+    intervals: bool = False,
 ) -> dict[str, Any]:
     items = read_labelled(path, split=split)
     predictions: list[Prediction] = []
     for start in range(0, len(items), batch_size):
         predictions += classifier.predict([it.text for it in items[start : start + batch_size]])
-    return score(items, predictions)
+    return score(items, predictions, intervals=intervals)

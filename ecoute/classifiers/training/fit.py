@@ -23,8 +23,17 @@ from ecoute.classifiers.determinants import Lexicon
 from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.e5.encoder import E5Encoder
-from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1, softmax
+from ecoute.classifiers.heads import (
+    LinearHead,
+    fit_linear,
+    fit_temperature,
+    macro_f1,
+    sigmoid,
+    softmax,
+)
+from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import split_segments
+from ecoute.classifiers.training.cue_precision import choose_cues, cue_precision
 from ecoute.errors import ConfigError
 
 #: XLM-T folder names and the language codes the classifier detects.
@@ -32,7 +41,7 @@ XLMT_LANGUAGES = {
     "arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
     "italian": "it", "portuguese": "pt", "spanish": "es",
 }
-L2_GRID = (1e-4, 3e-4, 1e-3, 3e-3)
+L2_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3)
 SENTIMENT_L2_GRID = (3e-5, 1e-4, 3e-4, 1e-3)
 #: Lines embedded (and cached) together.
 CHUNK = 900
@@ -280,14 +289,27 @@ def item_segments(texts: Sequence[str]) -> tuple[list[list[str]], list[list[tupl
 
 def determinant_matrix(
     encoder: E5Encoder, texts: Sequence[str], lexicon: Lexicon, prototypes: Prototypes,
-    cache_dir: Path,
+    cache_dir: Path, langs: Sequence[str | None] | None = None,
 ) -> np.ndarray:
+    """The determinant head's input for ``texts``, built as the classifier builds it (the
+    language detected, not the one a file says, gates the cues)."""
     seg_texts, spans = item_segments(texts)
     encoded = cached_encode(encoder, texts, spans, cache_dir)
+    langs = detect_languages(texts) if langs is None else langs
     return np.stack([
-        item_features(encoded.items[i], encoded.segments[i], seg_texts[i], lexicon, prototypes)
+        item_features(encoded.items[i], encoded.segments[i], seg_texts[i], lexicon, prototypes,
+                      lang=langs[i])
         for i in range(len(texts))
     ])
+
+
+def chosen_lexicon(
+    lexicon: Lexicon, texts: Sequence[str], langs: Sequence[str | None], y: np.ndarray,
+) -> Lexicon:
+    """``lexicon`` with the cues muted or weakened by their precision on these items."""
+    labels = [{DETERMINANTS[k] for k in np.flatnonzero(row)} for row in y]
+    muted, weak = choose_cues(cue_precision(lexicon, texts, langs, labels))
+    return lexicon.with_choices(muted, weak)
 
 
 #: A threshold no probability reaches: the head adds nothing to the lexicon for that label.
@@ -331,7 +353,7 @@ def cross_validated_probs(
         train = np.setdiff1d(order, test)
         w, b = fit_linear(x[train], y[train], n_labels=y.shape[1], activation="sigmoid", l2=l2,
                           sample_weight=mask[train])
-        out[test] = 1 / (1 + np.exp(-(x[test] @ w.T + b)))
+        out[test] = sigmoid(x[test] @ w.T + b)
     return out
 
 
@@ -364,6 +386,7 @@ def train_determinants(
             "scoring the head together with the lexicon hits the classifier always keeps",
             "cv_micro_f1": round(micro, 4),
             "cv_f1": dict(zip(DETERMINANTS, f1s, strict=True)),
-            "features": "item embedding, best segment similarity to examples, lexicon hits",
+            "features": "item embedding, best segment similarity to examples, lexicon hits "
+            "(cues that count on their own, then weak cues)",
         },
     )

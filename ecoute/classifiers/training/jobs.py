@@ -38,7 +38,6 @@ from ecoute.classifiers.training.fit import (
     Log,
     determinant_matrix,
     read_apc,
-    train_determinants,
     train_sentiment,
 )
 from ecoute.config.settings import Settings
@@ -91,16 +90,24 @@ def train_shipped(
             head.save(path)
             written.append(path)
     if gold is not None:
+        from ecoute.classifiers.training.cross_validation import (
+            label_matrix,
+            train_determinant_model,
+        )
+
         items = read_labelled_csv(gold)
         labelled = [it for it in items if it.determinants is not None]
         if not labelled:
             raise ConfigError(f"{gold} has no `determinants` column to learn from")
+        if exclude is not None:
+            # An evaluation file is only ever scored: its texts never train the head.
+            banned = {it.text.strip() for it in read_labelled_csv(exclude)}
+            labelled = [it for it in labelled if it.text.strip() not in banned]
         lexicon = cached_lexicon(settings.determinants_file)
         prototypes = build_prototypes(encoder, lexicon, settings)
-        x = determinant_matrix(encoder, [it.text for it in labelled], lexicon, prototypes, cache)
-        y = np.array([[float(any(d == name for d, _ in it.determinants or ())) for name in DETERMINANTS]
-                      for it in labelled], dtype=np.float32)
-        head = train_determinants(x, y, sources=f"{gold.name} ({len(labelled)} items)", log=log)
+        head = train_determinant_model(
+            encoder, [it.text for it in labelled], label_matrix(labelled), lexicon, prototypes,
+            cache, sources=f"{gold.name} ({len(labelled)} items)", log=log)
         head.meta.update(_encoder_meta(encoder))
         path = out / DETERMINANT_HEAD
         head.save(path)
@@ -175,7 +182,9 @@ def train_from_corrections(
                           hint="train one with `ecoute train --gold FILE`")
     encoder = _encoder(settings)
     cache = settings.cache_dir / "embeddings"
-    lexicon = cached_lexicon(settings.determinants_file)
+    # The cues the shipped head was trained to mute or weaken, so its inputs mean the same.
+    lexicon = cached_lexicon(settings.determinants_file).with_stored_choices(
+        LinearHead.load(shipped / DETERMINANT_HEAD).meta)
     prototypes = build_prototypes(encoder, lexicon, settings)
     anchors = determinant_matrix(encoder, data.anchors, lexicon, prototypes, cache) \
         if data.anchors else np.zeros((0, 0), np.float32)

@@ -1,0 +1,151 @@
+"""The determinant head and its cue choices come from the training file; a scored file's
+labels never change them."""
+
+from __future__ import annotations
+
+import csv
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecoute.classifiers.determinant_scoring import Prototypes
+from ecoute.classifiers.determinants import load_lexicon
+from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads
+from ecoute.classifiers.e5.encoder import Encoded
+from ecoute.classifiers.heads import LinearHead
+from ecoute.classifiers.training import cross_validation
+from ecoute.domain import DETERMINANTS
+
+DIM = 8
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny heads fit in a second on one thread and can take minutes on a busy machine with
+    several."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _vector(text: str) -> np.ndarray:
+    rng = np.random.default_rng(zlib.crc32(text.encode()))
+    vector = rng.normal(size=DIM).astype(np.float32)
+    # One direction carries "waiting": the head has something to learn.
+    vector[0] = 3.0 if "wait" in text.lower() or "attente" in text.lower() else -3.0
+    return vector
+
+
+class HashEncoder:
+    """Stands in for the e5 encoder: a vector per text, a vector per segment."""
+
+    prefix = "query: "
+    layers = (-1,)
+    max_length = 64
+    dim = DIM
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def encode(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None) -> Encoded:
+        spans = spans if spans is not None else [[] for _ in texts]
+        return Encoded(
+            items=np.stack([_vector(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32),
+            segments=[np.stack([_vector(t[a:b]) for a, b in sp]) if sp else np.zeros((0, DIM), np.float32)
+                      for t, sp in zip(texts, spans, strict=True)],
+        )
+
+
+TEXTS = [
+    ("We had to wait for an hour at the desk.", "waiting_time:negative"),
+    ("Agent très aimable au guichet.", "courtesy:positive"),
+    ("The street lamp is broken again.", ""),
+    ("Une heure d'attente, c'est trop.", "waiting_time:negative"),
+    ("Staff were rude to my mother.", "courtesy:negative"),
+    ("Nice park, thanks.", ""),
+]
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "sentiment", "determinants"])
+        for i, (text, dets) in enumerate(rows):
+            writer.writerow([f"{text} ({i})", "negative", dets])
+
+
+def _classifier(tmp_path: Path) -> E5Classifier:
+    encoder = HashEncoder(tmp_path)
+    lexicon = load_lexicon()
+    prototypes = Prototypes(matrix=np.stack([_vector(d) for d in DETERMINANTS]),
+                            owner=np.arange(len(DETERMINANTS)), blocks=1)
+    rng = np.random.default_rng(0)
+    sentiment = LinearHead(["negative", "neutral", "positive"],
+                           rng.normal(size=(3, DIM)).astype(np.float32), np.zeros(3, np.float32))
+    return E5Classifier(encoder, SentimentHeads({SHARED: sentiment}), lexicon,  # type: ignore[arg-type]
+                        prototypes)
+
+
+def test_the_scored_files_labels_never_change_the_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train, scored = tmp_path / "train.csv", tmp_path / "dev.csv"
+    _write(train, TEXTS * 6)
+    heads: list[LinearHead] = []
+    real = cross_validation.train_determinant_model
+
+    def recording(*args: object, **kwargs: object) -> LinearHead:
+        head = real(*args, **kwargs)  # type: ignore[arg-type]
+        heads.append(head)
+        return head
+
+    monkeypatch.setattr(cross_validation, "train_determinant_model", recording)
+    classifier = _classifier(tmp_path)
+    results = []
+    for rows in (TEXTS, [(t, TEXTS[(i + 1) % len(TEXTS)][1]) for i, (t, _) in enumerate(TEXTS)]):
+        _write(scored, rows)  # the second time, every label is another item's
+        results.append(cross_validation.train_then_score(
+            classifier, train, scored, tmp_path / "cache", log=lambda _: None))
+    first, second = heads
+    np.testing.assert_array_equal(first.weight, second.weight)
+    assert first.thresholds == second.thresholds
+    assert first.meta == second.meta
+    assert results[0]["determinants"] != results[1]["determinants"]
+    # The classifier is left as it was found.
+    assert classifier.determinant_head is None and isinstance(classifier.encoder, HashEncoder)
+
+
+def test_out_of_fold_items_are_scored_by_heads_that_never_saw_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train = tmp_path / "train.csv"
+    _write(train, TEXTS * 5)
+    seen: list[set[str]] = []
+    real = cross_validation.train_determinant_model
+
+    def recording(encoder: object, texts: Sequence[str], *args: object, **kwargs: object) -> LinearHead:
+        seen.append(set(texts))
+        return real(encoder, texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cross_validation, "train_determinant_model", recording)
+    classifier = _classifier(tmp_path)
+    predicted: list[set[str]] = []
+    original = classifier.predict
+
+    def predict(texts: Sequence[str]):  # type: ignore[no-untyped-def]
+        predicted.append(set(texts))
+        return original(texts)
+
+    monkeypatch.setattr(classifier, "predict", predict)
+    result = cross_validation.cross_validated_evaluation(
+        classifier, train, tmp_path / "cache", folds=5, log=lambda _: None, intervals=True)
+    assert len(seen) == len(predicted) == 5
+    for trained_on, scored in zip(seen, predicted, strict=True):
+        assert not trained_on & scored
+    assert result["n"] == 30 and "interval" in result["determinants"]
