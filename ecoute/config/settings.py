@@ -8,43 +8,29 @@ variables, a ``.env`` file, and the TOML file named by ``ECOUTE_CONFIG_FILE`` (d
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
+from ecoute.config import setting_types as checks
+from ecoute.config.setting_types import (
+    DEV_PSEUDONYM_KEY,
+    default_cache_dir,
+    default_data_dir,
+    default_database_url,
+    hide_password,
+)
 from ecoute.domain import Channel
 from ecoute.errors import ConfigError
-
-#: Used only in ``env = "dev"``; production refuses it so that pseudonyms cannot be reversed
-#: by anyone who read this source file.
-DEV_PSEUDONYM_KEY = "ecoute-dev-pseudonym-key-change-me"
-#: A shorter key can be guessed by trying every value: pseudonyms would be reversible.
-MIN_PSEUDONYM_KEY_LENGTH = 16
-
-
-def _default_database_url() -> str:
-    path = Path(user_data_dir("ecoute", appauthor=False)) / "ecoute.db"
-    return f"sqlite:///{path}"
-
-
-def _default_data_dir() -> Path:
-    return Path(user_data_dir("ecoute", appauthor=False)) / "files"
-
-
-def _default_cache_dir() -> Path:
-    return Path(user_cache_dir("ecoute", appauthor=False))
 
 
 class Settings(BaseSettings):
@@ -64,7 +50,7 @@ class Settings(BaseSettings):
         "(the development or a short pseudonym key) and needs an API key to read.",
     )
     database_url: str = Field(
-        default_factory=_default_database_url,
+        default_factory=default_database_url,
         description="SQLAlchemy URL of the store: `sqlite:///path/ecoute.db` (default, in the "
         "user's data directory) or `postgresql+psycopg://user@host/db`.",
     )
@@ -72,7 +58,7 @@ class Settings(BaseSettings):
         5000, ge=0, description="How long SQLite waits for a lock held by another process."
     )
     cache_dir: Path = Field(
-        default_factory=_default_cache_dir,
+        default_factory=default_cache_dir,
         description="Where converted models and other rebuildable files are kept.",
     )
     model_dir: Path | None = Field(
@@ -325,7 +311,7 @@ class Settings(BaseSettings):
         "limit, counted from its last failure.",
     )
     data_dir: Path = Field(
-        default_factory=_default_data_dir,
+        default_factory=default_data_dir,
         description="Where uploaded files and pushed items waiting to be stored are kept "
         "(default: `files` in the user's data directory).",
     )
@@ -557,32 +543,57 @@ class Settings(BaseSettings):
         "`response_promise_working_days`: "
         "`ECOUTE_RESPONSE_PROMISE_BY_AUTHORITY='{\"valmont\": 10}'`.",
     )
-    @field_validator("followup_channels", "followup_negative_channels",
-                     mode="before")
+    # The checks live in ``setting_types``: the class stays the list of settings.
+    @field_validator("followup_channels", "followup_negative_channels", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return checks.split_commas(value)
 
     @field_validator("followup_channels", "followup_negative_channels")
     @classmethod
     def _known_channels(cls, value: list[str]) -> list[str]:
-        known = {c.value for c in Channel}
-        unknown = [name for name in value if name not in known]
-        if unknown:
-            raise ValueError(f"unknown channel {', '.join(unknown)}; channels: "
-                             f"{', '.join(sorted(known))}")
-        return value
+        return checks.known_channels(value)
 
     @field_validator("response_promise_by_authority")
     @classmethod
     def _promise_days(cls, value: dict[str, int]) -> dict[str, int]:
-        wrong = sorted(slug for slug, days in value.items() if not 0 <= days <= 365)
-        if wrong:
-            raise ValueError(f"response_promise_by_authority: days must be 0 to 365, not for "
-                             f"{', '.join(wrong)}")
-        return value
+        return checks.promise_days(value)
+
+    @field_validator("retention_days_by_kind")
+    @classmethod
+    def _kept_days(cls, value: dict[str, int]) -> dict[str, int]:
+        return checks.kept_days(value)
+
+    @field_validator("file_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        return checks.split_paths(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        return checks.database_url(value)
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _linear_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        return checks.linear_patterns(value)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        checks.check_pseudonym_key(self.env, self.pseudonym_key)
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return checks.config_sources(settings_cls, init_settings, env_settings, dotenv_settings)
 
     def response_promise(self, authority_slug: str) -> int:
         """Working days ``authority_slug`` promises to answer within."""
@@ -594,104 +605,6 @@ class Settings(BaseSettings):
         return self.routing_default_department_by_authority.get(
             authority_slug, self.routing_default_department)
 
-    @field_validator("retention_days_by_kind")
-    @classmethod
-    def _kept_days(cls, value: dict[str, int]) -> dict[str, int]:
-        negative = sorted(kind for kind, days in value.items() if days < 0)
-        if negative:
-            raise ValueError(
-                f"retention_days_by_kind: days must be 0 (keep) or more, not negative for "
-                f"{', '.join(negative)}"
-            )
-        return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("ECOUTE_CONFIG_FILE", "ecoute.toml"))
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
-        if toml_file.is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        elif "ECOUTE_CONFIG_FILE" in os.environ:
-            raise ConfigError(
-                f"configuration file {toml_file} does not exist",
-                hint="fix ECOUTE_CONFIG_FILE or create the file",
-            )
-        return tuple(sources)
-
-    @field_validator("file_roots", mode="before")
-    @classmethod
-    def _split_roots(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part for part in value.split(os.pathsep) if part.strip()]
-        return value
-
-    @field_validator("database_url")
-    @classmethod
-    def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
-        if value.startswith("postgresql://"):
-            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
-            value = "postgresql+psycopg://" + value[len("postgresql://") :]
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        # A typo (a port that is not a number, a stray character) is caught here, as one
-        # readable line, instead of as a traceback at the first connection.
-        try:
-            make_url(value)
-        except (ArgumentError, ValueError) as exc:
-            raise ValueError(f"{value.split('@')[-1]!r} is not a database URL ({exc}); "
-                             "e.g. postgresql+psycopg://user@host:5432/db") from None
-        return value
-
-    @field_validator("redact_patterns")
-    @classmethod
-    def _linear_patterns(cls, value: dict[str, str]) -> dict[str, str]:
-        import re2  # RE2 refuses what cannot run in linear time (backreferences, lookarounds)
-
-        from ecoute.pii import KINDS, compile_pattern
-
-        for name, pattern in value.items():
-            if not name or not name.replace("_", "").isalnum() or name.upper() in KINDS:
-                raise ValueError(
-                    f"redact_patterns: {name!r} is not a usable placeholder name; use letters, "
-                    f"digits and _ other than {', '.join(KINDS)}"
-                )
-            try:
-                compile_pattern(pattern)
-            except re2.error as exc:
-                raise ValueError(
-                    f"redact_patterns: the pattern of {name} is not valid RE2 syntax ({exc}); "
-                    "lookarounds and backreferences are not available"
-                ) from exc
-        return value
-
-    @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> Settings:
-        if self.env == "prod" and not self.pseudonym_key.strip():
-            raise ValueError(
-                "ECOUTE_PSEUDONYM_KEY is empty: set it to a secret of your own when ECOUTE_ENV=prod"
-            )
-        if self.env == "prod" and self.pseudonym_key == DEV_PSEUDONYM_KEY:
-            raise ValueError(
-                "ECOUTE_PSEUDONYM_KEY must be set to a secret of your own when ECOUTE_ENV=prod"
-            )
-        if self.env == "prod" and len(self.pseudonym_key) < MIN_PSEUDONYM_KEY_LENGTH:
-            raise ValueError(
-                f"ECOUTE_PSEUDONYM_KEY is too short ({len(self.pseudonym_key)} characters): "
-                f"use at least {MIN_PSEUDONYM_KEY_LENGTH} random characters, e.g. the output "
-                "of `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
-            )
-        return self
-
     def shown(self) -> dict[str, object]:
         """The settings as JSON for people: secrets (pseudonym key, database password)
         hidden."""
@@ -702,16 +615,6 @@ class Settings(BaseSettings):
                 data[secret] = "(hidden)"
         data["database_url"] = hide_password(self.database_url)
         return data
-
-
-def hide_password(url: str) -> str:
-    """``url`` with the password of its user part replaced by ``***``."""
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in credentials:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
 
 
 @lru_cache(maxsize=1)
