@@ -19,7 +19,7 @@ from ecoute.scheduler import leader as scheduler_mod
 from ecoute.collectors.service import add_source
 from ecoute.config.settings import Settings
 from ecoute.scheduler.leader import Scheduler
-from ecoute.store.db import session_scope
+from ecoute.store.db import make_writer_factory, session_scope
 from ecoute.store.models import SchedulerJob, Source
 from tests.helpers.smtp_server import SmtpServer
 
@@ -98,7 +98,9 @@ def test_jobs_follow_the_sources_table_without_restart(
         _wait(lambda: _source(factory, first).due_at is not None)
         second = _add(factory, tmp_path, "second", "cron: 0 7 * * 1")
         _wait(lambda: sched.aps is not None and sched.aps.get_job(f"source:{second}") is not None)
-        with session_scope(factory) as session:
+        # An officer's edit while the scheduler writes beside it: the one writer at a time
+        # takes SQLite's write lock when it begins, as ecoute's own writers do.
+        with session_scope(make_writer_factory(engine)) as session:
             session.get(Source, first).schedule = "every 2 hours"  # type: ignore[union-attr]
             session.get(Source, second).enabled = False  # type: ignore[union-attr]
         assert sched.aps is not None
