@@ -186,7 +186,8 @@ def test_sign_in_and_roles_hold(browser: Any, base_url: str, dashboard: Dashboar
     wrong.page.fill("#username", "viewer")
     wrong.page.fill("#password", "not the password")
     wrong.page.click("form:has(#username) button[type=submit]")
-    assert "wrong username or password" in wrong.page.locator("[role=alert]").inner_text()
+    said = wrong.page.locator("[role=alert]").inner_text()
+    assert "Wrong username or password." in said or "Identifiant ou mot de passe incorrect." in said
     keyed = _tab(browser, base_url)
     keyed.open("/signin")
     keyed.page.fill("#api_key", dashboard.officer_key)
