@@ -42,8 +42,9 @@ __all__ = ["Card", "Column", "DEFAULT_WINDOW", "Filters", "Overview", "Period", 
            "calendar_windows", "combinable", "compare", "figure_of", "overview", "trend",
            "window_pair"]
 
-#: The windows a person can choose; rolling ones end today, calendar ones run from the start
-#: of the current week, month, quarter or year to today.
+#: The windows a person can choose besides the whole calendar periods of
+#: :func:`calendar_windows`; rolling ones end today, calendar ones run from the start of the
+#: current week, month, quarter or year to today.
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter", "year")
 DEFAULT_WINDOW = "30d"
 STEPS = {"week": 13, "month": 12}
