@@ -23,7 +23,7 @@ from ecoute.store.models import Authority, DailyRollup
 from ecoute.store.rollups import ALL, DIMENSIONS, labelled_sums, value_labels, values_seen
 
 __all__ = ["Window", "parse_window", "Filters", "DeterminantFigure", "SatisfactionReport",
-           "satisfaction", "authority_today", "GROUP_BY"]
+           "satisfaction", "authority_today", "GROUP_BY", "group_reports"]
 
 Sums = tuple[int, int, int, float, int]  # pos, neg, neu, rating_sum, rating_count
 ZERO: Sums = (0, 0, 0, 0.0, 0)
@@ -201,6 +201,22 @@ def satisfaction(
     filters = filters or Filters(channel=channel, site_id=site_id, department_id=department_id)
     return reports(session, authority, [window], min_sample_size=min_sample_size,
                    filters=filters)[0]
+
+
+def group_reports(session: Session, authority: Authority, window: Window, group_by: str,
+                  values: Sequence[str], *, min_sample_size: int = 30
+                  ) -> dict[str, SatisfactionReport]:
+    """Every determinant's figure for each value of ``group_by`` (ids as text), read in one
+    round trip whatever the number of groups; a value without mentions gets an empty report."""
+    if group_by not in GROUP_BY:
+        raise InvalidRequest(f"group_by {group_by!r} is not understood",
+                             hint=f"use one of {', '.join(GROUP_BY)}")
+    found = labelled_sums(session, authority.id, group_by, list(values),
+                          (OVERALL, *DETERMINANTS), [("", span) for span in spans(window)])
+    by_value: dict[str, dict[str, Sums]] = {value: {} for value in values}
+    for (_label, value, det), counts in found.items():
+        by_value[value][det] = counts
+    return {value: _report(window, sums, min_sample_size) for value, sums in by_value.items()}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -101,6 +101,12 @@ def list_alerts(
         query = query.where(Alert.kind == kind)
     return list(session.scalars(query.order_by(Alert.raised_at.desc(), Alert.id.desc())
                                 .limit(limit)))
+
+
+def count_active_alerts(session: Session, authority_id: int) -> int:
+    """How many of the authority's alerts are not resolved."""
+    return session.scalar(select(func.count()).select_from(Alert).where(
+        Alert.authority_id == authority_id, Alert.resolved_at.is_(None))) or 0
 
 
 def alerts_raised(session: Session, authority_id: int, since: datetime, until: datetime

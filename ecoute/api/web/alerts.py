@@ -17,13 +17,14 @@ from ecoute.api.web.auth import CorrectorForm, viewer_authority
 from ecoute.api.web.i18n import Translator
 from ecoute.api.web.rendering import link, local_path
 from ecoute.domain import OVERALL
-from ecoute.store.alerts import list_alerts, resolve_alert
+from ecoute.store.alerts import count_active_alerts, list_alerts, resolve_alert
 from ecoute.store.models import Alert, AlertKind, Authority
 
 router = APIRouter(include_in_schema=False)
-#: More than this many active alerts is a backlog to clear in the API or the digest, not a
-#: list to scroll on the overview.
+#: More than this many active alerts is a backlog: the overview lists the newest and says how
+#: many more there are, with a link to list them all (``?alerts=all``, at most ALL_SHOWN).
 SHOWN = 20
+ALL_SHOWN = 1000
 
 
 @dataclass(frozen=True)
@@ -94,17 +95,26 @@ def _described(alert: Alert, t: Translator, slug: str | None) -> AlertView:
     return AlertView(alert, alert.title, None)
 
 
-def active_alerts(session: Session, authority: Authority, t: Translator, slug: str | None
-                  ) -> list[AlertView]:
-    """The authority's active alerts, newest first, told in ``t``'s language."""
+@dataclass(frozen=True)
+class ActiveAlerts:
+    shown: list[AlertView]
+    total: int  # every active alert of the authority, listed or not
+
+
+def active_alerts(session: Session, authority: Authority, t: Translator, slug: str | None,
+                  *, every: bool = False) -> ActiveAlerts:
+    """The authority's active alerts, newest first, told in ``t``'s language: the SHOWN
+    newest, or all of them (up to ALL_SHOWN) when ``every``."""
     views = []
-    for alert in list_alerts(session, authority.id, active=True, limit=SHOWN):
+    for alert in list_alerts(session, authority.id, active=True,
+                             limit=ALL_SHOWN if every else SHOWN):
         try:
             views.append(_described(alert, t, slug))
         except (KeyError, TypeError, ValueError, IndexError):
             # Figures of an older shape: the stored title still says what happened.
             views.append(AlertView(alert, alert.title, None))
-    return views
+    total = len(views) if len(views) < SHOWN else count_active_alerts(session, authority.id)
+    return ActiveAlerts(views, total)
 
 
 @router.post("/alerts/{alert_id}/resolve")

@@ -45,6 +45,16 @@ SESSION_COOKIE = "ecoute_session"
 #: checked against this cookie instead (double submit).
 SIGNIN_COOKIE = "ecoute_signin"
 SIGN_IN_HINT = "sign in again, with your username and password or an API key"
+OTHER_SITE = "this form was sent from another site"
+SIGNIN_EXPIRED = "the sign-in form has expired"
+INGEST_KEY = "an ingest key only sends feedback and cannot read the dashboard"
+UNKNOWN_KEY = "this API key is unknown or revoked"
+WRONG_PASSWORD = "wrong username or password"
+#: The sign-in refusals by their (English) message, and the words the sign-in page says them
+#: with in its language (``<key>`` and ``<key>_hint`` in signin_messages.py).
+SIGNIN_REFUSALS = {OTHER_SITE: "signin.other_site", SIGNIN_EXPIRED: "signin.expired",
+                   INGEST_KEY: "signin.ingest_key", UNKNOWN_KEY: "signin.unknown_key",
+                   WRONG_PASSWORD: "signin.wrong_password"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ def _same_origin(request: Request) -> None:
     if origin and origin != "null":
         parts = urlsplit(origin)
         if (parts.scheme, parts.netloc) != (request.url.scheme, request.url.netloc):
-            raise Forbidden("this form was sent from another site",
+            raise Forbidden(OTHER_SITE,
                             hint="open the dashboard itself and send the form from there")
 
 
@@ -177,18 +187,18 @@ def sign_in(session: Session, settings: Settings, *, username: str = "", passwor
     if by_key:
         key = authenticate(session, api_key.strip())
         if key is not None and key.role == Role.INGEST:
-            raise Forbidden("an ingest key only sends feedback and cannot read the dashboard",
+            raise Forbidden(INGEST_KEY,
                             hint="use a viewer, officer or admin key, or a username")
         if key is not None:
             signin_succeeded(session, check)
             return open_session(session, lifetime=lifetime, api_key=key)
         signin_failed(session, check, limits)
-        raise Unauthorized("this API key is unknown or revoked",
+        raise Unauthorized(UNKNOWN_KEY,
                            hint="check it, or ask an administrator for a new one")
     user = authenticate_password(session, username, password)
     if user is None:
         signin_failed(session, check, limits)
-        raise Unauthorized("wrong username or password",
+        raise Unauthorized(WRONG_PASSWORD,
                            hint="check both; an administrator can set a new password with "
                            "`ecoute users password`")
     signin_succeeded(session, check)
@@ -215,4 +225,4 @@ def check_signin_token(request: Request, sent: str) -> None:
     _same_origin(request)
     held = request.cookies.get(SIGNIN_COOKIE) or ""
     if not held or not hmac.compare_digest(held, sent):
-        raise Forbidden("the sign-in form has expired", hint="reload the page and sign in again")
+        raise Forbidden(SIGNIN_EXPIRED, hint="reload the page and sign in again")

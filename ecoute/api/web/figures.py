@@ -20,34 +20,88 @@ from ecoute.assessment.satisfaction import (
     DeterminantFigure,
     Filters,
     SatisfactionReport,
+    check_combinable,
+    group_reports,
     reports,
     satisfaction,
 )
 from ecoute.assessment.ratings import RatingsReport, ratings
 from ecoute.assessment.volumes import channel_volumes
-from ecoute.assessment.windows import Window, parse_window, period_start, previous_window
+from ecoute.assessment.windows import (
+    PERIODS,
+    Window,
+    parse_window,
+    period_start,
+    previous_window,
+)
 from ecoute.errors import InvalidRequest
 from ecoute.store.models import Authority
 from ecoute.store.ratings import RatingFilters
 
 __all__ = ["Card", "Column", "DEFAULT_WINDOW", "Filters", "Overview", "Period", "WINDOWS",
-           "compare", "figure_of", "overview", "trend", "window_pair"]
+           "calendar_windows", "combinable", "compare", "figure_of", "overview", "trend",
+           "window_pair"]
 
-#: The windows a person can choose; rolling ones end today, calendar ones run from the start
-#: of the current week, month, quarter or year to today.
+#: The windows a person can choose besides the whole calendar periods of
+#: :func:`calendar_windows`; rolling ones end today, calendar ones run from the start of the
+#: current week, month, quarter or year to today.
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter", "year")
 DEFAULT_WINDOW = "30d"
 STEPS = {"week": 13, "month": 12}
 
 
+def period_name(period: str, day: date) -> str:
+    """The name of the whole calendar ``period`` holding ``day``, as the assessment windows
+    read it: ``2026-W48``, ``2026-11``, ``2026-Q4``, ``2026``."""
+    if period == "week":
+        year, week, _weekday = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day.year}-{day.month:02d}"
+    if period == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return str(day.year)
+
+
+def calendar_windows(today: date) -> list[str]:
+    """The whole current and previous calendar weeks, months, quarters and years, most recent
+    first within each kind of period."""
+    names = []
+    for period in PERIODS:
+        current = period_start(period, today)
+        names += [period_name(period, current),
+                  period_name(period, period_start(period, current - timedelta(days=1)))]
+    return names
+
+
 def window_pair(spec: str, today: date) -> tuple[Window, Window]:
     """The chosen window and the one before it (of the same length, or the whole previous
     calendar period)."""
-    if spec not in WINDOWS:
-        raise InvalidRequest(f"window {spec!r} is not one the dashboard offers",
-                             hint=f"choose one of {', '.join(WINDOWS)}")
-    current = parse_window(spec, today)
+    refused = InvalidRequest(
+        f"period {spec!r} is not one the dashboard offers",
+        hint=f"choose one of {', '.join(WINDOWS)}, or a whole week, month, quarter or year "
+             "such as " + ", ".join(calendar_windows(today)[::2]))
+    try:
+        current = parse_window(spec, today)
+    except InvalidRequest as exc:
+        raise refused from exc
+    # Besides the listed choices, any whole calendar period is read, so that a link kept from
+    # last month still works; other spans of days (365d) are the API's.
+    if spec not in WINDOWS and (current.period is None or spec.lower() in PERIODS):
+        raise refused
     return current, previous_window(current)
+
+
+def combinable(filters: Filters) -> bool:
+    """Whether the rollups answer these filters together (a source or a language only
+    alone)."""
+    if len(filters.dimensions()) < 2:
+        return True
+    try:
+        check_combinable(filters)
+    except InvalidRequest:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -79,8 +133,6 @@ class Overview:
     overall: Card
     cards: list[Card]
     channels: dict[str, int]
-    rating_mean: float | None
-    rating_count: int
     min_sample_size: int
 
 
@@ -91,7 +143,8 @@ def _report(session: Session, authority: Authority, window: Window, min_n: int,
 
 def overview(session: Session, authority: Authority, spec: str, today: date, *,
              min_sample_size: int, filters: Filters = Filters()) -> Overview:
-    """The overview page's figures: every determinant with its change, volumes, ratings."""
+    """The overview page's figures: every determinant with its change, volumes (ratings are
+    :func:`rating_overview`'s)."""
     current, previous = window_pair(spec, today)
     now, before = reports(session, authority, [current, previous],
                           min_sample_size=min_sample_size, filters=filters)
@@ -103,7 +156,7 @@ def overview(session: Session, authority: Authority, spec: str, today: date, *,
         window=current, previous=previous, overall=_card(now.overall, before.overall, previous),
         cards=[_card(a, b, previous)
                for a, b in zip(now.determinants, before.determinants, strict=True)],
-        channels=volumes, rating_mean=now.rating_mean, rating_count=now.rating_count,
+        channels=volumes,
         min_sample_size=min_sample_size,
     )
 
@@ -174,14 +227,12 @@ def compare(session: Session, authority: Authority, spec: str, today: date, *,
     """The whole authority's figures beside each department's (``by="department"``) or each
     site's, over the chosen window."""
     current, _previous = window_pair(spec, today)
-    columns = [Column(None, None, _report(session, authority, current, min_sample_size,
-                                          Filters()))]
-    for group_id, name in groups:
-        filters = Filters(department_id=group_id) if by == "department" else \
-            Filters(site_id=group_id)
-        columns.append(Column(name, group_id, _report(session, authority, current,
-                                                      min_sample_size, filters)))
-    return columns
+    whole = _report(session, authority, current, min_sample_size, Filters())
+    per_group = group_reports(session, authority, current, by,
+                              [str(group_id) for group_id, _name in groups],
+                              min_sample_size=min_sample_size)
+    return [Column(None, None, whole),
+            *(Column(name, group_id, per_group[str(group_id)]) for group_id, name in groups)]
 
 
 @dataclass(frozen=True)

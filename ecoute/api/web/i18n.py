@@ -1,7 +1,8 @@
 """The dashboard's two languages: which one a request gets, its words, its numbers and dates.
 
-The language is, in order: the one the person chose (``?lang=``, kept in a cookie), the best
-of their browser's ``Accept-Language``, the authority's locale, French.
+The language is, in order: the one the person chose (``/language/fr``, kept in a cookie), the
+best of their browser's ``Accept-Language``, the authority's locale, French. ``?lang=`` is not
+read: on the verbatims and trends pages it is the items' language filter.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _accepted(header: str) -> list[str]:
 
 def negotiate(request: Request, fallback: str | None = None) -> str:
     """The language of this request's page."""
-    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
     for tag in _accepted(request.headers.get("accept-language", "")):
@@ -96,6 +97,20 @@ class Translator:
 
     def month(self, value: date) -> str:
         return f"{_MONTHS[self.language][value.month - 1]} {value.year}"
+
+    def window(self, spec: str) -> str:
+        """A period of the selector: its words (``30d``, ``month``…) or, for a whole calendar
+        period (``2026-W48``, ``2026-11``, ``2026-Q4``, ``2026``), its name."""
+        if f"window.{spec}" in self._words:
+            return self(f"window.{spec}")
+        year, _, part = spec.partition("-")
+        if part.upper().startswith("W"):
+            return self("window.iso_week", week=int(part[1:]), year=year)
+        if part.upper().startswith("Q"):
+            return self("window.quarter_of", quarter=part[1:], year=year)
+        if part:
+            return self.month(date(int(year), int(part), 1))
+        return year
 
     def determinant(self, name: str) -> str:
         return self(f"determinant.{name}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ecoute.api.web.signin_messages import SIGNIN_WORDS
+
 #: key → (English, French)
 _WORDS: dict[str, tuple[str, str]] = {
     "skip": ("Skip to the content", "Aller au contenu"),
@@ -29,6 +31,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "window.month": ("This month", "Ce mois"),
     "window.quarter": ("This quarter", "Ce trimestre"),
     "window.year": ("This year", "Cette année"),
+    "window.calendar": ("Whole periods", "Périodes entières"),
+    "window.iso_week": ("Week {week}, {year}", "Semaine {week} {year}"),
+    "window.quarter_of": ("Q{quarter} {year}", "T{quarter} {year}"),
     "not_enough": ("Not enough data", "Pas assez de données"),
     "interval": ("95 % interval {low} – {high}", "intervalle à 95 % : {low} – {high}"),
     "overview.title": ("Satisfaction overview", "Vue d'ensemble de la satisfaction"),
@@ -47,8 +52,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "count.positive": ("{n} positive", "{n} positifs"),
     "count.neutral": ("{n} neutral", "{n} neutres"),
     "count.negative": ("{n} negative", "{n} négatifs"),
-    "rating_mean": ("Average rating {mean} of the scale ({n} ratings)",
-                    "Note moyenne {mean} de l'échelle ({n} notes)"),
     "ratings.title": ("Ratings and surveys", "Notes et enquêtes"),
     "ratings.note": ("Per rating scale over the period, with 95 % intervals; below {n} answers "
                      "a figure is not shown. Satisfied: the top answer of yes/no, the top two "
@@ -107,6 +110,18 @@ _WORDS: dict[str, tuple[str, str]] = {
                     "Rien de classé sur cette période pour l'instant."),
     "week_of": ("week of {day}", "semaine du {day}"),
     "trends.title": ("Trends", "Tendances"),
+    "trends.filters_note": ("A source or a language is chosen on its own: the figures are kept "
+                            "per source and per language, not crossed with the channel, site "
+                            "or department.",
+                            "Une source ou une langue se choisit seule : les chiffres sont "
+                            "tenus par source et par langue, sans croisement avec le canal, "
+                            "le site ou le service."),
+    "trends.not_combined": ("These filters cannot be combined: choose a source or a language "
+                            "alone, or channel, site and department without them. No series "
+                            "is drawn for this choice.",
+                            "Ces filtres ne se combinent pas : choisissez une source ou une "
+                            "langue seule, ou canal, site et service sans elles. Aucune série "
+                            "n'est tracée pour ce choix."),
     "trends.note": ("Share of positive mentions per period with its 95 % interval as a band; "
                     "hollow points have fewer mentions than the minimum. Each chart has its "
                     "table; a period's link lists its verbatims.",
@@ -167,6 +182,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "determinant": ("Determinant", "Déterminant"),
     "whole_authority": ("Whole authority", "Toute la collectivité"),
     "alerts.title": ("Active alerts", "Alertes en cours"),
+    "alerts.more": ("The {shown} newest of {total} active alerts are listed.",
+                    "Les {shown} alertes les plus récentes sur {total} en cours sont listées."),
+    "alerts.show_all": ("Show all {total}", "Les afficher toutes ({total})"),
     "alerts.none": ("No active alert: nothing has dropped significantly and no source is silent.",
                     "Aucune alerte en cours : rien n'a baissé de façon significative et aucune "
                     "source n'est muette."),
@@ -264,25 +282,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "correct.determinant": ("Correct the determinant", "Corriger le déterminant"),
     "correct.sentiment": ("Correct the sentiment", "Corriger le sentiment"),
     "next_page": ("Next page", "Page suivante"),
-    "signin.title": ("Sign in to ecoute", "Connexion à ecoute"),
-    "signin.password": ("With a username", "Avec un identifiant"),
-    "signin.username": ("Username", "Identifiant"),
-    "signin.password_label": ("Password", "Mot de passe"),
-    "signin.key": ("With an API key", "Avec une clé d'API"),
-    "signin.key_label": ("API key", "Clé d'API"),
-    "signin.key_help": ("The ek_… token an administrator gave you (`ecoute keys create`).",
-                        "Le jeton ek_… qu'un administrateur vous a donné (`ecoute keys "
-                        "create`)."),
-    "signin.locked": ("Too many failed sign-ins for this username or from this address.",
-                      "Trop de connexions échouées pour cet identifiant ou depuis cette "
-                      "adresse."),
-    "signin.retry": ("Try again in {wait} (at {time}). If the password is lost, an "
-                     "administrator can set a new one, which also lifts the lock.",
-                     "Réessayez dans {wait} (à {time}). Si le mot de passe est perdu, un "
-                     "administrateur peut en définir un nouveau, ce qui lève aussi le "
-                     "blocage."),
-    "signin.wait_seconds": ("{n} seconds", "{n} secondes"),
-    "signin.wait_minutes": ("{n} minutes", "{n} minutes"),
     "error.title": ("This did not work", "Cela n'a pas fonctionné"),
     "error.what_to_do": ("What to do:", "Que faire :"),
     "error.back": ("Back to the overview", "Retour à la vue d'ensemble"),
@@ -381,6 +380,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "channel.phone": ("Phone", "Téléphone"),
     "channel.audit": ("Audits", "Audits"),
 }
+
+_WORDS.update(SIGNIN_WORDS)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {key: en for key, (en, _fr) in _WORDS.items()},

@@ -16,6 +16,7 @@ from ecoute.api.web.figures import (
     DEFAULT_WINDOW,
     WINDOWS,
     Filters,
+    calendar_windows,
     compare,
     overview,
     phone_teams,
@@ -48,6 +49,7 @@ def overview_page(
     request: Request, session: SessionDep, settings: SettingsDep, viewer: ReaderDep,
     authority: AuthoritySlug = None, window: WindowQuery = DEFAULT_WINDOW,
     channel: Channel | None = None, site_id: IdQuery = None, department_id: IdQuery = None,
+    alerts: Annotated[str | None, Query(pattern="^all$")] = None,
 ) -> HTMLResponse:
     owner = viewer_authority(session, settings, viewer, authority)
     filters = Filters(channel=channel.value if channel else None, site_id=site_id,
@@ -59,11 +61,12 @@ def overview_page(
                             min_sample_size=settings.min_sample_size, filters=filters)
     params = {"authority": authority, "window": window, "channel": filters.channel,
               "site_id": site_id, "department_id": department_id}
-    alerts = active_alerts(session, owner, Translator(negotiate(request, owner.locale)),
-                           authority)
+    listed = active_alerts(session, owner, Translator(negotiate(request, owner.locale)),
+                           authority, every=alerts == "all")
     return page(request, "overview.html", viewer=viewer, authority=owner, nav="overview",
-                figures=figures, ratings=rated, window=window, windows=WINDOWS, params=params,
-                largest=max(figures.channels.values(), default=0), alerts=alerts,
+                figures=figures, ratings=rated, window=window, windows=WINDOWS,
+                calendar=calendar_windows(today), params=params,
+                largest=max(figures.channels.values(), default=0), alerts=listed,
                 **places(session, owner))
 
 
@@ -76,11 +79,13 @@ def departments_page(
     owner = viewer_authority(session, settings, viewer, authority)
     known = places(session, owner)
     groups = known["departments"] if by == "department" else known["sites"]
-    columns = compare(session, owner, window, authority_today(owner),
+    today = authority_today(owner)
+    columns = compare(session, owner, window, today,
                       min_sample_size=settings.min_sample_size, by=by, groups=groups)
     params = {"authority": authority, "window": window, "by": by}
     followups = department_followups(session, settings, owner) if by == "department" else None
-    phone = phone_teams(session, owner, window, authority_today(owner), utcnow())
+    phone = phone_teams(session, owner, window, today, utcnow())
     return page(request, "departments.html", viewer=viewer, authority=owner, nav="departments",
-                columns=columns, window=window, windows=WINDOWS, by=by, params=params,
+                columns=columns, window=window, windows=WINDOWS, calendar=calendar_windows(today),
+                by=by, params=params,
                 followups=followups, phone=phone)

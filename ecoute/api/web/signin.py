@@ -15,6 +15,7 @@ from ecoute.api.deps import SettingsDep, WriterSessionDep, client_address
 from ecoute.api.web.auth import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
+    SIGNIN_REFUSALS,
     MemberForm,
     check_signin_token,
     current_viewer,
@@ -43,6 +44,17 @@ def _signin_page(request: Request, settings: SettingsDep, next_path: str, *,
     response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
                         secure=settings.env != "dev", path="/signin")
     return response
+
+
+def _refused_page(request: Request, settings: Settings, next_path: str,
+                  exc: Unauthorized | Forbidden) -> HTMLResponse:
+    """The sign-in page saying why it refused, in the page's language when the refusal is one
+    of the sign-in's own."""
+    key = SIGNIN_REFUSALS.get(exc.message)
+    t = Translator(negotiate(request))
+    error, hint = (t(key), t(f"{key}_hint")) if key else (exc.message, exc.hint)
+    return _signin_page(request, settings, next_path, error=error, hint=hint,
+                        status_code=exc.http_status)
 
 
 def _locked_page(request: Request, session: Session, settings: Settings, next_path: str,
@@ -80,9 +92,9 @@ def signin(
     api_key: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    check_signin_token(request, signin_token)
     now: datetime = request.app.state.clock()
     try:
+        check_signin_token(request, signin_token)
         token = sign_in(session, settings, username=username, password=password,
                         api_key=api_key, address=client_address(request), now=now)
     except TooManyAttempts as exc:
@@ -90,12 +102,10 @@ def signin(
         return _locked_page(request, session, settings, next, exc.retry_at, now)
     except Unauthorized as exc:
         # Not rolled back: the failure just counted is committed with the request.
-        return _signin_page(request, settings, next, error=exc.message, hint=exc.hint,
-                            status_code=exc.http_status)
+        return _refused_page(request, settings, next, exc)
     except Forbidden as exc:
         session.rollback()
-        return _signin_page(request, settings, next, error=exc.message, hint=exc.hint,
-                            status_code=exc.http_status)
+        return _refused_page(request, settings, next, exc)
     response = RedirectResponse(local_path(next), status_code=303)
     set_session_cookie(response, settings, token)
     response.delete_cookie(SIGNIN_COOKIE, path="/signin")

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from ecoute.api.deps import SessionDep, SettingsDep, WriterSessionDep
 from ecoute.api.web.auth import CorrectorForm, ReaderDep, Viewer, viewer_authority
 from ecoute.api.web.followups import followup_item_ids, item_followups
-from ecoute.api.web.figures import DEFAULT_WINDOW, WINDOWS, Filters, figure_of, window_pair
+from ecoute.api.web.figures import (
+    DEFAULT_WINDOW,
+    WINDOWS,
+    Filters,
+    calendar_windows,
+    figure_of,
+    window_pair,
+)
 from ecoute.api.web.i18n import Translator, negotiate
 from ecoute.api.web.overview import AuthoritySlug, IdQuery, places
 from ecoute.api.web.rendering import link, local_path, page
@@ -148,7 +155,8 @@ def verbatims_page(
               "lang": lang, "q": q, "sentiment": filters.sentiment, "followup": followup}
     return page(request, "verbatims.html", viewer=viewer, authority=owner, nav="verbatims",
                 views=_views(session, items, determinant), figure=figure, span=span,
-                params=params, window=window, windows=WINDOWS, corrected=corrected,
+                params=params, window=window, windows=WINDOWS,
+                calendar=calendar_windows(authority_today(owner)), corrected=corrected,
                 followups=item_followups(session, settings, owner, items), followed=followed,
                 next_link=link("/verbatims", params, cursor=next_cursor) if next_cursor
                 else None,

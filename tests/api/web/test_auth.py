@@ -3,6 +3,7 @@ the browser tests drive the same through Chromium)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -31,7 +32,7 @@ def test_prod_pages_need_a_sign_in(dashboard: Dashboard) -> None:
 def test_password_sign_in_sets_a_guarded_cookie_and_signs_out(dashboard: Dashboard) -> None:
     client = _client(dashboard, api_anonymous_read=False)
     wrong = sign_in(client, "officer", "not the password")
-    assert wrong.status_code == 401 and "wrong username or password" in wrong.text
+    assert wrong.status_code == 401 and "Identifiant ou mot de passe incorrect" in wrong.text
     response = client.get("/signin")
     token = response.text.split('name="signin_token" value="', 1)[1].split('"', 1)[0]
     signed = client.post("/signin", data={"signin_token": token, "username": "officer",
@@ -61,15 +62,42 @@ def test_sign_in_form_needs_its_own_token(dashboard: Dashboard) -> None:
     client = _client(dashboard)
     response = client.post("/signin", data={"signin_token": "forged", "username": "officer",
                                             "password": PASSWORD})
-    assert response.status_code == 403 and "expired" in response.text
+    assert response.status_code == 403 and "Le formulaire de connexion a expiré" in response.text
+
+
+@pytest.mark.parametrize(("language", "wrong", "unknown", "hint"), [
+    ("en", "Wrong username or password.", "This API key is unknown or revoked.",
+     "ecoute users password"),
+    ("fr", "Identifiant ou mot de passe incorrect.", "Cette clé d'API est inconnue ou révoquée.",
+     "Vérifiez les deux"),
+])
+def test_sign_in_refusals_speak_the_page_language(dashboard: Dashboard, language: str,
+                                                  wrong: str, unknown: str, hint: str) -> None:
+    client = _client(dashboard, api_anonymous_read=False)
+    client.cookies.set("ecoute_lang", language)
+    # A username of its own: failures count towards a lock, which the other tests' officer
+    # must not reach.
+    refused = sign_in(client, f"someone-{language}", "not the password")
+    assert refused.status_code == 401
+    assert wrong in html.unescape(refused.text) and hint in html.unescape(refused.text)
+    assert unknown in html.unescape(sign_in(client, "", "", api_key="ek_unknown").text)
+    # The other language's words are not there.
+    other = "Identifiant ou mot de passe incorrect." if language == "en" else \
+        "Wrong username or password."
+    assert other not in refused.text
+    expired = client.post("/signin", data={"signin_token": "forged", "username": "officer",
+                                           "password": PASSWORD})  # refused before counting
+    assert expired.status_code == 403
+    assert ("The sign-in form has expired." if language == "en"
+            else "Le formulaire de connexion a expiré.") in expired.text
 
 
 def test_api_key_sign_in_and_ingest_keys_refused(dashboard: Dashboard) -> None:
     client = _client(dashboard, api_anonymous_read=False)
     refused = sign_in(client, "", "", api_key=dashboard.ingest_key)
-    assert refused.status_code == 403 and "ingest key" in refused.text
+    assert refused.status_code == 403 and "Une clé d&#39;envoi" in refused.text
     unknown = sign_in(client, "", "", api_key="ek_unknown")
-    assert unknown.status_code == 401 and "unknown or revoked" in unknown.text
+    assert unknown.status_code == 401 and "inconnue ou révoquée" in unknown.text
     sign_in(client, "", "", api_key=dashboard.viewer_key)
     assert "lecteur" in client.get("/").text
 

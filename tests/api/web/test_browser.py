@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 import uvicorn
 
 from ecoute.api.app import create_app
+from ecoute.api.web.figures import calendar_windows
 from tests.helpers.dashboard import PASSWORD, Dashboard
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -29,7 +31,9 @@ AXE = Path(__file__).resolve().parents[2] / "fixtures" / "axe-core" / "axe.min.j
 PAGES = ["/", "/?window=year", "/trends", "/trends?step=week", "/verbatims?window=90d",
          "/verbatims?window=90d&determinant=courtesy", "/sources", "/sources/quarantine",
          "/departments", "/departments?by=site", "/sources/new?kind=mastodon", "/signin",
-         "/verbatims?followup=open", "/verbatims?followup=overdue"]
+         "/verbatims?followup=open", "/verbatims?followup=overdue",
+         "/trends?source_id=1", "/trends?source_id=1&channel=review", "/?alerts=all",
+         f"/?window={calendar_windows(date.today())[3]}"]
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
@@ -186,7 +190,8 @@ def test_sign_in_and_roles_hold(browser: Any, base_url: str, dashboard: Dashboar
     wrong.page.fill("#username", "viewer")
     wrong.page.fill("#password", "not the password")
     wrong.page.click("form:has(#username) button[type=submit]")
-    assert "wrong username or password" in wrong.page.locator("[role=alert]").inner_text()
+    said = wrong.page.locator("[role=alert]").inner_text()
+    assert "Wrong username or password." in said or "Identifiant ou mot de passe incorrect." in said
     keyed = _tab(browser, base_url)
     keyed.open("/signin")
     keyed.page.fill("#api_key", dashboard.officer_key)
