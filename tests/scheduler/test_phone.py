@@ -1,6 +1,6 @@
 """The phone-queues job: collected figures judged on schedule, the team called in once, the
 notices sent after the activation is committed, a refused e-mail recorded as such, and
-another channel (an SMS gateway, a webhook) plugged in through the Notifier interface."""
+another channel (an SMS gateway) plugged in through the Notifier interface."""
 
 from __future__ import annotations
 
