@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ecoute.assessment.calls import CallFigures, figures_of
 from ecoute.domain import Determinant
-from ecoute.store.call_stats import call_sums
+from ecoute.store.call_stats import call_departments, call_sums
 from ecoute.store.models import Authority
 
 #: The determinants the phone figures speak of, and which figures for each.
@@ -62,3 +62,15 @@ def call_facts(session: Session, authority: Authority, first: date, last: date, 
     if not sums.intervals:
         return None
     return CallFacts(start=start, end=end, calls=figures_of(sums))
+
+
+def facts_by_department(session: Session, authority: Authority, first: date, last: date
+                        ) -> dict[int, CallFacts]:
+    """The phone figures of each department whose queues have figures over those days."""
+    start, end = days_between(first, last, authority.timezone)
+    found = {}
+    for department_id in call_departments(session, authority.id, start, end):
+        facts = call_facts(session, authority, first, last, department_id=department_id)
+        if facts is not None:
+            found[department_id] = facts
+    return found

@@ -145,3 +145,13 @@ def call_sums(
         level_sum=float(sl_sum or 0), level_weight=int(sl_weight or 0),
     )
 
+
+
+def call_departments(session: Session, authority_id: int, start: datetime,
+                     end: datetime) -> list[int]:
+    """The departments of the intervals starting in [``start``, ``end``)."""
+    return list(session.scalars(
+        select(CallStat.department_id).where(
+            CallStat.authority_id == authority_id, CallStat.interval_start >= start,
+            CallStat.interval_start < end, CallStat.department_id.is_not(None))
+        .group_by(CallStat.department_id).order_by(CallStat.department_id)))
