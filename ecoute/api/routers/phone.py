@@ -65,7 +65,7 @@ def post_phone_stats(
     rows = [i.model_dump() for i in intervals]
     changes = write_pushed_intervals(session, owner.id, key.prefix, rows)
     found = evaluate_phone(session, owner, settings, utcnow())
-    if found.activated:
+    if found.activated or found.called:
         # Committed here, not at the end of the request: the notices are sent from sessions
         # of their own once the answer is out, and their links must find the calls.
         session.commit()
