@@ -170,3 +170,5 @@ def test_the_channel_follows_the_settings(settings: Settings) -> None:
                       WebhookNotifier)
     with pytest.raises(ValidationError, match="BACKUP_WEBHOOK_SECRET"):
         Settings(backup_webhook_url="https://sms.example/hook")
+    shown = _webhook(settings, "https://sms.example/hook").shown()
+    assert shown["backup_webhook_secret"] == "(hidden)" and SECRET not in str(shown)
