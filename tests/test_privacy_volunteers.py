@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,6 +68,16 @@ def test_phone_numbers_compare_whatever_their_spelling() -> None:
     assert phone_key("06 01 02 03 04") == phone_key("+33 6 01 02 03 04") == "601020304"
     assert phone_key("06.01.02.03.04") == phone_key("(0)601020304")
     assert phone_key("2026") is None and phone_key("anne@x.example") is None
+
+
+@given(number=st.text(alphabet="0123456789", min_size=9, max_size=9),
+       separator=st.sampled_from(["", " ", ".", "-"]))
+def test_a_number_is_found_however_it_is_written(number: str, separator: str) -> None:
+    pairs = separator.join(number[i:i + 2] for i in range(1, 9, 2))
+    national = f"0{number[0]}{separator}{pairs}"
+    assert phone_key(national) == phone_key(f"+33 {number}") == phone_key("0" + number)
+    other = str((int(number) + 1) % 10**9).zfill(9)
+    assert phone_key(national) != phone_key("0" + other)
 
 
 def test_export_finds_a_volunteer_by_phone_with_her_calls(
