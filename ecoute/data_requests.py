@@ -1,7 +1,8 @@
 """A data-protection officer's requests: what ecoute holds about a person (right of access)
 and removing it (right to erasure), for the CLI (``ecoute privacy``) and the API.
 
-A person is named by their e-mail address, by the author name a source gave, or by one item;
+A person is named by their e-mail address, by their phone number (a volunteer of the phone
+back-up team), by the author name a source gave, or by one item;
 the e-mail or name is turned into the pseudonym stored in ``Item.author_hash`` with the
 installation key, and also looked for in stored texts. docs/privacy.md is the reader's version.
 """
@@ -28,17 +29,20 @@ from ecoute.store.erasure import (
 from ecoute.store.followups import events_of
 from ecoute.store.items import latest_taggings, tags_for
 from ecoute.store.models import Authority, CollectionRun, Followup, Source, utcnow
+from ecoute.store.volunteer_privacy import matching_volunteers, phone_key, volunteer_export
 
-ONE_OF = "give exactly one of --email, --author or --item (API: email, author or item_id)"
+ONE_OF = ("give exactly one of --email, --phone, --author or --item (API: email, phone, "
+          "author or item_id)")
 
 
 def subject_for(
     settings: Settings, *, email: str | None = None, author: str | None = None,
-    item_id: int | None = None,
+    item_id: int | None = None, phone: str | None = None,
 ) -> tuple[Subject, str]:
-    """The subject of a request and how it was named (``email``, ``author`` or ``item``)."""
-    given = [(k, v) for k, v in (("email", email), ("author", author), ("item", item_id))
-             if v not in (None, "")]
+    """The subject of a request and how it was named (``email``, ``phone``, ``author`` or
+    ``item``)."""
+    given = [(k, v) for k, v in (("email", email), ("phone", phone), ("author", author),
+                                 ("item", item_id)) if v not in (None, "")]
     if len(given) != 1:
         raise InvalidRequest("a request names one person or one item", hint=ONE_OF)
     kind, value = given[0]
@@ -48,6 +52,9 @@ def subject_for(
     if kind == "email" and "@" not in text:
         raise InvalidRequest(f"{text!r} is not an e-mail address",
                              hint="give the address as the person wrote it, name@example.org")
+    if kind == "phone" and phone_key(text) is None:
+        raise InvalidRequest(f"{text!r} is not a phone number",
+                             hint="give the number as digits, e.g. 06 01 02 03 04")
     if kind == "author" and len(text) < 3:
         raise InvalidRequest("an author name of fewer than 3 letters would match too much",
                              hint="give the name as the source showed it")
@@ -58,10 +65,11 @@ def subject_for(
 def erase_request(
     session: Session, settings: Settings, *, email: str | None = None,
     author: str | None = None, item_id: int | None = None, authority: Authority | None = None,
-    dry_run: bool = False,
+    dry_run: bool = False, phone: str | None = None,
 ) -> ErasureReceipt:
     """Erase a person's data, of one authority or (``authority`` None) installation-wide."""
-    subject, kind = subject_for(settings, email=email, author=author, item_id=item_id)
+    subject, kind = subject_for(settings, email=email, author=author, item_id=item_id,
+                                phone=phone)
     return erase(session, subject, authority_id=authority.id if authority else None,
                  authority_slug=authority.slug if authority else None, matched_by=kind,
                  dry_run=dry_run)
@@ -89,9 +97,11 @@ def followups_of(session: Session, item_ids: list[int]) -> dict[int, dict[str, A
 def export_request(
     session: Session, settings: Settings, *, email: str | None = None,
     author: str | None = None, item_id: int | None = None, authority: Authority | None = None,
+    phone: str | None = None,
 ) -> dict[str, Any]:
     """Everything stored about the person, as JSON-ready data."""
-    subject, kind = subject_for(settings, email=email, author=author, item_id=item_id)
+    subject, kind = subject_for(settings, email=email, author=author, item_id=item_id,
+                                phone=phone)
     scope = authority.id if authority else None
     items = matching_items(session, subject, scope)
     ids = [i.id for i in items]
@@ -128,6 +138,9 @@ def export_request(
         runs = [{"id": r.id, "source": sources[r.source_id].name, "started_at": r.started_at,
                  "error": r.error} for r in session.scalars(query)
                 if scope is None or sources[r.source_id].authority_id == scope]
+    volunteers = [{**volunteer_export(session, v), "authority": slugs.get(v.authority_id)}
+                  for v in matching_volunteers(session, subject.needles, scope)]
     return {"exported_at": utcnow(), "matched_by": kind,
             "authority": authority.slug if authority else None,
-            "items": out_items, "quarantine": quarantine, "collection_runs": runs}
+            "items": out_items, "quarantine": quarantine, "collection_runs": runs,
+            "volunteers": volunteers}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from ecoute.api.schemas import Figure
+from ecoute.assessment.call_facts import CallFacts
 from ecoute.assessment.comparisons import Change, ComparedReport
 from ecoute.assessment.satisfaction import DeterminantFigure, GroupFigure
 from ecoute.assessment.series import Bucket
@@ -27,7 +28,26 @@ class ChangeOut(BaseModel):
     significant: bool = Field(description="p < 0.05 and both n reach the minimum sample size")
 
 
+class CallFactsOut(BaseModel):
+    """Measured by the phone system over the same days: facts beside the mentions, never
+    counted in their share, interval or n."""
+
+    source: str = Field("phone_calls", description="where the facts come from")
+    start: datetime = Field(description="first instant of the intervals counted (UTC)")
+    end: datetime = Field(description="end of the intervals counted (UTC, excluded)")
+    intervals: int
+    calls_offered: int
+    figures: dict[str, float | None] = Field(
+        description="accessibility: `answer_rate` and `abandon_rate` (shares of calls "
+        "offered); waiting_time: `avg_wait_seconds` (weighted by calls answered) and "
+        "`service_level` (share answered within the phone system's time); null when nothing "
+        "to divide by")
+
+
 class ComparedFigure(Figure):
+    facts: CallFactsOut | None = Field(
+        None, description="accessibility and waiting time only: the phone figures of the "
+        "same window, when phone figures were collected (not mentions)")
     previous: ChangeOut = Field(description="against the window just before (the whole "
                                 "previous period for a calendar one)")
     year_before: ChangeOut | None = Field(description="against the same window a year "
@@ -92,9 +112,19 @@ def change_out(c: Change) -> ChangeOut:
                      p_value=c.p_value, significant=c.significant)
 
 
-def compared_out(report: ComparedReport, determinant: str | None) -> ComparedFigure:
+def facts_out(facts: CallFacts | None, determinant: str | None) -> CallFactsOut | None:
+    figures = facts.of(determinant) if facts is not None and determinant else None
+    if facts is None or figures is None:
+        return None
+    return CallFactsOut(start=facts.start, end=facts.end, intervals=facts.calls.intervals,
+                        calls_offered=facts.calls.offered, figures=figures)
+
+
+def compared_out(report: ComparedReport, determinant: str | None,
+                 facts: CallFacts | None = None) -> ComparedFigure:
     previous, year_before = report.changes(determinant)
     return ComparedFigure(**figure_out(report.report.figure(determinant)).model_dump(),
+                          facts=facts_out(facts, determinant),
                           previous=change_out(previous),
                           year_before=change_out(year_before) if year_before else None)
 

@@ -24,6 +24,7 @@ from ecoute.store.models import (
     Authority,
     BackupActivation,
     BackupCall,
+    BackupTeam,
     CallStatus,
     PhoneOverload,
     PhoneQueueState,
@@ -33,6 +34,7 @@ from ecoute.store.phone import list_overloads, queues_with_figures
 from ecoute.store.volunteers import (
     activation_of_overload,
     add_activation,
+    add_calls,
     close_activation,
     list_teams,
     members,
@@ -66,6 +68,8 @@ class PhoneChanges:
     opened: list[PhoneOverload] = field(default_factory=list)
     closed: list[PhoneOverload] = field(default_factory=list)
     activated: list[BackupActivation] = field(default_factory=list)
+    #: Volunteers called into an activation already open (they became available).
+    called: list[BackupCall] = field(default_factory=list)
 
 
 def _queues(session: Session, authority_id: int, now: datetime) -> list[str]:
@@ -94,17 +98,38 @@ def evaluate_phone(session: Session, authority: Authority, settings: Settings,
         fresh = found.until is not None and now - found.until <= STALE_AFTER
         if team is None or not fresh:
             continue
+        local = now.astimezone(ZoneInfo(authority.timezone))
+        called = [v for v in members(session, team.id) if available(v, local)]
         for overload in found.opened:
             if overload.ended_at is not None:
                 continue  # over before this evaluation saw it: nobody to call any more
-            local = now.astimezone(ZoneInfo(authority.timezone))
-            called = [v for v in members(session, team.id) if available(v, local)]
             changes.activated.append(add_activation(session, team, overload.id,
                                                     overload.started_at, called))
+        _call_late(session, authority.id, team, queue, called, now, changes)
     if changes.opened or changes.closed:
         # The alert follows the detection at once rather than at the nightly evaluation.
         evaluate_alerts(session, authority, settings, now=now, kinds=[AlertKind.PHONE_OVERLOAD])
     return changes
+
+
+def _call_late(session: Session, authority_id: int, team: BackupTeam, queue: str,
+               called: list[Volunteer], now: datetime, changes: PhoneChanges) -> None:
+    """An overload that goes on is not waited out: a team created after it started is
+    activated now, and volunteers who became available (added to the team, reactivated, or
+    within their slot) are called into the open activation."""
+    current = session.scalar(select(PhoneOverload).join(
+        PhoneQueueState, PhoneQueueState.overload_id == PhoneOverload.id).where(
+        PhoneQueueState.authority_id == authority_id, PhoneQueueState.queue == queue))
+    if current is None or current.ended_at is not None:
+        return
+    activation = activation_of_overload(session, current.id)
+    if activation is None:
+        # The team did not exist (or had another queue) when the overload started: its help
+        # starts now, so that its hours and effect are not counted from before it existed.
+        changes.activated.append(add_activation(session, team, current.id,
+                                                max(now, current.started_at), called))
+    elif activation.team_id == team.id and activation.ended_at is None:
+        changes.called += add_calls(session, activation, called)
 
 
 def answer_call(session: Session, call: BackupCall, *, accept: bool, now: datetime) -> None:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecoute.assessment.call_facts import CallFacts, call_facts, facts_by_department
 from ecoute.assessment.followups import FollowupView, day_start, followup_views
 from ecoute.assessment.satisfaction import authority_today
 from ecoute.config.settings import Settings
@@ -133,6 +134,9 @@ class DepartmentReport:
     departments: list[Row]
     #: Per determinant across the authority, then its total (determinant ``ALL``).
     authority_rows: list[Row]
+    #: The month's phone figures, facts beside the mentions of accessibility and waiting
+    #: time: the authority's first (name ``""``), then each department's with figures.
+    call_facts: list[tuple[str, CallFacts]] = field(default_factory=list)
 
 
 def _quote(item: Item, tags: list[DeterminantTag], determinant: str) -> str:
@@ -204,10 +208,17 @@ def department_report(
                                                        key=lambda c: c[0])[:examples]]
             rows.append(row)
     authority_rows = [per_determinant[d] for d in determinant_order if d in per_determinant]
+    last_day = date.fromordinal(end.toordinal() - 1)
+    whole = call_facts(session, authority, month, last_day)
+    by_department = facts_by_department(session, authority, month, last_day)
+    phone_names = department_names(session, set(by_department))
+    facts = [("", whole)] if whole is not None else []
+    facts += sorted(((phone_names.get(d, NO_DEPARTMENT), f) for d, f in by_department.items()),
+                    key=lambda nf: nf[0].casefold())
     return DepartmentReport(
         authority=authority.name, month=month, locale=authority.locale, generated_on=today,
         promise_days=settings.response_promise(authority.slug),
         labels=determinant_labels(settings, authority.locale),
         rows=rows, departments=[per_department[d] for d in order],
-        authority_rows=[*authority_rows, total],
+        authority_rows=[*authority_rows, total], call_facts=facts,
     )

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ecoute.assessment.call_facts import FACTS
 from ecoute.assessment.department_report import ALL, NO_DETERMINANT, DepartmentReport, Row
 
 WORDS: dict[str, dict[str, str]] = {
@@ -28,6 +29,12 @@ WORDS: dict[str, dict[str, str]] = {
         "promise": "Engagement : réponse sous {days} jours ouvrés. Édité le {day}.",
         "within_note": "La part dans le délai compte les réponses données au plus tard à "
         "l'échéance, parmi les retours répondus ou dont l'échéance est passée.",
+        "phone": "Appels téléphoniques", "offered": "Appels présentés",
+        "answer_rate": "part des appels répondus", "abandon_rate": "taux d'abandon",
+        "avg_wait_seconds": "attente moyenne (s)", "service_level": "niveau de service",
+        "phone_note": "Chiffres mesurés par le standard sur le mois, à lire à côté de ce que "
+        "les usagers écrivent de l'accessibilité et du temps d'attente : ils ne sont pas "
+        "comptés dans les mentions.",
     },
     "en": {
         "title": "Feedback follow-up by department", "department": "Department",
@@ -42,6 +49,12 @@ WORDS: dict[str, dict[str, str]] = {
         "promise": "Promise: an answer within {days} working days. Issued on {day}.",
         "within_note": "The share within the promise counts answers given by the due date, "
         "among the follow-ups answered or past their due date.",
+        "phone": "Phone calls", "offered": "Calls offered",
+        "answer_rate": "share of calls answered", "abandon_rate": "abandon rate",
+        "avg_wait_seconds": "average wait (s)", "service_level": "service level",
+        "phone_note": "Measured by the phone system over the month, to read beside what "
+        "people write about accessibility and waiting time: they are not counted in the "
+        "mentions.",
     },
 }
 FIGURES = ("received", "negative", "followups", "answered", "within", "share", "median",
@@ -71,6 +84,37 @@ def _names(report: DepartmentReport, words: dict[str, str]) -> tuple[
         return report.labels.get(row.determinant, row.determinant)
 
     return department, determinant
+
+
+def _phone_header(report: DepartmentReport, words: dict[str, str]) -> list[str]:
+    return [words["department"], words["offered"], *(
+        f"{report.labels.get(determinant, determinant)}: {words[name]}"
+        for determinant, names in FACTS.items() for name in names)]
+
+
+def _phone_rows(report: DepartmentReport, words: dict[str, str]
+                ) -> list[list[str | int | float | None]]:
+    rows: list[list[str | int | float | None]] = []
+    for name, facts in report.call_facts:
+        values: list[str | int | float | None] = [
+            name or words["authority"], facts.calls.offered]
+        for determinant in FACTS:
+            shown = facts.of(determinant) or {}
+            values += [round(v, 3) if v is not None else None for v in shown.values()]
+        rows.append(values)
+    return rows
+
+
+def _phone_shown(header: list[str], values: list[str | int | float | None]) -> list[str]:
+    out = []
+    for title, value in zip(header[1:], values[1:], strict=True):
+        if value is None:
+            out.append("–")
+        elif isinstance(value, float) and "(s)" not in title:
+            out.append(f"{value:.0%}")
+        else:
+            out.append(f"{value:g}" if isinstance(value, float) else str(value))
+    return out
 
 
 def to_xlsx(report: DepartmentReport) -> bytes:
@@ -104,6 +148,15 @@ def to_xlsx(report: DepartmentReport) -> bytes:
            for r in report.rows], examples=True)
     sheet(words["authority"], [words["determinant"]],
           [[determinant(r), *_figures(r)] for r in report.authority_rows])
+    if report.call_facts:
+        ws = book.create_sheet(words["phone"][:31])
+        ws.append(_phone_header(report, words))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for values in _phone_rows(report, words):
+            ws.append(values)
+        ws.append([])
+        ws.append([words["phone_note"]])
     book.properties.title = f"{words['title']} — {report.authority} — {report.month:%Y-%m}"
     out = io.BytesIO()
     book.save(out)
@@ -168,5 +221,14 @@ def to_html(report: DepartmentReport) -> str:
     parts.append(_table([words["determinant"]],
                         [([determinant(r)], r) for r in report.authority_rows], words,
                         examples=False))
+    if report.call_facts:
+        header = _phone_header(report, words)
+        parts.append(f"<h2>{escape(words['phone'])}</h2><p>{escape(words['phone_note'])}</p>")
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        body = "".join(
+            f"<tr><th scope=\"row\">{escape(str(values[0]))}</th>"
+            + "".join(f'<td class="n">{escape(v)}</td>' for v in _phone_shown(header, values))
+            + "</tr>" for values in _phone_rows(report, words))
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts)

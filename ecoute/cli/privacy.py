@@ -15,6 +15,8 @@ privacy_app = typer.Typer(
 )
 
 EmailOpt = Annotated[str | None, typer.Option("--email", help="The person's e-mail address.")]
+PhoneOpt = Annotated[str | None, typer.Option(
+    "--phone", help="The person's phone number (a volunteer of the phone back-up team).")]
 AuthorOpt = Annotated[str | None, typer.Option(
     "--author", help="The author name as a source showed it (a review's signature, a "
     "social-media account).")]
@@ -33,7 +35,7 @@ def _authority(session: Any, slug: str | None) -> Any:
 @privacy_app.command("erase")
 def privacy_erase(
     email: EmailOpt = None, author: AuthorOpt = None, item: ItemOpt = None,
-    authority: AuthorityOpt = None,
+    authority: AuthorityOpt = None, phone: PhoneOpt = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Only count what would be removed.")] = False,
     as_json: JsonOpt = False,
@@ -46,7 +48,8 @@ def privacy_erase(
     settings = get_settings()
     with session_scope(session_factory()) as session:
         receipt = erase_request(session, settings, email=email, author=author, item_id=item,
-                                authority=_authority(session, authority), dry_run=dry_run)
+                                authority=_authority(session, authority), dry_run=dry_run,
+                                phone=phone)
     data = receipt_dict(receipt)
     if as_json:
         out.print_json(json.dumps(data, default=str))
@@ -57,7 +60,8 @@ def privacy_erase(
         f"{receipt.finished_at:%Y-%m-%d %H:%M:%S} UTC — {verb}: "
         f"{len(receipt.items)} items, {receipt.taggings} classifications, "
         f"{receipt.determinant_tags} determinant tags ({receipt.corrections} corrections), "
-        f"{receipt.quarantine} quarantine entries; masked in {receipt.run_errors} run errors, "
+        f"{receipt.quarantine} quarantine entries, {receipt.volunteers} volunteers "
+        "anonymised (hours kept); masked in {receipt.run_errors} run errors, "
         f"{receipt.source_errors} source errors and "
         f"{sum(receipt.other_cells.values())} other cells; "
         f"{receipt.rollup_cells} figures updated.", highlight=False)
@@ -68,7 +72,7 @@ def privacy_erase(
 @privacy_app.command("export")
 def privacy_export(
     email: EmailOpt = None, author: AuthorOpt = None, item: ItemOpt = None,
-    authority: AuthorityOpt = None,
+    authority: AuthorityOpt = None, phone: PhoneOpt = None,
 ) -> None:
     """Print, as JSON, everything stored about a person (right of access)."""
     from ecoute.data_requests import export_request
@@ -76,7 +80,8 @@ def privacy_export(
 
     with session_scope(session_factory()) as session:
         data = export_request(session, get_settings(), email=email, author=author,
-                              item_id=item, authority=_authority(session, authority))
+                              item_id=item, authority=_authority(session, authority),
+                              phone=phone)
     print(json.dumps(data, default=str, ensure_ascii=False, indent=2))
 
 

@@ -87,6 +87,8 @@ class CallInterval:
     service_level: float | None = None
     service_level_seconds: int | None = None
     agents: float | None = None
+    #: Calls waiting in the queue at the end of the interval, when the export says.
+    waiting: int | None = None
     site: str | None = None
     department: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -114,6 +116,8 @@ class CallInterval:
             parts.append(f"max wait {self.max_wait_seconds:g} s")
         if self.service_level is not None:
             parts.append(f"service level {self.service_level:.0%}")
+        if self.waiting is not None:
+            parts.append(f"{self.waiting} waiting")
         return ", ".join(parts)
 
 

@@ -148,7 +148,7 @@ def sort_intervals(
              offered=c.offered, answered=c.answered, abandoned=c.abandoned,
              avg_wait_seconds=c.avg_wait_seconds, max_wait_seconds=c.max_wait_seconds,
              service_level=c.service_level, service_level_seconds=c.service_level_seconds,
-             agents=c.agents,
+             agents=c.agents, waiting=c.waiting,
              site_id=places.site_id(session, c.site) if c.site else source.site_id,
              department_id=(places.department_id(session, c.department) if c.department
                             else source.department_id),

@@ -158,6 +158,15 @@ def check_pseudonym_key(env: str, key: str) -> None:
         )
 
 
+def check_webhook_secret(url: str | None, secret: str | None) -> None:
+    """Refuse a webhook for the volunteers' calls whose receiver could not check them."""
+    if url and not (secret or "").strip():
+        raise ValueError(
+            "ECOUTE_BACKUP_WEBHOOK_URL is set without ECOUTE_BACKUP_WEBHOOK_SECRET: set a "
+            "secret shared with the receiver, which checks the calls' signature with it"
+        )
+
+
 def hide_password(url: str) -> str:
     """``url`` with the password of its user part replaced by ``***``."""
     scheme, sep, rest = url.partition("://")

@@ -196,6 +196,27 @@ class Settings(BaseSettings):
         "statistics collected from files and sends the volunteers' calls not sent yet (pushed "
         "figures are judged as they arrive).",
     )
+    backup_webhook_url: str | None = Field(
+        None,
+        description="Web address the volunteers' calls are posted to as JSON instead of "
+        "e-mailed (an SMS gateway, a chat tool): see \"Phone back-up team\" in "
+        "docs/operations.md. Empty: by e-mail.",
+    )
+    backup_webhook_secret: str | None = Field(
+        None,
+        description="Secret key of the HMAC-SHA256 signature (`X-Ecoute-Signature`) of each "
+        "call posted to `backup_webhook_url`; the receiver checks it. Required with the URL.",
+    )
+    backup_webhook_timeout: float = Field(
+        10.0, gt=0, description="Seconds to wait for the webhook of the volunteers' calls.")
+    backup_webhook_retries: int = Field(
+        2, ge=0,
+        description="Immediate retries of a call the webhook did not take (no answer, 5xx, "
+        "408, 429), `backup_webhook_backoff_seconds` apart and doubling; after them the call "
+        "is tried again at the next check while the overload lasts.",
+    )
+    backup_webhook_backoff_seconds: float = Field(
+        1.0, ge=0, description="First wait before retrying a call the webhook did not take.")
     fte_hours_per_month: float = Field(
         151.67, gt=0,
         description="The authority's full-time hours in a month (151.67 for 35 hours a week): "
@@ -582,6 +603,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         checks.check_pseudonym_key(self.env, self.pseudonym_key)
+        checks.check_webhook_secret(self.backup_webhook_url, self.backup_webhook_secret)
         return self
 
     @classmethod
@@ -610,7 +632,7 @@ class Settings(BaseSettings):
         hidden."""
         data = self.model_dump(mode="json")
         data["pseudonym_key"] = "(hidden)"
-        for secret in ("digest_secret", "smtp_password"):
+        for secret in ("digest_secret", "smtp_password", "backup_webhook_secret"):
             if data[secret]:
                 data[secret] = "(hidden)"
         data["database_url"] = hide_password(self.database_url)

@@ -1,6 +1,7 @@
 """Calling the back-up volunteers: the notice of an activation, sent to each volunteer by a
-``Notifier`` (e-mail through the digests' mail server here; an SMS gateway or a webhook is
-another class with the same ``send``), with signed accept and decline links.
+``Notifier`` (e-mail through the digests' mail server here, a web address in
+``backup_webhook``; anything else is a class with the same ``send``), with signed accept and
+decline links.
 
 The calls to send are those ``ecoute.assessment.backup_team`` wrote ``pending``; each is taken
 by one sender (``claim_pending_calls``) and ends ``notified``, or ``failed`` with the reason, or

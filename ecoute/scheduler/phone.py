@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.assessment.backup_team import evaluate_phone
 from ecoute.config.settings import Settings
 from ecoute.digest.backup_notices import Notifier, notify_pending_calls
+from ecoute.digest.backup_webhook import notifier_for
 from ecoute.store.db import session_scope
 from ecoute.store.models import Authority, Source, utcnow
 
@@ -50,7 +51,7 @@ def check_phone_queues(factory: sessionmaker[Session], settings: Settings, *,
             outcome["activated"] += len(changes.activated)
         except Exception:  # one authority's figures must not stop the others' detection
             log.exception("could not judge the phone queues of authority %s", authority_id)
-    sent = notify_pending_calls(factory, settings, notifier)
+    sent = notify_pending_calls(factory, settings, notifier or notifier_for(settings))
     if any(outcome.values()) or any(sent.values()):
         log.info("phone queues: %(opened)d overloads started, %(closed)d ended, "
                  "%(activated)d back-up teams called in", outcome)

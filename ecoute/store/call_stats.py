@@ -110,10 +110,12 @@ class CallSums:
 
 def call_sums(
     session: Session, authority_id: int, start: datetime, end: datetime,
-    queue: str | None = None,
+    queue: str | None = None, *, department_id: int | None = None,
+    site_id: int | None = None, source_id: int | None = None,
 ) -> CallSums:
     """The sums over the intervals starting in [``start``, ``end``) of ``authority_id``'s
-    phone queues (only ``queue`` when given), computed in the database."""
+    phone queues (only ``queue``, or the intervals of one department, site or source, when
+    given), computed in the database."""
     answered_waits = CallStat.avg_wait_seconds.is_not(None)
     with_level = CallStat.service_level.is_not(None)
     query = select(
@@ -130,6 +132,10 @@ def call_sums(
             CallStat.interval_start < end)
     if queue is not None:
         query = query.where(CallStat.queue == queue)
+    for column, wanted in ((CallStat.department_id, department_id),
+                           (CallStat.site_id, site_id), (CallStat.source_id, source_id)):
+        if wanted is not None:
+            query = query.where(column == wanted)
     row = session.execute(query).one()
     count, offered, answered, abandoned, wait_sum, wait_weight, max_wait, sl_sum, sl_weight = row
     return CallSums(
@@ -139,3 +145,13 @@ def call_sums(
         level_sum=float(sl_sum or 0), level_weight=int(sl_weight or 0),
     )
 
+
+
+def call_departments(session: Session, authority_id: int, start: datetime,
+                     end: datetime) -> list[int]:
+    """The departments of the intervals starting in [``start``, ``end``)."""
+    return list(session.scalars(
+        select(CallStat.department_id).where(
+            CallStat.authority_id == authority_id, CallStat.interval_start >= start,
+            CallStat.interval_start < end, CallStat.department_id.is_not(None))
+        .group_by(CallStat.department_id).order_by(CallStat.department_id)))

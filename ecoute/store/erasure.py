@@ -12,6 +12,9 @@ strings their data may still contain (an e-mail address, a name) and an item id.
 4. installation-wide only: masks them in every other text, JSON or binary cell of every table
    (found by inspecting the database, so a table added later is covered without a change here).
 
+Volunteers of the phone back-up team named by their e-mail address or phone number are
+anonymised rather than deleted (``ecoute.store.volunteer_privacy``): their hours still count.
+
 Nothing is committed here: the caller's unit of work makes it all or nothing.
 """
 
@@ -54,6 +57,7 @@ from ecoute.store.models import (
 )
 from ecoute.store.purged import remember_items
 from ecoute.store.taggings import forget_classification, retract
+from ecoute.store.volunteer_privacy import anonymise_volunteer, matching_volunteers
 
 #: What replaces a person's e-mail, name or pseudonym left in an error text or another cell.
 ERASED = "[ERASED]"
@@ -91,6 +95,7 @@ class ErasureReceipt:
     quarantine: int = 0
     run_errors: int = 0
     source_errors: int = 0
+    volunteers: int = 0
     other_cells: dict[str, int] = field(default_factory=dict)
 
 
@@ -186,6 +191,8 @@ def erase(
                                      DeterminantTag.provenance == Provenance.HUMAN)
     quarantine = matching_quarantine(session, subject, authority_id)
     receipt.quarantine = len(quarantine)
+    volunteers = matching_volunteers(session, subject.needles, authority_id)
+    receipt.volunteers = len(volunteers)
     strings = subject.strings
     if dry_run:
         receipt.finished_at = utcnow()
@@ -200,6 +207,8 @@ def erase(
     if quarantine:
         session.execute(delete(Quarantine).where(Quarantine.id.in_([q.id for q in quarantine]))
                         .execution_options(synchronize_session=False))
+    for volunteer in volunteers:
+        anonymise_volunteer(session, volunteer, _masker(strings))
     session.expire_all()
     if strings:
         in_scope: Any = (CollectionRun.source_id.in_(_scoped_sources(authority_id))

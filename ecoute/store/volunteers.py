@@ -122,11 +122,22 @@ def add_activation(session: Session, team: BackupTeam, overload_id: int, at: dat
                                   overload_id=overload_id, started_at=at)
     session.add(activation)
     session.flush()
-    for volunteer in volunteers:
-        session.add(BackupCall(activation_id=activation.id, volunteer_id=volunteer.id,
-                               status=CallStatus.PENDING, token_salt=secrets.token_hex(8)))
-    session.flush()
+    add_calls(session, activation, volunteers)
     return activation
+
+
+def add_calls(session: Session, activation: BackupActivation,
+              volunteers: Sequence[Volunteer]) -> list[BackupCall]:
+    """A call to notify for each of these volunteers not yet called for the activation (a
+    volunteer is called once per activation, whatever they answered)."""
+    called = set(session.scalars(select(BackupCall.volunteer_id).where(
+        BackupCall.activation_id == activation.id)))
+    added = [BackupCall(activation_id=activation.id, volunteer_id=v.id,
+                        status=CallStatus.PENDING, token_salt=secrets.token_hex(8))
+             for v in volunteers if v.id not in called]
+    session.add_all(added)
+    session.flush()
+    return added
 
 
 def close_activation(session: Session, activation: BackupActivation, at: datetime) -> None:

@@ -1,6 +1,6 @@
 """The phone-queues job: collected figures judged on schedule, the team called in once, the
 notices sent after the activation is committed, a refused e-mail recorded as such, and
-another channel (an SMS gateway, a webhook) plugged in through the Notifier interface."""
+another channel (an SMS gateway) plugged in through the Notifier interface."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ from ecoute.errors import MailError
 from ecoute.scheduler.phone import after_call_log_run, check_phone_queues
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
-from ecoute.store.models import BackupCall, CallStat, CallStatus, PhoneOverload
+from ecoute.store.models import (
+    BackupActivation,
+    BackupCall,
+    BackupTeam,
+    CallStat,
+    CallStatus,
+    PhoneOverload,
+)
 from ecoute.store.sources import add_source
 from ecoute.store.volunteers import add_member, add_team, add_volunteer
 from tests.helpers.smtp_server import SmtpServer
@@ -133,3 +140,45 @@ def test_a_busy_mail_server_gets_the_notice_again_while_the_overload_lasts(
     assert (second["deferred"], second["notified"]) == (0, 2)
     assert sorted(r[0] for r in smtp_server.recipients) == ["anne@valmont.example",
                                                            "bruno@valmont.example"]
+
+
+def test_a_team_created_during_an_overload_is_called_at_the_next_check(
+    factory: sessionmaker[Session], settings: Settings,
+) -> None:
+    """The queue is overloaded before Valmont has a team for it; the team made then is called
+    at the next check, and so is Chloé when she joins it later, without calling Anne twice."""
+    with session_scope(factory) as session:
+        valmont = ensure_authority(session, "valmont")
+        source = add_source(session, valmont.id, name="acd", kind="call_log", options={})
+        session.execute(insert(CallStat), [
+            {"authority_id": valmont.id, "source_id": source.id, "queue": "Accueil",
+             "interval_start": NOW - timedelta(minutes=15 * k), "interval_minutes": 15,
+             "offered": 10, "answered": 7, "abandoned": 3, "extra": {}, "collected_at": NOW}
+            for k in (1, 2)])
+    texts = Texts()
+    first = check_phone_queues(factory, settings, now=NOW, notifier=texts)
+    assert (first["opened"], first["activated"], texts.sent) == (1, 0, [])
+    with session_scope(factory) as session:
+        valmont = ensure_authority(session, "valmont")
+        team = add_team(session, valmont.id, name="Renfort", queue="Accueil",
+                        department_id=None, thresholds={})
+        add_member(session, team, add_volunteer(session, valmont.id, name="Anne",
+                                                email="anne@valmont.example", phone="0601"))
+    later = NOW + timedelta(minutes=5)
+    second = check_phone_queues(factory, settings, now=later, notifier=texts)
+    assert (second["opened"], second["activated"], second["notified"]) == (0, 1, 1)
+    assert [n.volunteer_name for n in texts.sent] == ["Anne"]
+    with session_scope(factory) as session:
+        valmont = ensure_authority(session, "valmont")
+        activation = session.scalars(select(BackupActivation)).one()
+        assert activation.started_at.replace(tzinfo=timezone.utc) == later
+        team = session.scalars(select(BackupTeam)).one()
+        add_member(session, team, add_volunteer(session, valmont.id, name="Chloé",
+                                                email="chloe@valmont.example", phone="0602"))
+    third = check_phone_queues(factory, settings, now=later + timedelta(minutes=5),
+                               notifier=texts)
+    assert (third["activated"], third["notified"]) == (0, 1)
+    assert [n.volunteer_name for n in texts.sent] == ["Anne", "Chloé"]
+    fourth = check_phone_queues(factory, settings, now=later + timedelta(minutes=10),
+                                notifier=texts)
+    assert fourth["notified"] == 0 and len(texts.sent) == 2

@@ -34,6 +34,7 @@ from ecoute.assessment.backup_effect import backup_effect
 from ecoute.assessment.backup_team import evaluate_phone
 from ecoute.assessment.calls import call_stats
 from ecoute.digest.backup_notices import notify_pending_calls
+from ecoute.digest.backup_webhook import notifier_for
 from ecoute.store.models import utcnow
 from ecoute.store.phone import (
     list_overloads,
@@ -64,11 +65,12 @@ def post_phone_stats(
     rows = [i.model_dump() for i in intervals]
     changes = write_pushed_intervals(session, owner.id, key.prefix, rows)
     found = evaluate_phone(session, owner, settings, utcnow())
-    if found.activated:
+    if found.activated or found.called:
         # Committed here, not at the end of the request: the notices are sent from sessions
         # of their own once the answer is out, and their links must find the calls.
         session.commit()
-        background.add_task(notify_pending_calls, request.app.state.writer_factory, settings)
+        background.add_task(notify_pending_calls, request.app.state.writer_factory, settings,
+                            notifier_for(settings))
     return PhonePushOut(received=len(rows), new=len(changes.new), updated=len(changes.changed),
                         duplicate=changes.duplicate,
                         overloads_started=[o.queue for o in found.opened if o.ended_at is None],

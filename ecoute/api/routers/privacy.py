@@ -20,9 +20,11 @@ AdminKey = Annotated[ApiKey, Depends(require_key(Role.ADMIN))]
 
 
 class ErasureIn(BaseModel):
-    """One of ``email``, ``author`` or ``item_id``."""
+    """One of ``email``, ``phone``, ``author`` or ``item_id``."""
 
     email: str | None = Field(None, description="The person's e-mail address.")
+    phone: str | None = Field(None, description="The person's phone number (a volunteer of "
+                              "the phone back-up team).")
     author: str | None = Field(None, description="The author name as a source showed it.")
     item_id: int | None = Field(None, ge=1, le=MAX_ID, description="One item's id.")
     authority: str | None = Field(
@@ -48,6 +50,7 @@ class ErasureOut(BaseModel):
     quarantine: int
     run_errors: int
     source_errors: int
+    volunteers: int = Field(description="Volunteers anonymised (their hours kept).")
     other_cells: dict[str, int]
 
 
@@ -62,5 +65,6 @@ def post_erasure(
     else:
         scope = get_authority(session, body.authority) if body.authority else None
     receipt = erase_request(session, settings, email=body.email, author=body.author,
-                            item_id=body.item_id, authority=scope, dry_run=body.dry_run)
+                            item_id=body.item_id, authority=scope, dry_run=body.dry_run,
+                            phone=body.phone)
     return ErasureOut(**receipt.__dict__, items_removed=len(receipt.items))

@@ -15,6 +15,7 @@ from ecoute.api.satisfaction_schemas import (
     point_out,
 )
 from ecoute.api.schemas import COMMON_ERRORS, DETERMINANT_ENUM, MAX_ID
+from ecoute.assessment.call_facts import call_facts
 from ecoute.assessment.comparisons import compared_satisfaction
 from ecoute.assessment.satisfaction import GROUP_BY, Filters, authority_today, grouped
 from ecoute.assessment.series import GRANULARITIES, timeseries
@@ -86,7 +87,9 @@ def get_satisfaction(
     determinant: DeterminantQuery = None,
 ) -> Satisfaction:
     """Satisfaction per determinant: positive share of mentions with a Wilson 95 % interval,
-    each set against the previous window and the same window a year before."""
+    each set against the previous window and the same window a year before. Accessibility and
+    waiting time also carry the phone figures of the same days as `facts`, apart from the
+    mentions."""
     span = _span(authority, window, start, end, "30d")
     report = compared_satisfaction(session, authority, span.window,
                                    min_sample_size=settings.min_sample_size, filters=filters)
@@ -96,11 +99,17 @@ def get_satisfaction(
             session, authority, span.window, group_by, determinant=determinant or OVERALL,
             min_sample_size=settings.min_sample_size, filters=filters)]
     now = report.report
+    facts = None
+    if filters.channel in (None, Channel.PHONE.value) and filters.lang is None:
+        # Calls have no language; any other channel filter leaves the phone out.
+        facts = call_facts(session, authority, span.window.start, span.window.end,
+                           department_id=filters.department_id, site_id=filters.site_id,
+                           source_id=filters.source_id)
     return Satisfaction(
         authority=authority.slug, window=span.label, start=span.window.start,
         end=span.window.end, min_sample_size=now.min_sample_size,
         overall=compared_out(report, None),
-        determinants=[compared_out(report, name) for name in DETERMINANTS],
+        determinants=[compared_out(report, name, facts) for name in DETERMINANTS],
         rating_mean=now.rating_mean, rating_count=now.rating_count,
         group_by=group_by, groups=groups,
     )

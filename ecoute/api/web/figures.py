@@ -7,7 +7,7 @@ series, comparisons), the function here is the one line to change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ecoute.assessment.backup_effect import BackupEffect, backup_effect
 from ecoute.assessment.backup_team import TeamStatus, team_statuses
+from ecoute.assessment.call_facts import CallFacts, call_facts
 from ecoute.assessment.comparisons import change
 from ecoute.assessment.satisfaction import (
     DeterminantFigure,
@@ -34,6 +35,7 @@ from ecoute.assessment.windows import (
     period_start,
     previous_window,
 )
+from ecoute.domain import Channel
 from ecoute.errors import InvalidRequest
 from ecoute.store.models import Authority
 from ecoute.store.ratings import RatingFilters
@@ -113,6 +115,9 @@ class Card:
     change: float | None  # share positive now minus before
     p_value: float | None
     significant: bool
+    #: Accessibility and waiting time: the phone figures of the window, shown under the card
+    #: apart from the mentions.
+    facts: CallFacts | None = None
 
     @property
     def direction(self) -> str | None:
@@ -152,10 +157,16 @@ def overview(session: Session, authority: Authority, spec: str, today: date, *,
                               department_id=filters.department_id)
     if filters.channel:
         volumes = {c: n for c, n in volumes.items() if c == filters.channel}
+    facts = None
+    if filters.channel in (None, Channel.PHONE.value):
+        facts = call_facts(session, authority, current.start, current.end,
+                           department_id=filters.department_id, site_id=filters.site_id)
+    cards = [_card(a, b, previous)
+             for a, b in zip(now.determinants, before.determinants, strict=True)]
     return Overview(
         window=current, previous=previous, overall=_card(now.overall, before.overall, previous),
-        cards=[_card(a, b, previous)
-               for a, b in zip(now.determinants, before.determinants, strict=True)],
+        cards=[replace(c, facts=facts) if facts and facts.of(c.figure.determinant) else c
+               for c in cards],
         channels=volumes,
         min_sample_size=min_sample_size,
     )

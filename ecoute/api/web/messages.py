@@ -91,6 +91,15 @@ _WORDS: dict[str, tuple[str, str]] = {
                    "flèche signale une évolution significative par rapport à la période "
                    "précédente (p < 0,05)."),
     "n_mentions": ("{n} mentions ({needed} needed)", "{n} mentions ({needed} nécessaires)"),
+    "facts.accessibility": (
+        "Phone, measured (not mentions): {answered} of {n} calls answered, {abandoned} "
+        "abandoned",
+        "Téléphone, mesuré (hors mentions) : {answered} des {n} appels répondus, {abandoned} "
+        "abandonnés"),
+    "facts.waiting_time": (
+        "Phone, measured (not mentions): average wait {wait} s, service level {level}",
+        "Téléphone, mesuré (hors mentions) : attente moyenne {wait} s, niveau de service "
+        "{level}"),
     "n": ("n = {n}", "n = {n}"),
     "points": ("{value} points", "{value} points"),
     "change.none": ("No comparison: the previous period has no mention.",

@@ -71,6 +71,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                       "service level", "sl", "% within service level", "% ans"),
     "agents": ("agents connectés", "agents connectes", "agents", "agents logged in",
                "logged in agents", "staffed agents", "avg staffed", "positions ouvertes"),
+    "waiting": ("appels en attente", "en attente", "appels en file", "appels en file d'attente",
+                "nombre en attente", "calls waiting", "calls in queue", "waiting calls",
+                "queued calls", "calls queued", "in queue", "waiting"),
     "site": ("site", "lieu", "location"),
     "department": ("direction", "département", "departement", "department"),
 }
@@ -158,7 +161,8 @@ class CallLogCollector(Collector):
         columns: dict[str, str] = Field(
             default_factory=dict, description="Which column holds each field, when not its "
             "usual French/English name: keys among queue, start, date, end, offered, answered, "
-            "abandoned, avg_wait, max_wait, service_level, agents, site, department; values "
+            "abandoned, avg_wait, max_wait, service_level, agents, waiting, site, department; "
+            "values "
             "are header names. `start` may be a date-time, or a time or range with `date`.")
         queue: str | None = Field(
             None, description="Queue name for exports of a single queue that have no queue "
@@ -310,8 +314,14 @@ class CallLogCollector(Collector):
                 agents = float(cells["agents"].replace(",", "."))
             except ValueError:
                 return reject(f"agents logged in {cells['agents']!r} is not a number")
+        waiting: int | None = None
+        if cells.get("waiting", "").lower() not in EMPTY:
+            waiting = parse_count(cells["waiting"])
+            if waiting is None:
+                return reject(f"calls waiting {cells['waiting']!r} is not a whole number of "
+                              "calls")
         return CallInterval(
-            queue=queue[:200], interval_start=start, offered=offered, answered=answered,
+            waiting=waiting, queue=queue[:200], interval_start=start, offered=offered, answered=answered,
             abandoned=abandoned, interval_minutes=minutes or self.options.interval_minutes,
             avg_wait_seconds=avg_wait, max_wait_seconds=max_wait, service_level=level,
             service_level_seconds=threshold if level is not None else None, agents=agents,

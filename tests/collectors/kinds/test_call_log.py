@@ -277,3 +277,28 @@ def test_call_stats_figures(factory: sessionmaker[Session], settings: Settings,
     assert nothing.abandon_rate is None and nothing.avg_wait_seconds is None
     assert nothing.service_level is None and nothing.max_wait_seconds is None
     assert other_authority.intervals == 0
+
+
+def test_calls_waiting_column_in_french_and_english(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    """An "Appels en attente" (or "Calls waiting") column gives the calls waiting at the end
+    of each interval; an empty cell is not reported, a word is quarantined."""
+    path = CALL_LOGS / "calls_waiting_fr.csv"
+    out = collect("call_log", path=str(path))
+    assert [c.waiting for c in intervals(out)] == [0, 6, None]
+    [bad] = rejected(out)
+    assert "calls waiting 'beaucoup'" in bad.reason and bad.position.endswith(":5")
+    english = tmp_path / "export.csv"
+    english.write_text("Queue,Interval start,Calls offered,Calls answered,Calls waiting\n"
+                       "Main,2024-03-04 08:00,10,9,3\n", encoding="utf-8")
+    [main] = intervals(collect("call_log", path=str(english)))
+    assert main.waiting == 3 and "3 waiting" in main.text
+    no_column = intervals(collect("call_log", path=str(REPORT)))
+    assert {c.waiting for c in no_column} == {None}
+    with session_scope(factory) as session:
+        source_id = add_source(session, authority="demo", name="acd", kind="call_log",
+                               options={"path": str(path)}).id
+    run_source(factory, settings, source_id)
+    assert sorted((r.waiting is None, r.waiting) for r in _stats(factory).values()) == [
+        (False, 0), (False, 6), (True, None)]
