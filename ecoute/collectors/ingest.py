@@ -169,8 +169,7 @@ def ingest_records(
     records = split_records(body, content_type, settings.json_max_depth) if valid is None \
         else []
     with session_scope(factory) as session:
-        source = source_repo.get_source(session, source_id)
-        options = validate_options(source.kind, source.options)
+        options = validate_options(*source_repo.kind_and_options(session, source_id))
     channel = options.channel if isinstance(options, PushCollector.Options) \
         else PushCollector.channel
     entries: list[RawItem | Rejected] = (
