@@ -211,8 +211,9 @@ def ingest_child(tmp: str, count: int, per_request: int) -> None:
 
 def _python_values(row: dict[str, Any]) -> dict[str, Any]:
     """A stored row as the runner hands it to the database (datetimes, JSON as objects)."""
-    for name in ("published_at", "collected_at"):
-        if row[name] is not None:
+    for name in ("published_at", "collected_at", "sort_at", "received_at", "answered_at",
+                 "closed_at"):
+        if row.get(name) is not None:
             row[name] = datetime.fromisoformat(row[name]).replace(tzinfo=timezone.utc)
     row["extra"] = json.loads(row["extra"])
     row["source_id"], row["authority_id"] = 1, 1

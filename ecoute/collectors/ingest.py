@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.collectors.base import RawItem, Rejected
 from ecoute.collectors.limits import DEFAULT_LIMITS
-from ecoute.collectors.kinds.push import PushCollector, push_entry
+from ecoute.collectors.kinds.push import PushCollector, push_entry, record_item, valid_records
 from ecoute.collectors.registry import get_collector, validate_options
 from ecoute.collectors.run_report import RunReport
 from ecoute.collectors.runner import SourceRunner
@@ -66,6 +66,10 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
+def _is_ndjson(content_type: str | None) -> bool:
+    return "ndjson" in (content_type or "") or "jsonl" in (content_type or "")
+
+
 def split_records(
     body: bytes, content_type: str | None, max_depth: int = DEFAULT_LIMITS.json_max_depth
 ) -> list[PushedRecord]:
@@ -76,8 +80,7 @@ def split_records(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidRequest(f"the body is not UTF-8 (byte {exc.start})") from exc
-    ndjson = "ndjson" in (content_type or "") or "jsonl" in (content_type or "") \
-        or not text.lstrip().startswith("[")
+    ndjson = _is_ndjson(content_type) or not text.lstrip().startswith("[")
     records: list[PushedRecord] = []
     if ndjson:
         for number, line in enumerate(text.split("\n"), start=1):
@@ -161,13 +164,17 @@ def ingest_records(
     content_type: str | None,
 ) -> IngestResult:
     """Store pushed records through the runner; bad ones are quarantined and listed."""
-    records = split_records(body, content_type, settings.json_max_depth)
+    valid = None if _is_ndjson(content_type) else valid_records(
+        body, max_depth=settings.json_max_depth, extra_max_bytes=settings.push_extra_max_bytes)
+    records = split_records(body, content_type, settings.json_max_depth) if valid is None \
+        else []
     with session_scope(factory) as session:
-        source = source_repo.get_source(session, source_id)
-        options = validate_options(source.kind, source.options)
+        options = validate_options(*source_repo.kind_and_options(session, source_id))
     channel = options.channel if isinstance(options, PushCollector.Options) \
         else PushCollector.channel
-    entries = pushed_entries(records, settings, channel)
+    entries: list[RawItem | Rejected] = (
+        pushed_entries(records, settings, channel) if valid is None
+        else [record_item(record, channel) for record in valid])
     try:
         report = SourceRunner(factory, settings).run(source_id, entries=entries)
     except OperationalError as exc:
@@ -177,7 +184,7 @@ def ingest_records(
         # the HTTP status must see that it has to send them again (external ids make that
         # safe).
         raise _not_stored(report.error or "the run failed")
-    return IngestResult(source_id=source_id, report=report, received=len(records),
+    return IngestResult(source_id=source_id, report=report, received=len(entries),
                         rejected=_problems(report, entries))
 
 

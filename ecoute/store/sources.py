@@ -60,6 +60,16 @@ def get_source(session: Session, source_id: int) -> Source:
     return source
 
 
+def kind_and_options(session: Session, source_id: int) -> tuple[str, dict[str, Any]]:
+    """A source's kind and options, read without loading the whole source (every pushed
+    batch reads them)."""
+    row = session.execute(
+        select(Source.kind, Source.options).where(Source.id == source_id)).first()
+    if row is None:
+        raise SourceNotFound(f"no source with id {source_id}")
+    return row[0], dict(row[1])
+
+
 def get_source_by_name(session: Session, authority_id: int, name: str) -> Source:
     source = session.scalar(
         select(Source).where(Source.authority_id == authority_id, Source.name == name)
