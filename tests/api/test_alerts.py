@@ -10,7 +10,7 @@ from ecoute.store.alerts import Finding, sync_alerts
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import AlertKind
-from tests.api.test_keys_ingest import _auth, client, keys  # noqa: F401 (fixtures)
+from tests.helpers.api import auth as _auth
 
 
 def _raise(factory: sessionmaker[Session]) -> None:

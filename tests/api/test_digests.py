@@ -14,7 +14,7 @@ from ecoute.config.settings import Settings
 from ecoute.digest.tokens import signing_key, unsubscribe_token
 from ecoute.store.db import session_scope
 from ecoute.store.models import DigestLog, DigestSubscription
-from tests.api.test_keys_ingest import _auth, keys  # noqa: F401 (fixture)
+from tests.helpers.api import auth as _auth
 from tests.digest.test_compose import HOSTILE, W47
 from tests.helpers.digest_data import authority, feedback, source
 

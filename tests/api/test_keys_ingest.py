@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,42 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.api.app import create_app
 from ecoute.collectors.service import add_source
 from ecoute.config.settings import Settings
-from ecoute.store.api_keys import create_key, revoke_key
-from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import ApiKey, Item, Quarantine, Source
 from tests.helpers import documents
-
-
-@pytest.fixture
-def keys(factory: sessionmaker[Session]) -> dict[str, str]:
-    """Tokens: per role for authority `valmont`, one ingest key for `autreville`, a global
-    admin, and a revoked viewer."""
-    tokens: dict[str, str] = {}
-    with session_scope(factory) as session:
-        valmont = ensure_authority(session, "valmont")
-        other = ensure_authority(session, "autreville")
-        for role in ("admin", "officer", "viewer", "ingest"):
-            tokens[role] = create_key(session, role=role, authority=valmont)[1]
-        tokens["other_ingest"] = create_key(session, role="ingest", authority=other)[1]
-        tokens["global_admin"] = create_key(session, role="admin", authority=None)[1]
-        revoked, tokens["revoked"] = create_key(session, role="viewer", authority=valmont)
-        revoke_key(session, revoked.prefix)
-    return tokens
-
-
-def _client(engine: Engine, settings: Settings, tmp_path: Path, **update: object) -> TestClient:
-    return TestClient(create_app(
-        settings.model_copy(update={"data_dir": tmp_path / "data", **update}), engine))
-
-
-@pytest.fixture
-def client(engine: Engine, settings: Settings, tmp_path: Path) -> TestClient:
-    return _client(engine, settings, tmp_path)
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers.api import api_client as _client
+from tests.helpers.api import auth as _auth
 
 
 def _items(factory: sessionmaker[Session]) -> list[Item]:

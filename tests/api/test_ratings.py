@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_keys_ingest import _auth, client, keys  # noqa: F401 (fixtures)
+from tests.helpers.api import auth as _auth
 
 Z = 1.959963984540054
 

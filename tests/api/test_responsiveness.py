@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
-from tests.api.test_keys_ingest import _auth, client, keys  # noqa: F401 (fixtures)
+from tests.helpers.api import auth as _auth
 
 
 def _register(tmp_path: Path) -> Path:

@@ -13,7 +13,7 @@ from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
 from ecoute.store.models import Item, Quarantine, Source
-from tests.api.test_keys_ingest import _auth, client, keys  # noqa: F401 (fixtures)
+from tests.helpers.api import auth as _auth
 from tests.helpers import documents as docs
 from tests.helpers.seed import write_feed
 
