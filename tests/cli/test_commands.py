@@ -190,3 +190,9 @@ def test_quarantine_commands(migrated: Path) -> None:
     missing = ecoute(migrated, "quarantine", "dismiss", "999", check=False)
     assert missing.returncode == 1 and "no quarantine entry with id 999" in missing.stderr
     ecoute(migrated, "quarantine", "dismiss", str(entry["id"]))
+
+
+def test_tune_encoder_is_for_the_shipped_encoder_only(tmp_path: Path) -> None:
+    result = ecoute(tmp_path, "train", "--tune-encoder", "--from-corrections", check=False)
+    assert result.returncode == 2
+    assert "--tune-encoder trains the shipped encoder" in result.stderr
