@@ -85,16 +85,21 @@ def main() -> None:
     with bench_store(args.url) as engine:
         url = store_url(engine)
         factory = make_session_factory(engine)
-        settings = Settings(database_url=url, collect_batch_size=1000)
         with tempfile.TemporaryDirectory() as tmp:
+            # The feed is written outside the folders ecoute may read by default.
+            settings = Settings(database_url=url, collect_batch_size=1000,
+                                file_roots=[Path(tmp)])
             feed = write_feed(Path(tmp) / "f.rss", [f"{PHRASES[n % 5]} {n}"
                                                     for n in range(args.items)])
             with session_scope(factory) as session:
                 sid = add_source(session, authority="demo", name="bench", kind="rss",
                                  options={"url": str(feed)}, schedule="manual").id
-            run_source(factory, settings, sid)
+            report = run_source(factory, settings, sid)
+        if report.new != args.items:  # the workers would wait for items that never came
+            raise SystemExit(f"the feed gave {report.new} items: {report.error}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECOUTE_")}
-        env.update(ECOUTE_DATABASE_URL=url, ECOUTE_TORCH_THREADS="1", ECOUTE_WORKER_POLL_SECONDS="0.2")
+        env.update(ECOUTE_DATABASE_URL=url, ECOUTE_TORCH_THREADS="1",
+                   ECOUTE_WORKER_POLL_SECONDS="0.2")
         if args.model_dir:
             env["ECOUTE_MODEL_DIR"] = str(args.model_dir)
         one = run_workers(url, env, 1, factory, args.items)
