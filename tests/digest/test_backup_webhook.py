@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from ecoute.errors import MailError
 from ecoute.scheduler.phone import check_phone_queues
 from ecoute.store.db import session_scope
 from ecoute.store.models import BackupCall, CallStatus
+from tests.helpers.local_http import serving
 from tests.helpers.phone_queue import overloaded_queue
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -58,13 +58,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/sms"
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True).start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base_url:
+        state.url = f"{base_url}/sms"
+        yield state
 
 
 def _verified(headers: dict[str, str], body: bytes) -> dict[str, Any]:
