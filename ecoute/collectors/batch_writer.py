@@ -39,7 +39,7 @@ from ecoute.store import sources as source_repo
 from ecoute.store.authorities import Places
 from ecoute.store.db import session_scope
 from ecoute.store.items import ItemChange
-from ecoute.store.models import CollectionRun, Source, utcnow
+from ecoute.store.models import Source, utcnow
 from ecoute.store.taggings import record_verdicts
 
 # Logged under the runner's name: operators filter the run's messages by that one logger.
@@ -214,9 +214,8 @@ def record_progress(
 ) -> None:
     """The run's counters and the source's cursor, in the transaction of what they count."""
     if report.run_id is not None:
-        run = session.get(CollectionRun, report.run_id)
-        assert run is not None
-        run.fetched, run.new, run.duplicate = report.fetched, report.new, report.duplicate
-        run.updated, run.quarantined = report.updated, report.quarantined
+        source_repo.update_run(
+            session, report.run_id, fetched=report.fetched, new=report.new,
+            duplicate=report.duplicate, updated=report.updated, quarantined=report.quarantined)
     if cursor is not None:
         source.cursor = dict(cursor)

@@ -159,19 +159,27 @@ def push_source_id(session: Session, settings: Settings, authority: Authority,
         return found
 
 
+def push_channel(session: Session, source_id: int) -> Channel:
+    """The channel of the items a push source stores: its ``channel`` option, or the kind's."""
+    options = validate_options(*source_repo.kind_and_options(session, source_id))
+    return options.channel if isinstance(options, PushCollector.Options) \
+        else PushCollector.channel
+
+
 def ingest_records(
     factory: sessionmaker[Session], settings: Settings, *, source_id: int, body: bytes,
-    content_type: str | None,
+    content_type: str | None, channel: Channel | None = None,
 ) -> IngestResult:
-    """Store pushed records through the runner; bad ones are quarantined and listed."""
+    """Store pushed records through the runner; bad ones are quarantined and listed.
+
+    ``channel`` is the source's (:func:`push_channel`), when the caller read it already."""
     valid = None if _is_ndjson(content_type) else valid_records(
         body, max_depth=settings.json_max_depth, extra_max_bytes=settings.push_extra_max_bytes)
     records = split_records(body, content_type, settings.json_max_depth) if valid is None \
         else []
-    with session_scope(factory) as session:
-        options = validate_options(*source_repo.kind_and_options(session, source_id))
-    channel = options.channel if isinstance(options, PushCollector.Options) \
-        else PushCollector.channel
+    if channel is None:
+        with session_scope(factory) as session:
+            channel = push_channel(session, source_id)
     entries: list[RawItem | Rejected] = (
         pushed_entries(records, settings, channel) if valid is None
         else [record_item(record, channel) for record in valid])

@@ -55,7 +55,7 @@ from ecoute.privacy import pseudonym, redact, redact_value
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import Places
 from ecoute.store.db import session_scope
-from ecoute.store.models import CollectionRun, RunStatus, utcnow
+from ecoute.store.models import RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -266,11 +266,8 @@ class SourceRunner:
                     source.consecutive_failures, now, self.settings
                 )
             if report.run_id is not None:
-                run = session.get(CollectionRun, report.run_id)
-                assert run is not None
-                run.status = report.status
-                run.finished_at = now
-                run.error = report.error
+                source_repo.update_run(session, report.run_id, status=report.status,
+                                       finished_at=now, error=report.error)
 
     def _error_as_stored(self, error: str | None) -> str | None:
         """A run's error with its personal data masked as in item texts (secrets are scrubbed
