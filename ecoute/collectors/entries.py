@@ -39,10 +39,9 @@ def content_hash(raw: RawItem) -> str:
     status moves) puts what changed in ``version_key``, which is hashed too.
     """
     published = raw.published_at.date().isoformat() if raw.published_at else ""
-    basis = "\x1f".join(
-        [single_spaced((raw.title or "").lower()), single_spaced(raw.text.lower()),
-         (raw.author or "").lower().strip(), published]
-    )
+    title = single_spaced(raw.title.lower()) if raw.title else ""
+    author = raw.author.lower().strip() if raw.author else ""
+    basis = f"{title}\x1f{single_spaced(raw.text.lower())}\x1f{author}\x1f{published}"
     if raw.version_key:
         basis += "\x1f" + raw.version_key
     return hashlib.sha256(basis.encode()).hexdigest()
@@ -102,7 +101,7 @@ def sort_entries(
     # Only an entry whose content changed needs its item (to update it, or to see that it was
     # anonymised): the same content is a duplicate, anonymised or not.
     changed = [r.external_id for r in raws
-               if stored.get(r.external_id, hashes[id(r)]) != hashes[id(r)]]
+               if stored.get(r.external_id, hashes[id(r)]) != hashes[id(r)]] if stored else []
     existing = item_repo.known_external_ids(session, source_id, changed) if changed else {}
     guard = PurgeGuard.for_batch(
         session, settings, source_id, source_repo.get_source(session, source_id).kind,

@@ -83,15 +83,17 @@ def known_content_hashes(session: Session, source_id: int, hashes: Iterable[str]
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new items (``Item`` column dicts) in one executemany, and add them to the item
-    counters (``ItemCount``) in the same transaction, in key order so that concurrent writers
-    lock the counter rows in the same order. The one way items are inserted (deletions are
-    taken off the counters by triggers). Through Core: the ORM's unit of work costs more than
-    the rest of a collection batch, and nothing reads the new rows as objects."""
+    """Insert new items (``Item`` column dicts, given their ``sort_at`` here) in one
+    executemany, and add them to the item counters (``ItemCount``) in the same transaction, in
+    key order so that concurrent writers lock the counter rows in the same order. The one way
+    items are inserted (deletions are taken off the counters by triggers). Through Core: the
+    ORM's unit of work costs more than the rest of a collection batch, and nothing reads the
+    new rows as objects."""
     if not rows:
         return
-    session.execute(insert(cast(Table, Item.__table__)),
-                    [{**row, "sort_at": sort_at_of(row.get("published_at"))} for row in rows])
+    for row in rows:
+        row["sort_at"] = sort_at_of(row.get("published_at"))
+    session.execute(insert(cast(Table, Item.__table__)), rows)
     counted = Counter((row["source_id"], str(row["channel"])) for row in rows)
     session.execute(_count_upsert(session.get_bind().dialect.name),
                     [{"source_id": source_id, "channel": channel, "items": n}

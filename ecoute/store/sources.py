@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import CursorResult, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ecoute.errors import SourceExists, SourceNotFound
@@ -148,6 +148,14 @@ def start_run(session: Session, source_id: int) -> CollectionRun:
     session.add(run)
     session.flush()
     return run
+
+
+def update_source(session: Session, source_id: int, **values: Any) -> None:
+    """Set columns of a source without loading it (a run's outcome)."""
+    table = cast(Table, Source.__table__)
+    result = session.execute(update(table).where(table.c.id == source_id).values(**values))
+    if not cast(CursorResult[Any], result).rowcount:
+        raise SourceNotFound(f"no source with id {source_id}")
 
 
 def update_run(session: Session, run_id: int, **values: Any) -> None:
