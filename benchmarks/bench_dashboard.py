@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _store import bench_store, store_url  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from ecoute.api.app import create_app  # noqa: E402
@@ -40,7 +40,7 @@ from ecoute.store.authorities import get_authority, list_departments, list_sites
 from ecoute.config.settings import Settings  # noqa: E402
 from ecoute.domain import DETERMINANTS, OVERALL, Channel  # noqa: E402
 from ecoute.store.authorities import Places, ensure_authority  # noqa: E402
-from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.db import make_session_factory, session_scope  # noqa: E402
 from ecoute.store.taggings import Counts, RollupKey, _apply  # noqa: E402
 
 BUDGET_MS = 200.0
@@ -138,19 +138,7 @@ def main() -> None:
                         "default: a SQLite file in a temporary folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ecoute-bench-dashboard-"))
-    schema = None
-    if args.url:
-        url = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        url = f"sqlite:///{folder / 'bench.db'}"
-        engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with bench_store(args.url, folder) as engine:
         factory = make_session_factory(engine)
         started = time.perf_counter()
         rows = build_rollups(factory, args.items, date.today())
@@ -160,7 +148,8 @@ def main() -> None:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
         built = time.perf_counter() - started
-        settings = Settings(database_url=url, default_authority="bench", cache_dir=folder)
+        settings = Settings(database_url=store_url(engine), default_authority="bench",
+                            cache_dir=folder)
         client = TestClient(create_app(settings, engine))
         print(f"## Dashboard pages ({engine.dialect.name})\n")
         print(f"`python benchmarks/bench_dashboard.py --items {args.items}"
@@ -174,12 +163,6 @@ def main() -> None:
             print(f"| `{path}` | {statistics.median(times):.0f} | {p95:.0f} | "
                   f"{p95 / BUDGET_MS:.2f} |")
         compare_groupings(factory, args.runs)
-    finally:
-        engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoute.store.db import make_engine, upgrade  # noqa: E402
+from _store import bench_store  # noqa: E402
 from ecoute.store.item_listing import ItemFilters, _encode_cursor, list_items  # noqa: E402
 from ecoute.store.items import insert_items  # noqa: E402
 from ecoute.store.models import Authority, Item, Source, utcnow  # noqa: E402
@@ -48,7 +47,6 @@ THREE_YEARS = 3 * 365 * 86400
 
 def build(engine: Engine, count: int) -> int:
     """``count`` items; returns the id of the authority that holds most of them."""
-    upgrade(engine)
     rng = random.Random(7)
     with Session(engine) as session, session.begin():
         owners = []
@@ -194,14 +192,13 @@ def main() -> None:
     args = parser.parse_args()
     lines: list[str] = []
     verdicts = []
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'listing.db'}")
+    with bench_store() as engine:
         owned, rows = scenario(engine, args.items, args.rounds, args.naive_rounds)
-        engine.dispose()
     lines += table("SQLite", args.items, owned, rows)
     verdicts.append(("SQLite", args.items, max(s["ours_p95"] for _r, s in rows)))
     if args.postgres:
-        owned, rows = _postgres(args.postgres, args.pg_items, args.rounds, args.naive_rounds)
+        with bench_store(args.postgres) as engine:
+            owned, rows = scenario(engine, args.pg_items, args.rounds, args.naive_rounds)
         lines += ["", *table("PostgreSQL", args.pg_items, owned, rows)]
         verdicts.append(("PostgreSQL", args.pg_items, max(s["ours_p95"] for _r, s in rows)))
     lines.append("")
@@ -210,26 +207,6 @@ def main() -> None:
                      f"{seconds * 1e3:.1f} ms, {'PASS' if seconds <= 0.05 else 'FAIL'}")
     print("\n".join(lines))
     sys.exit(0 if all(seconds <= 0.05 for _n, _c, seconds in verdicts) else 1)
-
-
-def _postgres(url: str, count: int, rounds: int, naive_rounds: int
-              ) -> tuple[int, list[tuple[int, dict[str, float]]]]:
-    import uuid
-
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        return scenario(engine, count, rounds, naive_rounds)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

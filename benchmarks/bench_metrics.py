@@ -27,9 +27,7 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,9 +41,10 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _store import bench_store  # noqa: E402
 from ecoute.store import gauges  # noqa: E402
 from ecoute.store.authorities import ensure_authority  # noqa: E402
-from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.db import make_session_factory, session_scope, upgrade  # noqa: E402
 from ecoute.store.items import insert_items  # noqa: E402
 from ecoute.store.models import DailyRollup, Item  # noqa: E402
 from ecoute.store.sources import add_source  # noqa: E402
@@ -290,28 +289,16 @@ def main() -> None:
               "without trigger | build |"),
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rows, notes = [], []
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+    # The build time counts the migrations: build() runs them.
+    with bench_store(migrate=False) as engine:
         row, note = run(engine, "SQLite", args.items, args.scrapes, args.keys)
         rows.append(row)
         notes.append(note)
-        engine.dispose()
     if args.pg_url:
-        url = args.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-        try:
+        with bench_store(args.pg_url, migrate=False) as engine:
             row, note = run(engine, "PostgreSQL", args.pg_items, args.scrapes, args.keys)
             rows.append(row)
             notes.append(note)
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     print("\n".join(header + rows))
     print()
     print("\n".join(notes))

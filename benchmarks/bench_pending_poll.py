@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoute.store.db import make_engine, upgrade  # noqa: E402
+from _store import bench_store  # noqa: E402
 from ecoute.store.items import needs_classifier, pending_item_ids  # noqa: E402
 from ecoute.domain import STATED  # noqa: E402
 from ecoute.store.models import Authority, Item, Source, utcnow  # noqa: E402
@@ -41,7 +40,6 @@ BATCH = 256
 
 def build(engine: Engine, count: int) -> dict[int, str]:
     """``count`` classified items; returns {authority id: its model version}."""
-    upgrade(engine)
     now = utcnow()
     versions: dict[int, str] = {}
     with Session(engine) as session, session.begin():
@@ -168,14 +166,13 @@ def main() -> None:
     parser.add_argument("--pg-items", type=int, default=300_000)
     args = parser.parse_args()
     lines: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'poll.db'}")
+    with bench_store() as engine:
         sqlite_rows = scenario_rows(engine, args.items, args.rounds)
-        engine.dispose()
     lines += table("SQLite", args.items, sqlite_rows)
     verdicts = [("SQLite", args.items, sqlite_rows[0][1]["ours_p95"])]
     if args.postgres:
-        pg_rows = _postgres(args.postgres, args.pg_items, args.rounds)
+        with bench_store(args.postgres) as engine:
+            pg_rows = scenario_rows(engine, args.pg_items, args.rounds)
         lines += ["", *table("PostgreSQL", args.pg_items, pg_rows)]
         verdicts.append(("PostgreSQL", args.pg_items, pg_rows[0][1]["ours_p95"]))
     lines.append("")
@@ -185,25 +182,6 @@ def main() -> None:
     ok = all(seconds <= 0.005 for _name, _count, seconds in verdicts)
     print("\n".join(lines))
     sys.exit(0 if ok else 1)
-
-
-def _postgres(url: str, count: int, rounds: int) -> list[tuple[str, dict[str, float]]]:
-    import uuid
-
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        return scenario_rows(engine, count, rounds)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

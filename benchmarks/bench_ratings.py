@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _store import bench_store  # noqa: E402
 from ecoute.assessment.ratings import (  # noqa: E402
     _utc_bounds,
     previous_window,
@@ -42,7 +42,7 @@ from ecoute.assessment.ratings import (  # noqa: E402
 from ecoute.assessment.satisfaction import Window  # noqa: E402
 from ecoute.domain import Channel  # noqa: E402
 from ecoute.store.authorities import ensure_authority  # noqa: E402
-from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.db import make_session_factory, session_scope  # noqa: E402
 from ecoute.store.models import Authority, Item  # noqa: E402
 from ecoute.store.ratings import RatingCount, RatingFilters  # noqa: E402
 from ecoute.store.sources import add_source  # noqa: E402
@@ -119,18 +119,7 @@ def main() -> None:
                         "default: a SQLite file in a temporary folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ecoute-bench-ratings-"))
-    schema = None
-    if args.url:
-        url = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
-    try:
-        upgrade(engine)
+    with bench_store(args.url, folder) as engine:
         factory = make_session_factory(engine)
         started = time.perf_counter()
         now = datetime.now(UTC)
@@ -201,13 +190,6 @@ def main() -> None:
                 print("| " + " | ".join(rows[label]) + " |")
         if plans:
             print(f"\nSQLite plans:{plans}")
-    finally:
-        engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-
 
 if __name__ == "__main__":
     main()

@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -52,6 +51,7 @@ from sqlalchemy import (
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _store import bench_store, store_url  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from ecoute.api.app import create_app  # noqa: E402
@@ -66,7 +66,7 @@ from ecoute.assessment.windows import (  # noqa: E402
 from ecoute.config.settings import Settings  # noqa: E402
 from ecoute.domain import DETERMINANTS, OVERALL  # noqa: E402
 from ecoute.store.authorities import Places, ensure_authority  # noqa: E402
-from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.db import make_session_factory, session_scope, upgrade  # noqa: E402
 from ecoute.store.models import Source  # noqa: E402
 from ecoute.store.taggings import Counts, RollupKey, _apply  # noqa: E402
 
@@ -255,11 +255,12 @@ def _naive_filters(params: dict[str, Any]) -> dict[str, Any]:
     return {names[k]: v for k, v in params.items() if k in names}
 
 
-def run(engine: Engine, url: str, items: int, runs: int, folder: Path) -> None:
+def run(engine: Engine, items: int, runs: int, folder: Path) -> None:
     started = time.perf_counter()
     values, rows = build(engine, items)
     built = time.perf_counter() - started
-    settings = Settings(database_url=url, default_authority="bench", cache_dir=folder)
+    settings = Settings(database_url=store_url(engine), default_authority="bench",
+                        cache_dir=folder)
     client = TestClient(create_app(settings, engine))
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     print(f"## Satisfaction windows, groups and series ({engine.dialect.name}, "
@@ -304,27 +305,13 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ecoute-bench-satisfaction-"))
+    # The build time counts the migrations: build() runs them.
     if not args.skip_sqlite:
-        url = f"sqlite:///{folder / 'bench.db'}"
-        engine = make_engine(url)
-        try:
-            run(engine, url, args.items, args.runs, folder)
-        finally:
-            engine.dispose()
+        with bench_store(None, folder, migrate=False) as engine:
+            run(engine, args.items, args.runs, folder)
     if args.pg_url:
-        url = args.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-        try:
-            run(engine, url, args.pg_items, args.runs, folder)
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        with bench_store(args.pg_url, migrate=False) as engine:
+            run(engine, args.pg_items, args.runs, folder)
 
 
 if __name__ == "__main__":

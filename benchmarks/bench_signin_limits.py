@@ -26,9 +26,7 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -38,14 +36,13 @@ from sqlalchemy import Engine, delete, insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _store import bench_store  # noqa: E402
 from ecoute.store.api_keys import authenticate, create_key  # noqa: E402
 from ecoute.store.authorities import ensure_authority  # noqa: E402
 from ecoute.store.db import (  # noqa: E402
-    make_engine,
     make_session_factory,
     make_writer_factory,
     session_scope,
-    upgrade,
 )
 from ecoute.store.models import SigninFailure  # noqa: E402
 from ecoute.store.signin_attempts import (  # noqa: E402
@@ -62,7 +59,6 @@ ADDRESS = "203.0.113.5"
 
 
 def _store(engine: Engine) -> str:
-    upgrade(engine)
     with session_scope(make_session_factory(engine)) as session:
         authority = ensure_authority(session, "bench")
         _key, token = create_key(session, role="viewer", authority=authority)
@@ -162,25 +158,11 @@ def main() -> None:
             "failure rows (attack) | before, attack | ours, attack | cost, attack | "
             "naive (no index), attack | naive / ours | build |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+    with bench_store() as engine:
         rows += measure(engine, args.requests, args.attack_rows)
-        engine.dispose()
     if args.pg_url:
-        # A schema of its own, dropped after: the database may be shared with tests.
-        url = args.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(url)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-        try:
+        with bench_store(args.pg_url) as engine:
             rows += measure(engine, args.requests, args.attack_rows)
-        finally:
-            engine.dispose()
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     print("\n".join(rows))
 
 

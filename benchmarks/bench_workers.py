@@ -17,17 +17,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _store import bench_store, store_url  # noqa: E402
 from ecoute.collectors.service import add_source, run_source  # noqa: E402
 from ecoute.config.settings import Settings  # noqa: E402
-from ecoute.store.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from ecoute.store.db import make_session_factory, session_scope  # noqa: E402
 from ecoute.domain import OVERALL  # noqa: E402
 from ecoute.store.models import DailyRollup, DeterminantTag, Item, Tagging  # noqa: E402
 from tests.helpers.seed import write_feed  # noqa: E402
@@ -82,35 +82,28 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=4000)
     parser.add_argument("--label", default="tiny test model")
     args = parser.parse_args()
-    base = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(base, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
+    with bench_store(args.url) as engine:
+        url = store_url(engine)
         factory = make_session_factory(engine)
-        settings = Settings(database_url=base, collect_batch_size=1000)
         with tempfile.TemporaryDirectory() as tmp:
+            # The feed is written outside the folders ecoute may read by default.
+            settings = Settings(database_url=url, collect_batch_size=1000,
+                                file_roots=[Path(tmp)])
             feed = write_feed(Path(tmp) / "f.rss", [f"{PHRASES[n % 5]} {n}"
                                                     for n in range(args.items)])
             with session_scope(factory) as session:
                 sid = add_source(session, authority="demo", name="bench", kind="rss",
                                  options={"url": str(feed)}, schedule="manual").id
-            run_source(factory, settings, sid)
+            report = run_source(factory, settings, sid)
+        if report.new != args.items:  # the workers would wait for items that never came
+            raise SystemExit(f"the feed gave {report.new} items: {report.error}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECOUTE_")}
-        env.update(ECOUTE_DATABASE_URL=f"{base}?options=-csearch_path%3D{schema}",
-                   ECOUTE_TORCH_THREADS="1", ECOUTE_WORKER_POLL_SECONDS="0.2")
+        env.update(ECOUTE_DATABASE_URL=url, ECOUTE_TORCH_THREADS="1",
+                   ECOUTE_WORKER_POLL_SECONDS="0.2")
         if args.model_dir:
             env["ECOUTE_MODEL_DIR"] = str(args.model_dir)
-        one = run_workers(base, env, 1, factory, args.items)
-        two = run_workers(base, env, 2, factory, args.items)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        one = run_workers(url, env, 1, factory, args.items)
+        two = run_workers(url, env, 2, factory, args.items)
     ratio = two["rate"] / one["rate"]
     print(f"| {args.label} | {args.items:,} | {one['rate']:.0f} | {two['rate']:.0f} | "
           f"{ratio:.2f} | {one['double'] + two['double']} | "

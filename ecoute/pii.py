@@ -135,40 +135,55 @@ _PLACE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 
-_DIGITS = b"0123456789"
-# Byte sets, tested by deleting them (``bytes.translate``): a byte scan in C, several times
-# faster than a search for a byte class with the standard engine when none is there.
-_ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
-#: A capital letter, ASCII or past Latin-1: U+0080 to U+00BF (C2 xx) hold no capital, and in
-#: U+00C0 to U+00FF (C3 xx) the capitals are C3 80 to C3 9E ("À" to "Þ", :data:`_LATIN1_CAPITAL`),
-#: so that the small accented letters of French ("é" is C3 A9) do not run the name pattern on
-#: lower-case text. Every character from U+0100 on (lead bytes C4 to F4) counts as a
-#: possible capital.
-_CAPITALS_OR_PAST_LATIN1 = _ASCII_CAPITALS + bytes(range(0xC4, 0x100))
-_LATIN1_CAPITAL = re.compile(rb"\xc3[\x80-\x9e]")
+# What each byte says about the kinds that can match, as one byte class: ``bytes.translate``
+# maps the whole text to classes in one C pass, and each check is then a byte search. A name
+# needs a capital: an ASCII one, one of "À" to "Þ" (C3 80 to C3 9E: a continuation byte from
+# 80 to 9E; the small accented letters of French, "é" is C3 A9, are not), or any character
+# from U+0100 on (lead bytes C4 to F4), as RE2's ``\p{Lu}`` spans every plane. Without such a
+# lead byte, a continuation byte from 80 to 9E follows C3 (a capital) or C2 (U+0080 to
+# U+009E, control characters): both let the name pattern run, which then finds what it finds.
+_DIGIT, _CAPITAL, _AT, _LOW_CONTINUATION, _PAST_LATIN1, _OTHER = b"0A@cLx"
+
+
+def _byte_class(byte: int) -> int:
+    if 0x30 <= byte <= 0x39:
+        return _DIGIT
+    if 0x41 <= byte <= 0x5A:
+        return _CAPITAL
+    if byte == 0x40:
+        return _AT
+    if 0x80 <= byte <= 0x9E:
+        return _LOW_CONTINUATION
+    return _PAST_LATIN1 if byte >= 0xC4 else _OTHER
+
+
+_BYTE_CLASSES = bytes(_byte_class(byte) for byte in range(256))
 _NUMBER_GROUPS = re.compile(r"[0-9A-Ba-b]+")  # one character class: linear
 _CONTINUATION = re.compile(rb"[\x80-\xbf]*")  # one character class: linear
 
 
-def _holds_any(data: bytes, byte_set: bytes) -> bool:
-    return len(data.translate(None, byte_set)) != len(data)
-
-
 def possible_kinds(data: bytes) -> frozenset[str]:
-    """The built-in kinds whose pattern can match somewhere in ``data``, from what every
-    match of each contains: an ``@`` (e-mail), 8 digits (IBAN, NIR, card, phone), 3 digits
-    and ASCII capitals (plate, and IBAN's country code), a capital letter (name). Checking
-    costs a few byte scans; a search costs a pattern's run over the text, mostly for
-    nothing in ordinary feedback."""
-    kinds = {"EMAIL"} if b"@" in data else set()
-    if _holds_any(data, _CAPITALS_OR_PAST_LATIN1) or (
-            b"\xc3" in data and _LATIN1_CAPITAL.search(data) is not None):
-        kinds.add("NAME")
-    digits = len(data) - len(data.translate(None, _DIGITS))
-    if digits >= 3 and _holds_any(data, _ASCII_CAPITALS):
-        kinds |= {"PLATE", "IBAN"} if digits >= 8 else {"PLATE"}
-    if digits >= 8:
-        kinds |= {"NIR", "CARD", "PHONE"}
+    """The built-in kinds whose pattern can match somewhere in the UTF-8 ``data``, from what
+    every match of each contains: an ``@`` (e-mail), 8 digits (IBAN, NIR, card, phone), 3
+    digits and ASCII capitals (plate, and IBAN's country code), a capital letter (name).
+    Checking costs one byte translation and a few byte searches; a search costs a pattern's
+    run over the text, mostly for nothing in ordinary feedback."""
+    classes = data.translate(_BYTE_CLASSES)
+    capitals = _CAPITAL in classes
+    digits = classes.count(_DIGIT) if _DIGIT in classes else 0
+    return _kinds(_AT in classes,
+                  capitals or _PAST_LATIN1 in classes or _LOW_CONTINUATION in classes,
+                  capitals and digits >= 3, capitals and digits >= 8, digits >= 8)
+
+
+@lru_cache(maxsize=None)
+def _kinds(email: bool, name: bool, plate: bool, iban: bool, numbers: bool) -> frozenset[str]:
+    """The kinds :func:`possible_kinds` found, built once per combination."""
+    kinds = {"EMAIL"} if email else set()
+    kinds |= {"NAME"} if name else set()
+    kinds |= {"PLATE"} if plate else set()
+    kinds |= {"IBAN"} if iban else set()
+    kinds |= {"NIR", "CARD", "PHONE"} if numbers else set()
     return frozenset(kinds)
 
 
@@ -178,6 +193,8 @@ def find_spans(data: bytes, extra: Sequence[tuple[str, re2._Regexp]] = ()) -> li
     ``extra`` holds configured (kind, pattern) pairs, matched as they are. A built-in pattern
     runs only where :func:`possible_kinds` says it can match."""
     possible = possible_kinds(data)
+    if not possible and not extra:
+        return []
     found: list[Span] = []
     for kind, pattern, confirm in _PATTERNS:
         if kind in possible:

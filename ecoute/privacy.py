@@ -107,6 +107,25 @@ def pseudonym(author: str | None, key: str) -> str | None:
     key rotation, new items of an author no longer share the pseudonym of their older ones."""
     if not author or not author.strip():
         return None
+    if len(author) > SHORT:
+        return _pseudonym(author, key)
+    # The same people write again and again: their pseudonyms are remembered like short
+    # redacted strings (per key, so that a rotated key gives new ones).
+    remembered = _pseudonyms.get(key)
+    if remembered is None:
+        remembered = _pseudonyms.setdefault(key, {})
+    found = remembered.get(author)
+    if found is None:
+        if len(remembered) >= REMEMBERED:
+            remembered.clear()
+        found = remembered[author] = _pseudonym(author, key)
+    return found
+
+
+_pseudonyms: dict[str, dict[str, str]] = {}
+
+
+def _pseudonym(author: str, key: str) -> str:
     normalized = " ".join(author.lower().split())
     keyed = _keyed(key).copy()  # the key's padding is computed once, not per author
     keyed.update(normalized.encode())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +86,37 @@ def test_every_capital_re2_knows_is_a_possible_name() -> None:
     for found in capitals:
         assert "NAME" in pii.possible_kinds(b"madame " + found + b"x"), found
     assert "NAME" not in pii.possible_kinds("déjà vu à côté, très aimé ; ça".encode())
+
+
+_CAPITALS_OR_PAST_LATIN1 = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(0xC4, 0x100))
+
+
+def _kinds_by_scans(data: bytes) -> frozenset[str]:
+    """``possible_kinds`` as it was written before the single byte translation: a scan per
+    byte set, and a search for the Latin-1 capitals (C3 80 to C3 9E)."""
+    kinds = {"EMAIL"} if b"@" in data else set()
+    if len(data.translate(None, _CAPITALS_OR_PAST_LATIN1)) != len(data) or re.search(
+            rb"\xc3[\x80-\x9e]", data):
+        kinds.add("NAME")
+    digits = _digits(data)
+    if digits >= 3 and re.search(rb"[A-Z]", data):
+        kinds |= {"PLATE", "IBAN"} if digits >= 8 else {"PLATE"}
+    if digits >= 8:
+        kinds |= {"NIR", "CARD", "PHONE"}
+    return frozenset(kinds)
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(TEXTS)
+@example("é\u0085")
+@example("\u0080 \u009e")
+def test_one_translation_rules_out_what_the_scans_ruled_out(text: str) -> None:
+    """The same kinds as the scans, except that a control character U+0080 to U+009E (gone
+    once the text is in the stored normal form) lets the name pattern run too."""
+    data = text.encode("utf-8", "surrogatepass")
+    before, now = _kinds_by_scans(data), pii.possible_kinds(data)
+    if re.search("[\u0080-\u009e]", text):
+        assert now - before <= {"NAME"}
+        assert before <= now
+    else:
+        assert now == before

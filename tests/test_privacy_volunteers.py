@@ -20,13 +20,13 @@ from ecoute.assessment.volunteer_hours import hours_report
 from ecoute.config.settings import Settings
 from ecoute.data_requests import erase_request, export_request
 from ecoute.errors import InvalidRequest
-from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import Places, ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.erasure import cells_mentioning
 from ecoute.store.models import BackupCall, BackupTeamMember, PhoneOverload, Volunteer
 from ecoute.store.volunteer_privacy import phone_key
 from ecoute.store.volunteers import add_activation, add_member, add_team, add_volunteer
+from tests.helpers.api import admin_headers
 
 UTC = timezone.utc
 EMAIL = "anne.martin@valmont.example"
@@ -135,11 +135,8 @@ def test_erasure_anonymises_the_volunteer_and_keeps_her_hours(
 
 def test_api_erasure_by_phone(factory: sessionmaker[Session], client: TestClient) -> None:
     _anne(factory)
-    with session_scope(factory) as session:
-        admin = create_key(session, role="admin",
-                           authority=ensure_authority(session, "valmont"))[1]
     answer = client.post("/api/v1/privacy/erasure", json={"phone": "0601020304"},
-                         headers={"Authorization": f"Bearer {admin}"})
+                         headers=admin_headers(factory))
     assert answer.status_code == 200, answer.text
     assert answer.json()["volunteers"] == 1 and "0601020304" not in answer.text
     with session_scope(factory) as session:

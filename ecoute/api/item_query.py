@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query
 
 from ecoute.api.deps import AuthorityDep
+from ecoute.api.filter_params import ChannelFilter
 from ecoute.api.schemas import DETERMINANT_ENUM, MAX_ID, known_determinant
-from ecoute.domain import Channel, Polarity, Sentiment
+from ecoute.domain import Polarity, Sentiment
 from ecoute.errors import InvalidRequest
 from ecoute.store.item_listing import ItemFilters
 from ecoute.store.models import Authority
@@ -35,7 +36,7 @@ def _item_filters(
     authority: AuthorityDep,
     source_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
                                            description="Only items of this source")] = None,
-    channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
+    channel: ChannelFilter = None,
     determinant: Annotated[str | None, Query(json_schema_extra=DETERMINANT_ENUM,
                                              description="Only items tagged with it")] = None,
     polarity: Annotated[Polarity | None, Query(description="With `determinant`: only this "

@@ -9,12 +9,13 @@ its positive share, its interval or its n (a call answered is not a satisfied ci
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from ecoute.assessment.calls import CallFigures, figures_of
+from ecoute.assessment.windows import utc_bounds
 from ecoute.domain import Determinant
 from ecoute.store.call_stats import call_departments, call_sums
 from ecoute.store.models import Authority
@@ -42,21 +43,13 @@ class CallFacts:
         return {name: getattr(self.calls, name) for name in names}
 
 
-def days_between(first: date, last: date, zone_name: str) -> tuple[datetime, datetime]:
-    """The UTC instants the local days ``first`` to ``last`` (inclusive) begin and end."""
-    zone = ZoneInfo(zone_name)
-    start = datetime.combine(first, time(), zone).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(timezone.utc)
-    return start, end
-
-
 def call_facts(session: Session, authority: Authority, first: date, last: date, *,
                department_id: int | None = None, site_id: int | None = None,
                source_id: int | None = None) -> CallFacts | None:
     """The authority's phone figures over its local days ``first`` to ``last``, of one
     department, site or source when given; None when no interval was recorded (no phone
     figures is not a phone with no calls)."""
-    start, end = days_between(first, last, authority.timezone)
+    start, end = utc_bounds(first, last, ZoneInfo(authority.timezone))
     sums = call_sums(session, authority.id, start, end, department_id=department_id,
                      site_id=site_id, source_id=source_id)
     if not sums.intervals:
@@ -67,7 +60,7 @@ def call_facts(session: Session, authority: Authority, first: date, last: date, 
 def facts_by_department(session: Session, authority: Authority, first: date, last: date
                         ) -> dict[int, CallFacts]:
     """The phone figures of each department whose queues have figures over those days."""
-    start, end = days_between(first, last, authority.timezone)
+    start, end = utc_bounds(first, last, ZoneInfo(authority.timezone))
     found = {}
     for department_id in call_departments(session, authority.id, start, end):
         facts = call_facts(session, authority, first, last, department_id=department_id)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from ecoute.assessment.statistics import (
     net_promoter_interval,
     wilson_interval,
 )
+from ecoute.assessment.windows import utc_bounds
 from ecoute.domain import NPS_SCALES, nps_category, satisfied_from, scale_bounds
 from ecoute.store.models import Authority
 from ecoute.store.ratings import RatingCount, RatingFilters, rating_counts
@@ -200,10 +201,7 @@ def rating_figures(rows: Iterable[RatingCount], min_sample_size: int
 
 
 def _utc_bounds(authority: Authority, window: Window) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(authority.timezone)
-    start = datetime.combine(window.start, time(), tzinfo=zone)
-    end = datetime.combine(window.end + timedelta(days=1), time(), tzinfo=zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return utc_bounds(window.start, window.end, ZoneInfo(authority.timezone))
 
 
 def previous_window(window: Window) -> Window:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from ecoute.errors import InvalidRequest
 from ecoute.store.rollups import DAY, MONTH, Span
@@ -64,24 +65,37 @@ def period_end(period: str, day: date) -> date:
     return date(first.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
+def calendar_window(period: str, day: date) -> Window:
+    """The whole calendar ``period`` (week, month, quarter, year) that holds ``day``."""
+    return Window(period_start(period, day), period_end(period, day), period)
+
+
+def utc_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants the local days ``first`` to ``last`` (inclusive) begin and end: local
+    midnights, so a week across a change of summer time lasts 167 or 169 hours."""
+    start = datetime.combine(first, time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
 def _refuse(spec: str) -> InvalidRequest:
     return InvalidRequest(f"window {spec!r} is not understood", hint=HINT)
 
 
-def _calendar(spec: str) -> Window | None:
+def parse_calendar(spec: str) -> Window | None:
+    """A whole calendar period: ``2026-W47``, ``2026-11``, ``2026-Q4``, ``2026``; None for
+    anything else, InvalidRequest for a period that does not exist (2026-W54, 2026-13)."""
     try:
         if m := _WEEK.match(spec):
-            start = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-            return Window(start, start + timedelta(days=6), "week")
+            return calendar_window("week", date.fromisocalendar(int(m.group(1)),
+                                                                int(m.group(2)), 1))
         if m := _MONTH.match(spec):
-            start = date(int(m.group(1)), int(m.group(2)), 1)
-            return Window(start, period_end("month", start), "month")
+            return calendar_window("month", date(int(m.group(1)), int(m.group(2)), 1))
         if m := _QUARTER.match(spec):
-            start = date(int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1, 1)
-            return Window(start, period_end("quarter", start), "quarter")
+            return calendar_window("quarter",
+                                   date(int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1, 1))
         if m := _YEAR.match(spec):
-            start = date(int(m.group(1)), 1, 1)
-            return Window(start, date(start.year, 12, 31), "year")
+            return calendar_window("year", date(int(m.group(1)), 1, 1))
     except ValueError as exc:  # week 53 of a 52-week year, month 13, year 0
         raise _refuse(spec) from exc
     return None
@@ -98,7 +112,7 @@ def parse_window(spec: str, today: date) -> Window:
         return Window(start=today - timedelta(days=days - 1), end=today)
     if spec.lower() in PERIODS:
         return Window(period_start(spec.lower(), today), today, spec.lower())
-    window = _calendar(spec)
+    window = parse_calendar(spec)
     if window is None:
         raise _refuse(spec)
     return window

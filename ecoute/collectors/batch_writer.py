@@ -39,7 +39,7 @@ from ecoute.store import sources as source_repo
 from ecoute.store.authorities import Places
 from ecoute.store.db import session_scope
 from ecoute.store.items import ItemChange
-from ecoute.store.models import CollectionRun, Source, utcnow
+from ecoute.store.models import Source, utcnow
 from ecoute.store.taggings import record_verdicts
 
 # Logged under the runner's name: operators filter the run's messages by that one logger.
@@ -104,10 +104,8 @@ class BatchWriter:
             new, updates, dupes, rejected, expired = sort_entries(
                 session, self.settings, source_id, part, by_content)
             now = utcnow()
-            item_repo.insert_items(session, [
-                self._new_item(session, source, raw, digest, collector_cls.channel, now)
-                for raw, digest in new
-            ])
+            item_repo.insert_items(
+                session, self._new_items(session, source, new, collector_cls.channel, now))
             item_repo.apply_updates(session, [
                 (item, self._change(raw, digest)) for item, raw, digest in updates])
             self._record_verdicts(session, source_id, [raw for raw, _digest in new]
@@ -176,26 +174,32 @@ class BatchWriter:
             for key, verdict in stated.items() if key in items
         ])
 
-    def _new_item(
-        self, session: Session, source: Source, raw: RawItem, digest: str, default_channel: str,
-        now: datetime,
-    ) -> dict[str, Any]:
-        site_id = self.places.site_id(session, raw.site) if raw.site else source.site_id
-        department_id = (self.places.department_id(session, raw.department) if raw.department
-                         else source.department_id)
-        return dict(
-            authority_id=source.authority_id, source_id=source.id,
+    def _new_items(
+        self, session: Session, source: Source, new: list[tuple[RawItem, str]],
+        default_channel: str, now: datetime,
+    ) -> list[dict[str, Any]]:
+        """The rows of new items, redacted and pseudonymised (what the source gives every item
+        is read once, not once per item: a loaded model's attributes are not free)."""
+        patterns, key, places = self.settings.redact_patterns, self.settings.pseudonym_key, \
+            self.places
+        authority_id, source_id = source.authority_id, source.id
+        site_id, department_id = source.site_id, source.department_id
+        return [dict(
+            authority_id=authority_id, source_id=source_id,
             external_id=raw.external_id[:512], content_hash=digest,
             channel=str(raw.channel or default_channel), url=raw.url,
-            title=redact(raw.title, self.settings.redact_patterns) if raw.title else None,
-            text=redact(raw.text, self.settings.redact_patterns),
-            lang=raw.lang, author_hash=pseudonym(raw.author, self.settings.pseudonym_key),
+            title=redact(raw.title, patterns) if raw.title else None,
+            text=redact(raw.text, patterns),
+            lang=raw.lang, author_hash=pseudonym(raw.author, key),
             published_at=raw.published_at, collected_at=now, classified_version=None,
             rating_value=raw.rating_value, rating_scale=raw.rating_scale,
-            rating_norm=normalized_rating(raw), site_id=site_id, department_id=department_id,
-            extra=redact_value(raw.extra, self.settings.redact_patterns),
+            rating_norm=normalized_rating(raw),
+            site_id=places.site_id(session, raw.site) if raw.site else site_id,
+            department_id=(places.department_id(session, raw.department) if raw.department
+                           else department_id),
+            extra=redact_value(raw.extra, patterns),
             received_at=raw.received_at, answered_at=raw.answered_at, closed_at=raw.closed_at,
-        )
+        ) for raw, digest in new]
 
     def _change(self, raw: RawItem, digest: str) -> ItemChange:
         """A changed item (a service request whose status moved) as the store applies it."""
@@ -214,9 +218,8 @@ def record_progress(
 ) -> None:
     """The run's counters and the source's cursor, in the transaction of what they count."""
     if report.run_id is not None:
-        run = session.get(CollectionRun, report.run_id)
-        assert run is not None
-        run.fetched, run.new, run.duplicate = report.fetched, report.new, report.duplicate
-        run.updated, run.quarantined = report.updated, report.quarantined
+        source_repo.update_run(
+            session, report.run_id, fetched=report.fetched, new=report.new,
+            duplicate=report.duplicate, updated=report.updated, quarantined=report.quarantined)
     if cursor is not None:
         source.cursor = dict(cursor)

@@ -39,10 +39,9 @@ def content_hash(raw: RawItem) -> str:
     status moves) puts what changed in ``version_key``, which is hashed too.
     """
     published = raw.published_at.date().isoformat() if raw.published_at else ""
-    basis = "\x1f".join(
-        [single_spaced((raw.title or "").lower()), single_spaced(raw.text.lower()),
-         (raw.author or "").lower().strip(), published]
-    )
+    title = single_spaced(raw.title.lower()) if raw.title else ""
+    author = raw.author.lower().strip() if raw.author else ""
+    basis = f"{title}\x1f{single_spaced(raw.text.lower())}\x1f{author}\x1f{published}"
     if raw.version_key:
         basis += "\x1f" + raw.version_key
     return hashlib.sha256(basis.encode()).hexdigest()
@@ -98,7 +97,12 @@ def sort_entries(
     raws = [r for r in batch if isinstance(r, RawItem)]
     rejected = [r for r in batch if isinstance(r, Rejected)]
     hashes = {id(r): content_hash(r) for r in raws}
-    existing = item_repo.known_external_ids(session, source_id, (r.external_id for r in raws))
+    stored = item_repo.stored_hashes(session, source_id, (r.external_id for r in raws))
+    # Only an entry whose content changed needs its item (to update it, or to see that it was
+    # anonymised): the same content is a duplicate, anonymised or not.
+    changed = [r.external_id for r in raws
+               if stored.get(r.external_id, hashes[id(r)]) != hashes[id(r)]] if stored else []
+    existing = item_repo.known_external_ids(session, source_id, changed) if changed else {}
     guard = PurgeGuard.for_batch(
         session, settings, source_id, source_repo.get_source(session, source_id).kind,
         raws, list(hashes.values()), by_content)
@@ -113,7 +117,7 @@ def sort_entries(
     for raw in raws:
         digest = hashes[id(raw)]
         item = existing.get(raw.external_id)
-        if raw.external_id in seen_ids:
+        if raw.external_id in seen_ids or stored.get(raw.external_id) == digest:
             dupes += 1
         elif (refusal := guard.refusal(raw, digest, item)) is not None:
             dupes += 1

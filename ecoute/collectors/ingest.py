@@ -159,22 +159,24 @@ def push_source_id(session: Session, settings: Settings, authority: Authority,
         return found
 
 
+def push_channel(session: Session, source_id: int) -> Channel:
+    """The channel of the items a push source stores: its ``channel`` option, or the kind's."""
+    options = validate_options(*source_repo.kind_and_options(session, source_id))
+    return options.channel if isinstance(options, PushCollector.Options) \
+        else PushCollector.channel
+
+
 def ingest_records(
     factory: sessionmaker[Session], settings: Settings, *, source_id: int, body: bytes,
-    content_type: str | None,
+    content_type: str | None, channel: Channel | None = None,
 ) -> IngestResult:
-    """Store pushed records through the runner; bad ones are quarantined and listed."""
-    valid = None if _is_ndjson(content_type) else valid_records(
-        body, max_depth=settings.json_max_depth, extra_max_bytes=settings.push_extra_max_bytes)
-    records = split_records(body, content_type, settings.json_max_depth) if valid is None \
-        else []
-    with session_scope(factory) as session:
-        options = validate_options(*source_repo.kind_and_options(session, source_id))
-    channel = options.channel if isinstance(options, PushCollector.Options) \
-        else PushCollector.channel
-    entries: list[RawItem | Rejected] = (
-        pushed_entries(records, settings, channel) if valid is None
-        else [record_item(record, channel) for record in valid])
+    """Store pushed records through the runner; bad ones are quarantined and listed.
+
+    ``channel`` is the source's (:func:`push_channel`), when the caller read it already."""
+    if channel is None:
+        with session_scope(factory) as session:
+            channel = push_channel(session, source_id)
+    entries = _entries(body, content_type, settings, channel)
     try:
         report = SourceRunner(factory, settings).run(source_id, entries=entries)
     except OperationalError as exc:
@@ -186,6 +188,20 @@ def ingest_records(
         raise _not_stored(report.error or "the run failed")
     return IngestResult(source_id=source_id, report=report, received=len(entries),
                         rejected=_problems(report, entries))
+
+
+def _entries(
+    body: bytes, content_type: str | None, settings: Settings, channel: Channel
+) -> list[RawItem | Rejected]:
+    """The body read into the push source's entries. The validated records are dropped on
+    return: kept for the run, a thousand of them would be walked again by every garbage
+    collection the run's own objects set off."""
+    valid = None if _is_ndjson(content_type) else valid_records(
+        body, max_depth=settings.json_max_depth, extra_max_bytes=settings.push_extra_max_bytes)
+    if valid is not None:
+        return [record_item(record, channel) for record in valid]
+    return pushed_entries(split_records(body, content_type, settings.json_max_depth), settings,
+                          channel)
 
 
 def _problems(report: RunReport, entries: list[RawItem | Rejected]) -> list[RecordProblem]:

@@ -55,7 +55,7 @@ from ecoute.privacy import pseudonym, redact, redact_value
 from ecoute.store import sources as source_repo
 from ecoute.store.authorities import Places
 from ecoute.store.db import session_scope
-from ecoute.store.models import CollectionRun, RunStatus, utcnow
+from ecoute.store.models import RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +240,9 @@ class SourceRunner:
         self, source_id: int, report: RunReport, *, error: BaseException | None,
         ctx: CollectContext | None,
     ) -> None:
+        if error is None and report.error is None:
+            self._record_success(source_id, report, ctx)
+            return
         with session_scope(self.factory) as session:
             source = source_repo.get_source(session, source_id)
             # What goes to CollectionRun.error and Source.last_error: an error may quote the
@@ -266,11 +269,28 @@ class SourceRunner:
                     source.consecutive_failures, now, self.settings
                 )
             if report.run_id is not None:
-                run = session.get(CollectionRun, report.run_id)
-                assert run is not None
-                run.status = report.status
-                run.finished_at = now
-                run.error = report.error
+                source_repo.update_run(session, report.run_id, status=report.status,
+                                       finished_at=now, error=report.error)
+
+    def _record_success(
+        self, source_id: int, report: RunReport, ctx: CollectContext | None
+    ) -> None:
+        """A complete run's outcome, in one statement per row: the source's health is reset
+        whatever it was, so nothing of it needs reading first (every pushed batch ends so)."""
+        now = utcnow()
+        health: dict[str, Any] = dict(last_run_at=now, last_success_at=now, last_error=None,
+                                      consecutive_failures=0, next_run_at=None)
+        if ctx is not None:
+            health["cursor"] = dict(ctx.cursor)
+            if ctx.new_etag:
+                health["etag"] = ctx.new_etag
+            if ctx.new_last_modified:
+                health["last_modified"] = ctx.new_last_modified
+        with session_scope(self.factory) as session:
+            source_repo.update_source(session, source_id, **health)
+            if report.run_id is not None:
+                source_repo.update_run(session, report.run_id, status=report.status,
+                                       finished_at=now, error=None)
 
     def _error_as_stored(self, error: str | None) -> str | None:
         """A run's error with its personal data masked as in item texts (secrets are scrubbed

@@ -1,5 +1,8 @@
 """The periods a digest covers: ISO weeks (``2026-W47``) and months (``2026-11``), in the
-authority's time zone, and the moment each subscription's digest of a period is due."""
+authority's time zone, and the moment each subscription's digest of a period is due.
+
+A period is an assessment calendar window (``assessment.windows``) with the key and the
+frequency a subscription speaks of."""
 
 from __future__ import annotations
 
@@ -8,9 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from ecoute.assessment.windows import (
+    Window,
+    calendar_window,
+    parse_calendar,
+    previous_window,
+    utc_bounds,
+)
 from ecoute.errors import InvalidRequest
 from ecoute.store.models import DigestFrequency
 
+# Stricter than the windows' forms: two digits for a week or a month, no quarter or year.
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -23,28 +34,35 @@ class Period:
     end: date  # last day, inclusive
 
     @property
+    def window(self) -> Window:
+        return Window(self.start, self.end,
+                      "week" if self.frequency == DigestFrequency.WEEKLY else "month")
+
+    @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return self.window.days
 
     def utc_bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """[start, end) in UTC: local midnights, so a week across a change of summer time
         lasts 167 or 169 hours."""
-        low = datetime.combine(self.start, time(), zone).astimezone(timezone.utc)
-        high = datetime.combine(self.end + timedelta(days=1), time(), zone)
-        return low, high.astimezone(timezone.utc)
+        return utc_bounds(self.start, self.end, zone)
+
+
+def _period(window: Window) -> Period:
+    """The digest's name for a week or month window."""
+    if window.period == "week":
+        year, week, _ = window.start.isocalendar()
+        return Period(f"{year}-W{week:02d}", DigestFrequency.WEEKLY, window.start, window.end)
+    return Period(f"{window.start.year}-{window.start.month:02d}", DigestFrequency.MONTHLY,
+                  window.start, window.end)
 
 
 def week_of(day: date) -> Period:
-    year, week, weekday = day.isocalendar()
-    start = day - timedelta(days=weekday - 1)
-    return Period(f"{year}-W{week:02d}", DigestFrequency.WEEKLY, start, start + timedelta(days=6))
+    return _period(calendar_window("week", day))
 
 
 def month_of(day: date) -> Period:
-    start = day.replace(day=1)
-    following = (start + timedelta(days=32)).replace(day=1)
-    return Period(f"{day.year}-{day.month:02d}", DigestFrequency.MONTHLY, start,
-                  following - timedelta(days=1))
+    return _period(calendar_window("month", day))
 
 
 def period_of(day: date, frequency: str) -> Period:
@@ -52,7 +70,7 @@ def period_of(day: date, frequency: str) -> Period:
 
 
 def previous(period: Period) -> Period:
-    return period_of(period.start - timedelta(days=1), period.frequency)
+    return _period(previous_window(period.window))
 
 
 def following(period: Period) -> Period:
@@ -67,16 +85,13 @@ def last_complete(frequency: str, today: date) -> Period:
 def parse_period(spec: str) -> Period:
     """``2026-W47`` (an ISO week) or ``2026-11`` (a month)."""
     text = spec.strip().upper()
-    if match := _WEEK.match(text):
+    if _WEEK.match(text) or _MONTH.match(text):
         try:
-            monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        except ValueError:
-            monday = None
-        if monday is not None:
-            return week_of(monday)
-    elif match := _MONTH.match(text):
-        if 1 <= int(match.group(2)) <= 12:
-            return month_of(date(int(match.group(1)), int(match.group(2)), 1))
+            window = parse_calendar(text)
+        except InvalidRequest:  # 2026-W54, 2026-13: said below in the digest's words
+            window = None
+        if window is not None:
+            return _period(window)
     raise InvalidRequest(f"period {spec!r} is not understood",
                          hint="write an ISO week such as 2026-W47 or a month such as 2026-11")
 

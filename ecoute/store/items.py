@@ -41,17 +41,34 @@ from ecoute.store.models import (
 from ecoute.store.taggings import forget_classification, restate, retract
 
 
+#: Values per dedupe query: one query answers a whole batch (SQLite takes 32,766 variables
+#: from 3.32, and ecoute's migrations need 3.35; PostgreSQL takes 65,535).
+_PER_QUERY = 10_000
+
+
+def stored_hashes(session: Session, source_id: int, external_ids: Iterable[str]) -> dict[str, str]:
+    """The content hash of each of ``external_ids`` the source already has, in one query per
+    batch and without loading the items: most entries of a batch are new, or repeat what is
+    stored (a batch sent again), and only a changed one needs its item
+    (:func:`known_external_ids`)."""
+    ids = list(set(external_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), _PER_QUERY):
+        found.update(session.execute(
+            select(Item.external_id, Item.content_hash).where(
+                Item.source_id == source_id, Item.external_id.in_(ids[start:start + _PER_QUERY]))
+        ).all())
+    return found
+
+
 def known_external_ids(
     session: Session, source_id: int, external_ids: Iterable[str]
 ) -> dict[str, Item]:
     ids = list(set(external_ids))
     found: dict[str, Item] = {}
-    # Chunks keep the IN list under SQLite's variable limit.
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for item in session.scalars(
-            select(Item).where(Item.source_id == source_id, Item.external_id.in_(chunk))
-        ):
+    for start in range(0, len(ids), _PER_QUERY):
+        for item in session.scalars(select(Item).where(
+                Item.source_id == source_id, Item.external_id.in_(ids[start:start + _PER_QUERY]))):
             found[item.external_id] = item
     return found
 
@@ -59,28 +76,24 @@ def known_external_ids(
 def known_content_hashes(session: Session, source_id: int, hashes: Iterable[str]) -> set[str]:
     values = list(set(hashes))
     found: set[str] = set()
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        found.update(
-            session.scalars(
-                select(Item.content_hash).where(
-                    Item.source_id == source_id, Item.content_hash.in_(chunk)
-                )
-            )
-        )
+    for start in range(0, len(values), _PER_QUERY):
+        found.update(session.scalars(select(Item.content_hash).where(
+            Item.source_id == source_id, Item.content_hash.in_(values[start:start + _PER_QUERY]))))
     return found
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new items (``Item`` column dicts) in one executemany, and add them to the item
-    counters (``ItemCount``) in the same transaction, in key order so that concurrent writers
-    lock the counter rows in the same order. The one way items are inserted (deletions are
-    taken off the counters by triggers). Through Core: the ORM's unit of work costs more than
-    the rest of a collection batch, and nothing reads the new rows as objects."""
+    """Insert new items (``Item`` column dicts, given their ``sort_at`` here) in one
+    executemany, and add them to the item counters (``ItemCount``) in the same transaction, in
+    key order so that concurrent writers lock the counter rows in the same order. The one way
+    items are inserted (deletions are taken off the counters by triggers). Through Core: the
+    ORM's unit of work costs more than the rest of a collection batch, and nothing reads the
+    new rows as objects."""
     if not rows:
         return
-    session.execute(insert(cast(Table, Item.__table__)),
-                    [{**row, "sort_at": sort_at_of(row.get("published_at"))} for row in rows])
+    for row in rows:
+        row["sort_at"] = sort_at_of(row.get("published_at"))
+    session.execute(insert(cast(Table, Item.__table__)), rows)
     counted = Counter((row["source_id"], str(row["channel"])) for row in rows)
     session.execute(_count_upsert(session.get_bind().dialect.name),
                     [{"source_id": source_id, "channel": channel, "items": n}

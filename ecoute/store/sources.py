@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ecoute.errors import SourceExists, SourceNotFound
@@ -148,6 +148,21 @@ def start_run(session: Session, source_id: int) -> CollectionRun:
     session.add(run)
     session.flush()
     return run
+
+
+def update_source(session: Session, source_id: int, **values: Any) -> None:
+    """Set columns of a source without loading it (a run's outcome)."""
+    table = cast(Table, Source.__table__)
+    result = session.execute(update(table).where(table.c.id == source_id).values(**values))
+    if not cast(CursorResult[Any], result).rowcount:
+        raise SourceNotFound(f"no source with id {source_id}")
+
+
+def update_run(session: Session, run_id: int, **values: Any) -> None:
+    """Set columns of a collection run (its counters as a batch commits, its outcome), in one
+    statement and without loading it: every pushed batch does it twice."""
+    table = cast(Table, CollectionRun.__table__)
+    session.execute(update(table).where(table.c.id == run_id).values(**values))
 
 
 def add_quarantine(

@@ -123,8 +123,10 @@ def normalise_record(record: Record, max_chars: int) -> Record:
     cuts: dict[str, int] = {}
     for name in _field_names(type(record)):
         value = getattr(record, name)
-        # Strings inline, as in normalise_json: a record is mostly strings and Nones, and this
-        # loop runs for every field of every record stored.
+        # Nones first and strings inline, as in normalise_json: a record is mostly Nones and
+        # strings, and this loop runs for every field of every record stored.
+        if value is None:
+            continue
         if isinstance(value, str):
             new: Any = clean_text(value)
             if len(new) > max_chars:

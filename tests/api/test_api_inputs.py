@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.api.app import create_app
 from ecoute.config.settings import Settings
-from ecoute.store.api_keys import create_key
-from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import Item
+from tests.helpers.api import admin_headers, api_client
 
 HUGE = str(2**70)
 
@@ -31,15 +30,13 @@ def _cursor(value: Any) -> str:
 @pytest.fixture
 def admin(factory: sessionmaker[Session]) -> dict[str, str]:
     """Headers of an admin key of authority `valmont` (time zone Europe/Paris)."""
-    with session_scope(factory) as session:
-        token = create_key(session, role="admin", authority=ensure_authority(session, "valmont"))[1]
-    return {"Authorization": f"Bearer {token}"}
+    return admin_headers(factory)
 
 
 @pytest.fixture
 def client(engine: Engine, settings: Settings, tmp_path: Path) -> TestClient:
-    app = create_app(settings.model_copy(update={"data_dir": tmp_path / "data"}), engine)
-    return TestClient(app, raise_server_exceptions=False)
+    """The API, answering 500 instead of raising a server error into the test."""
+    return api_client(engine, settings, tmp_path, raise_server_exceptions=False)
 
 
 def _push(client: TestClient, admin: dict[str, str], records: list[dict[str, Any]]) -> Any:

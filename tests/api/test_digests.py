@@ -3,13 +3,9 @@ readers, and the signed unsubscribe page that works without a key."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.api.app import create_app
 from ecoute.config.settings import Settings
 from ecoute.digest.tokens import signing_key, unsubscribe_token
 from ecoute.store.db import session_scope
@@ -21,15 +17,18 @@ from tests.helpers.digest_data import authority, feedback, source
 SUBSCRIPTIONS = "/api/v1/digests/subscriptions"
 
 
-def _client(engine: Engine, settings: Settings, tmp_path: Path) -> TestClient:
-    return TestClient(create_app(settings.model_copy(update={"data_dir": tmp_path / "d"}),
-                                 engine))
+def _weekly_subscription(session: Session) -> DigestSubscription:
+    """m@valmont.example's weekly digest in French, Mondays at 8, flushed (it has an id)."""
+    sub = DigestSubscription(authority_id=authority(session).id, email="m@valmont.example",
+                             locale="fr", frequency="weekly", weekday=0, hour=8,
+                             token_salt="s" * 32)
+    session.add(sub)
+    session.flush()
+    return sub
 
 
 def test_admins_manage_their_authority_s_subscriptions(
-        engine: Engine, settings: Settings, tmp_path: Path,
-        keys: dict[str, str]) -> None:  # noqa: F811 (the fixture imported above)
-    client = _client(engine, settings, tmp_path)
+        client: TestClient, keys: dict[str, str]) -> None:
     body = {"email": "dgs@valmont.example", "language": "en", "weekday": "friday", "hour": 17}
     created = client.post(SUBSCRIPTIONS, json=body, headers=_auth(keys["admin"]))
     assert created.status_code == 201, created.text
@@ -62,14 +61,11 @@ def test_admins_manage_their_authority_s_subscriptions(
 
 
 def test_preview_for_readers_without_the_unsubscribe_link(
-        engine: Engine, settings: Settings, tmp_path: Path,
-        keys: dict[str, str],  # noqa: F811 (the fixture imported above)
-        factory: sessionmaker[Session]) -> None:
+        client: TestClient, keys: dict[str, str], factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as session:
         owner = authority(session)
         feedback(session, source(session, owner, "avis"), W47, [("courtesy", "negative")],
                  text=HOSTILE, confidence=0.95, times=1)
-    client = _client(engine, settings, tmp_path)
     sub = client.post(SUBSCRIPTIONS, json={"email": "d@valmont.example"},
                       headers=_auth(keys["admin"])).json()
     page = client.get("/api/v1/digests/preview", params={"period": "2026-W47",
@@ -93,15 +89,9 @@ def test_preview_for_readers_without_the_unsubscribe_link(
 
 
 def test_the_unsubscribe_link_asks_then_ends_the_subscription_without_a_key(
-        engine: Engine, settings: Settings, tmp_path: Path,
-        factory: sessionmaker[Session]) -> None:
-    client = _client(engine, settings, tmp_path)
+        client: TestClient, settings: Settings, factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as session:
-        owner = authority(session)
-        sub = DigestSubscription(authority_id=owner.id, email="m@valmont.example", locale="fr",
-                                 frequency="weekly", weekday=0, hour=8, token_salt="s" * 32)
-        session.add(sub)
-        session.flush()
+        sub = _weekly_subscription(session)
         token = unsubscribe_token(sub, signing_key(settings))
     page = client.get(f"/unsubscribe/{token}")
     assert page.status_code == 200 and "<form method=\"post\"" in page.text
@@ -120,16 +110,10 @@ def test_the_unsubscribe_link_asks_then_ends_the_subscription_without_a_key(
 
 
 def test_health_counts_subscriptions_whose_digest_failed(
-        engine: Engine, settings: Settings, tmp_path: Path,
-        factory: sessionmaker[Session]) -> None:
-    client = _client(engine, settings, tmp_path)
+        client: TestClient, factory: sessionmaker[Session]) -> None:
     assert client.get("/api/v1/health").json()["digests_failed"] == 0
     with session_scope(factory) as session:
-        owner = authority(session)
-        sub = DigestSubscription(authority_id=owner.id, email="m@valmont.example", locale="fr",
-                                 frequency="weekly", weekday=0, hour=8, token_salt="s" * 32)
-        session.add(sub)
-        session.flush()
+        sub = _weekly_subscription(session)
         session.add(DigestLog(subscription_id=sub.id, period="2026-W47", status="failed",
                               attempts=1, error="550 no such mailbox"))
     assert client.get("/api/v1/health").json()["digests_failed"] == 1

@@ -25,6 +25,7 @@ from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import make_writer_factory, session_scope
 from ecoute.store.models import CollectionRun, Item, Quarantine, RunStatus, Source
+from tests.helpers.api import admin_headers
 
 
 @pytest.fixture
@@ -103,12 +104,10 @@ def test_a_csv_row_with_a_nul_is_stored(
         source_id = add_source(session, authority="valmont", name="registre",
                                kind="complaint_log",
                                options={"path": str(tmp_path / "none.csv")}).id
-        admin = create_key(session, role="admin",
-                           authority=ensure_authority(session, "valmont"))[1]
     csv = "id,date,text\nc-1,2026-03-01,Bruit\x00 la nuit rue Haute\nc-2,2026-03-02,Merci\n"
     answer = client.post(f"/api/v1/sources/{source_id}/upload",
                          files={"file": ("registre.csv", csv.encode(), "text/csv")},
-                         headers={"Authorization": f"Bearer {admin}"})
+                         headers=admin_headers(factory))
     assert answer.status_code == 200, answer.text
     assert answer.json()["new"] == 2, answer.json()
     items, _quarantined = _stored(factory)
@@ -227,8 +226,6 @@ def test_an_upload_the_database_could_not_store_answers_503(
         source_id = add_source(session, authority="valmont", name="registre",
                                kind="complaint_log",
                                options={"path": str(tmp_path / "none.csv")}).id
-        admin = create_key(session, role="admin",
-                           authority=ensure_authority(session, "valmont"))[1]
 
     def busy(*_args: Any, **_kwargs: Any) -> None:
         from sqlalchemy.exc import OperationalError
@@ -238,6 +235,6 @@ def test_an_upload_the_database_could_not_store_answers_503(
     answer = client.post(f"/api/v1/sources/{source_id}/upload",
                          files={"file": ("registre.csv", b"id,date,text\nc-1,2026-03-01,Bruit\n",
                                          "text/csv")},
-                         headers={"Authorization": f"Bearer {admin}"})
+                         headers=admin_headers(factory))
     assert answer.status_code == 503 and "retry-after" in answer.headers
     assert "database is locked" in answer.json()["detail"]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoute.assessment.department_report import (
     ALL,
     NO_DETERMINANT,
+    DepartmentReport,
     department_report,
     parse_month,
 )
@@ -65,13 +66,17 @@ def _month(factory: sessionmaker[Session], settings: Settings, tmp_path: Path) -
                         now=datetime(2026, 11, 4, 15, tzinfo=timezone.utc))
 
 
-def test_figures_per_department_and_determinant(
-    factory: sessionmaker[Session], report_settings: Settings, tmp_path: Path,
-) -> None:
+@pytest.fixture
+def report(factory: sessionmaker[Session], report_settings: Settings,
+           tmp_path: Path) -> DepartmentReport:
+    """The report of November 2026 (``_month``) as seen on 15 December."""
     _month(factory, report_settings, tmp_path)
     with session_scope(factory) as session:
-        report = department_report(session, get_authority(session, "valmont"), report_settings,
-                                   parse_month("2026-11"), today=date(2026, 12, 15))
+        return department_report(session, get_authority(session, "valmont"), report_settings,
+                                 parse_month("2026-11"), today=date(2026, 12, 15))
+
+
+def test_figures_per_department_and_determinant(report: DepartmentReport) -> None:
     rows = {(r.department, r.determinant): r for r in report.rows}
     assert set(rows) == {("Voirie", "waiting_time"), ("Voirie", NO_DETERMINANT),
                          ("Accueil", "courtesy"), ("", "courtesy")}
@@ -92,13 +97,7 @@ def test_figures_per_department_and_determinant(
     assert report.labels["waiting_time"] == "Temps d'attente"
 
 
-def test_workbook_and_page(
-    factory: sessionmaker[Session], report_settings: Settings, tmp_path: Path,
-) -> None:
-    _month(factory, report_settings, tmp_path)
-    with session_scope(factory) as session:
-        report = department_report(session, get_authority(session, "valmont"), report_settings,
-                                   parse_month("2026-11"), today=date(2026, 12, 15))
+def test_workbook_and_page(report: DepartmentReport) -> None:
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames == ["Services", "Par déterminant", "Toute la collectivité"]
     services = book["Services"]

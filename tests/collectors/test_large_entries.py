@@ -12,13 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoute.api.app import create_app
 from ecoute.collectors.service import add_source, run_source
 from ecoute.config.settings import Settings
-from ecoute.store.api_keys import create_key
-from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
 from ecoute.store.models import Item, Quarantine, RunStatus
+from tests.helpers.api import admin_headers, api_client
 from tests.helpers.large_entries import adversarial_text, csv_with_row, feed_with_entry, push_body
 from tests.helpers.servers import FileServer
 
@@ -82,17 +80,14 @@ def test_markup_only_entry_is_read_as_far_as_a_bounded_prefix(
 @pytest.fixture
 def admin(factory: sessionmaker[Session]) -> dict[str, str]:
     """Headers of an admin key of authority `valmont`."""
-    with session_scope(factory) as session:
-        token = create_key(session, role="admin", authority=ensure_authority(session, "valmont"))[1]
-    return {"Authorization": f"Bearer {token}"}
+    return admin_headers(factory)
 
 
 @pytest.fixture
 def client(engine: Engine, settings: Settings, tmp_path: Path) -> TestClient:
     """The API, taking bodies up to 40 MB (the default limit is 10 MB)."""
-    app = create_app(settings.model_copy(update={
-        "data_dir": tmp_path / "data", "ingest_max_bytes": 40 * MB}), engine)
-    return TestClient(app, raise_server_exceptions=False)
+    return api_client(engine, settings, tmp_path, raise_server_exceptions=False,
+                      ingest_max_bytes=40 * MB)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["1MB", "30MB"])

@@ -72,6 +72,16 @@ def classify_all(factory: sessionmaker[Session]) -> None:
             for i in items], model_name="t", model_version="v1")
 
 
+def collected(factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+              ) -> tuple[Path, int]:
+    """FEED written, collected by a source and classified: the feed's path, the source's id."""
+    path = write_feed(tmp_path / "avis.rss", FEED)
+    source_id = add(factory, path)
+    assert run_source(factory, settings, source_id).new == 4
+    classify_all(factory)
+    return path, source_id
+
+
 def rollups(factory: sessionmaker[Session]) -> tuple[int, int, int]:
     with session_scope(factory) as session:
         row = session.execute(
@@ -101,10 +111,7 @@ def purge(factory: sessionmaker[Session], settings: Settings, action: str) -> Se
 def test_deleted_items_are_not_collected_again(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
 ) -> None:
-    path = write_feed(tmp_path / "avis.rss", FEED)
-    source_id = add(factory, path)
-    assert run_source(factory, settings, source_id).new == 4
-    classify_all(factory)
+    path, source_id = collected(factory, settings, tmp_path)
     before = rollups(factory)
     assert before == (2, 2, 0)
     configured = purge(factory, settings, "delete")
@@ -135,10 +142,7 @@ def test_deleted_items_are_not_collected_again(
 def test_anonymised_items_are_not_updated_again(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
 ) -> None:
-    path = write_feed(tmp_path / "avis.rss", FEED)
-    source_id = add(factory, path)
-    run_source(factory, settings, source_id)
-    classify_all(factory)
+    path, source_id = collected(factory, settings, tmp_path)
     before = rollups(factory)
     configured = purge(factory, settings, "anonymise")
     # The source edits an entry: without the guard its text would come back as an update.
@@ -174,10 +178,7 @@ def test_entries_past_their_retention_are_not_stored(
 def test_an_erased_persons_item_does_not_come_back(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
 ) -> None:
-    path = write_feed(tmp_path / "avis.rss", FEED)
-    source_id = add(factory, path)
-    run_source(factory, settings, source_id)
-    classify_all(factory)
+    path, source_id = collected(factory, settings, tmp_path)
     with session_scope(factory) as session:
         receipt = erase_request(session, settings, email=EMAIL)
     assert len(receipt.items) == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.config.settings import Settings
@@ -24,11 +23,10 @@ from ecoute.digest.backup_webhook import WebhookNotifier, notifier_for
 from ecoute.digest.tokens import signing_key
 from ecoute.errors import MailError
 from ecoute.scheduler.phone import check_phone_queues
-from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
-from ecoute.store.models import BackupCall, CallStat, CallStatus
-from ecoute.store.sources import add_source
-from ecoute.store.volunteers import add_member, add_team, add_volunteer
+from ecoute.store.models import BackupCall, CallStatus
+from tests.helpers.local_http import serving
+from tests.helpers.phone_queue import overloaded_queue
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 SECRET = "partagé-avec-la-passerelle"
@@ -60,13 +58,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/sms"
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True).start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base_url:
+        state.url = f"{base_url}/sms"
+        yield state
 
 
 def _verified(headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -82,19 +76,7 @@ def _verified(headers: dict[str, str], body: bytes) -> dict[str, Any]:
 
 def _overloaded_queue(factory: sessionmaker[Session]) -> None:
     """Valmont's "Accueil" lost 6 of 20 calls over the last half hour; Anne is its team."""
-    with session_scope(factory) as session:
-        valmont = ensure_authority(session, "valmont")
-        source = add_source(session, valmont.id, name="acd", kind="call_log", options={})
-        session.execute(insert(CallStat), [
-            {"authority_id": valmont.id, "source_id": source.id, "queue": "Accueil",
-             "interval_start": NOW - timedelta(minutes=15 * k), "interval_minutes": 15,
-             "offered": 10, "answered": 7, "abandoned": 3, "extra": {}, "collected_at": NOW}
-            for k in (1, 2)])
-        team = add_team(session, valmont.id, name="Renfort", queue="Accueil",
-                        department_id=None, thresholds={})
-        add_member(session, team, add_volunteer(session, valmont.id, name="Anne",
-                                                email="anne@valmont.example",
-                                                phone="+33601020304"))
+    overloaded_queue(factory, NOW, [("Anne", "+33601020304")])
 
 
 def _webhook(settings: Settings, url: str) -> Settings:

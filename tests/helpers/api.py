@@ -34,11 +34,20 @@ def role_keys(factory: sessionmaker[Session]) -> dict[str, str]:
     return tokens
 
 
-def api_client(engine: Engine, settings: Settings, tmp_path: Path, **update: object
-               ) -> TestClient:
+def api_client(engine: Engine, settings: Settings, tmp_path: Path, *,
+               raise_server_exceptions: bool = True, **update: object) -> TestClient:
+    """``update``: settings changed for this client."""
     return TestClient(create_app(
-        settings.model_copy(update={"data_dir": tmp_path / "data", **update}), engine))
+        settings.model_copy(update={"data_dir": tmp_path / "data", **update}), engine),
+        raise_server_exceptions=raise_server_exceptions)
 
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def admin_headers(factory: sessionmaker[Session]) -> dict[str, str]:
+    """Headers of a new admin key of authority `valmont`."""
+    with session_scope(factory) as session:
+        token = create_key(session, role="admin", authority=ensure_authority(session, "valmont"))[1]
+    return auth(token)

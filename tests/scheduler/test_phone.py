@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import ecoute.scheduler.leader as scheduler_mod
@@ -27,6 +27,7 @@ from ecoute.store.models import (
 )
 from ecoute.store.sources import add_source
 from ecoute.store.volunteers import add_member, add_team, add_volunteer
+from tests.helpers.phone_queue import overloaded_queue
 from tests.helpers.smtp_server import SmtpServer
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -47,20 +48,7 @@ class Texts:
 def _overloaded_queue(factory: sessionmaker[Session]) -> None:
     """Valmont's "Accueil" lost 6 of 20 calls over the last half hour; Anne and Bruno are its
     team, Bruno without a phone number."""
-    with session_scope(factory) as session:
-        valmont = ensure_authority(session, "valmont")
-        source = add_source(session, valmont.id, name="acd", kind="call_log", options={})
-        session.execute(insert(CallStat), [
-            {"authority_id": valmont.id, "source_id": source.id, "queue": "Accueil",
-             "interval_start": NOW - timedelta(minutes=15 * k), "interval_minutes": 15,
-             "offered": 10, "answered": 7, "abandoned": 3, "extra": {}, "collected_at": NOW}
-            for k in (1, 2)])
-        team = add_team(session, valmont.id, name="Renfort", queue="Accueil",
-                        department_id=None, thresholds={})
-        for name, phone in (("Anne", "0601020304"), ("Bruno", None)):
-            add_member(session, team, add_volunteer(
-                session, valmont.id, name=name, email=f"{name.lower()}@valmont.example",
-                phone=phone))
+    overloaded_queue(factory, NOW, [("Anne", "0601020304"), ("Bruno", None)])
 
 
 def test_the_job_calls_the_team_once_through_another_channel(
@@ -147,14 +135,7 @@ def test_a_team_created_during_an_overload_is_called_at_the_next_check(
 ) -> None:
     """The queue is overloaded before Valmont has a team for it; the team made then is called
     at the next check, and so is Chloé when she joins it later, without calling Anne twice."""
-    with session_scope(factory) as session:
-        valmont = ensure_authority(session, "valmont")
-        source = add_source(session, valmont.id, name="acd", kind="call_log", options={})
-        session.execute(insert(CallStat), [
-            {"authority_id": valmont.id, "source_id": source.id, "queue": "Accueil",
-             "interval_start": NOW - timedelta(minutes=15 * k), "interval_minutes": 15,
-             "offered": 10, "answered": 7, "abandoned": 3, "extra": {}, "collected_at": NOW}
-            for k in (1, 2)])
+    overloaded_queue(factory, NOW, volunteers=None)
     texts = Texts()
     first = check_phone_queues(factory, settings, now=NOW, notifier=texts)
     assert (first["opened"], first["activated"], texts.sent) == (1, 0, [])

@@ -4,9 +4,8 @@ as XLSX. All streamed: an export of every item holds one page of them in memory.
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from ecoute.api.deps import AuthorityDep, SessionDep, SettingsDep
@@ -17,10 +16,10 @@ from ecoute.api.exports import (
     satisfaction_sheets,
     xlsx_stream,
 )
+from ecoute.api.filter_params import ChannelFilter, DepartmentFilter, RollingWindow, SiteFilter
 from ecoute.api.item_query import ItemFiltersDep
-from ecoute.api.schemas import COMMON_ERRORS, MAX_ID
+from ecoute.api.schemas import COMMON_ERRORS
 from ecoute.assessment.satisfaction import authority_today, parse_window, satisfaction
-from ecoute.domain import Channel
 
 router = APIRouter(tags=["exports"], responses=COMMON_ERRORS)
 
@@ -56,13 +55,10 @@ def export_satisfaction_xlsx(
     session: SessionDep,
     settings: SettingsDep,
     authority: AuthorityDep,
-    window: Annotated[str, Query(json_schema_extra={"pattern": r"^[1-9][0-9]{0,3}d$"},
-                                 description="Rolling window in days: 7d, 30d, 90d... "
-                                 "(1d to 9999d)")] = "30d",
-    channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
-    site_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this site")] = None,
-    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
-                                               description="Only this department")] = None,
+    window: RollingWindow = "30d",
+    channel: ChannelFilter = None,
+    site_id: SiteFilter = None,
+    department_id: DepartmentFilter = None,
 ) -> StreamingResponse:
     """The figures of `GET /api/v1/satisfaction` for the same window and filters, as a
     workbook: one row per determinant, and a sheet saying what they cover."""

@@ -17,6 +17,7 @@ from ecoute.api.deps import (
     WriterSessionDep,
     key_actor,
 )
+from ecoute.api.filter_params import DepartmentFilter
 from ecoute.api.followup_schemas import (
     FollowupChange,
     FollowupEventOut,
@@ -58,8 +59,7 @@ def _one(session: Session, settings: Settings, followup: Followup) -> FollowupOu
 @router.get("/followups", response_model=FollowupPage)
 def get_followups(
     session: SessionDep, settings: SettingsDep, authority: AuthorityDep,
-    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
-                                               description="Only this department")] = None,
+    department_id: DepartmentFilter = None,
     overdue: Annotated[bool | None, Query(description="true: only overdue ones (open past "
                                           "their due date); false: the others")] = None,
     status: Annotated[StatusIn | None, Query(description="Only this status")] = None,

@@ -23,6 +23,7 @@ from ecoute.api.schemas import (
 from ecoute.collectors.ingest import (
     file_source,
     ingest_records,
+    push_channel,
     push_source_id,
     run_on_file,
     save_upload,
@@ -82,8 +83,10 @@ async def ingest(
         with session_scope(factory) as session:
             owner = scoped_authority(session, settings, key, authority)
             source_id = push_source_id(session, settings, owner, key.prefix)
+            channel = push_channel(session, source_id)
         result = ingest_records(factory, settings, source_id=source_id, body=bytes(body),
-                                content_type=request.headers.get("content-type"))
+                                content_type=request.headers.get("content-type"),
+                                channel=channel)
         return IngestOut(
             received=result.received, run=_run_out(source_id, result.report),
             rejected=[RecordProblemOut(index=p.index, reason=p.reason) for p in result.rejected],

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from ecoute.api.deps import AuthorityDep, SessionDep, SettingsDep
+from ecoute.api.filter_params import ChannelFilter, DepartmentFilter, SiteFilter, SourceFilter
 from ecoute.api.satisfaction_schemas import (
     Satisfaction,
     Timeseries,
@@ -14,7 +15,7 @@ from ecoute.api.satisfaction_schemas import (
     group_out,
     point_out,
 )
-from ecoute.api.schemas import COMMON_ERRORS, DETERMINANT_ENUM, MAX_ID
+from ecoute.api.schemas import COMMON_ERRORS, DETERMINANT_ENUM
 from ecoute.assessment.call_facts import call_facts
 from ecoute.assessment.comparisons import compared_satisfaction
 from ecoute.assessment.satisfaction import GROUP_BY, Filters, authority_today, grouped
@@ -33,12 +34,10 @@ SERIES_WINDOW = {"day": "30d", "week": "182d", "month": "365d"}
 
 
 def _filters(
-    channel: Annotated[Channel | None, Query(description="Only this channel")] = None,
-    site_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this site")] = None,
-    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
-                                               description="Only this department")] = None,
-    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
-                                           description="Only this source")] = None,
+    channel: ChannelFilter = None,
+    site_id: SiteFilter = None,
+    department_id: DepartmentFilter = None,
+    source_id: SourceFilter = None,
     lang: Annotated[str | None, Query(max_length=16, description="Only items in this "
                                       "language (fr, en...)")] = None,
 ) -> Filters:

@@ -37,6 +37,7 @@ def test_kappa_by_hand() -> None:
 def test_agreement_counts_presence_and_polarity_apart() -> None:
     def labels(tags: dict[str, str]) -> Labels:
         return Labels("fr", "negative", "0", tags)
+
     one = {"a": labels({"courtesy": "positive"}), "b": labels({}), "c": labels({})}
     two = {"a": labels({"courtesy": "negative"}), "b": labels({}), "c": labels({})}
     result = agreement(one, two)
@@ -54,7 +55,7 @@ def test_final_labels_are_the_common_or_the_settled_ones() -> None:
     items = {row["id"]: row for row in _rows("items.csv")}
     first, second = read_labels(SET / "annotator_1.csv"), read_labels(SET / "annotator_2.csv")
     settled = {row["id"]: row for row in _rows("adjudication.csv")}
-    assert len(items) >= 1000 and items.keys() == first.keys() == second.keys()
+    assert len(items) >= 2500 and items.keys() == first.keys() == second.keys()
     final = read_labels(SET / "items.csv")
     for item_id, labels in final.items():
         if first[item_id] == second[item_id]:
@@ -63,7 +64,10 @@ def test_final_labels_are_the_common_or_the_settled_ones() -> None:
         else:
             row = settled[item_id]
             assert (labels.sentiment, labels.mixed, labels.lang) == (
-                row["sentiment"], row["mixed"], row["lang"]), item_id
+                row["sentiment"],
+                row["mixed"],
+                row["lang"],
+            ), item_id
             assert row["rationale"].strip(), item_id
     assert all(item["text"].strip() for item in items.values())
     # the evaluation reader (ecoute evaluate, training) takes the file as it is
@@ -84,5 +88,9 @@ def test_no_item_of_the_set_is_in_the_dev_gold() -> None:
         gold_texts = {" ".join(row["text"].split()) for row in csv.DictReader(fh)}
     texts = {" ".join(row["text"].split()) for row in _rows("items.csv")}
     assert not texts & gold_texts
-    assert set(DETERMINANTS) <= {tag.split(":")[0] for row in _rows("items.csv")
-                                  for tag in row["determinants"].split(";") if tag}
+    assert set(DETERMINANTS) <= {
+        tag.split(":")[0]
+        for row in _rows("items.csv")
+        for tag in row["determinants"].split(";")
+        if tag
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import pytest
 from ecoute.collectors.http.client import HttpFetcher, is_public_address
 from ecoute.collectors.http.policy import HostThrottle, RobotsPolicy, parse_retry_after
 from ecoute.errors import BlockedURL, FetchError, ResponseTooLarge, RobotsDisallowed
+from tests.helpers.local_http import serving
 
 
 @dataclass
@@ -95,14 +95,9 @@ class _QuietServer(ThreadingHTTPServer):
 def server() -> Iterator[ScriptedServer]:
     """A scripted HTTP/1.1 server on a free port of 127.0.0.1."""
     state = ScriptedServer()
-    httpd = _QuietServer(("127.0.0.1", 0), _handler(state))
-    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_QuietServer(("127.0.0.1", 0), _handler(state))) as base_url:
+        state.base_url = base_url
+        yield state
 
 
 class Sleeps(list[float]):

@@ -5,7 +5,6 @@ with since_id/max_id/min_id, limits, Link headers and bearer-token checks."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +23,7 @@ from ecoute.store.db import session_scope
 from ecoute.store.models import Source
 from tests.conftest import FIXTURES
 from tests.helpers.collect import collect_all
+from tests.helpers.local_http import serving
 
 RECORDED = FIXTURES / "mastodon"
 TOKEN = "s3cret-token"
@@ -90,14 +90,9 @@ def mastodon() -> Iterator[MastodonServer]:
             self.end_headers()
             self.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base_url:
+        state.base_url = base_url
+        yield state
 
 
 def collector(**options: Any) -> MastodonCollector:

@@ -4,7 +4,6 @@ server that filters by start_date/end_date and caps its answers like real ones."
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +29,7 @@ from ecoute.store.db import session_scope
 from ecoute.store.models import Department, Item, Source
 from tests.conftest import TEST_DATA, needs_test_data
 from tests.helpers.collect import collect_all
+from tests.helpers.local_http import serving
 
 OPEN311 = TEST_DATA / "open311"
 SPEC = OPEN311 / "spec_examples_v2"
@@ -200,14 +200,9 @@ def georeport_server() -> Iterator[GeoReportServer]:
             self.end_headers()
             self.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/open311/v2"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base_url:
+        state.base_url = f"{base_url}/open311/v2"
+        yield state
 
 
 def helsinki_records(count: int) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import io
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +30,7 @@ from ecoute.collectors.http.client import HttpFetcher
 from ecoute.collectors.kinds.rss import RssCollector
 from ecoute.config.settings import Settings
 from tests.conftest import TEST_DATA, needs_test_data
+from tests.helpers.local_http import serving
 
 pytestmark = needs_test_data
 SAMPLES = TEST_DATA / "feeds" / "feedparser"
@@ -104,13 +104,8 @@ class _SampleHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def sample_server() -> Iterator[str]:
     """Base URL of a server on 127.0.0.1 serving the samples folder."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SampleHandler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _SampleHandler)) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
