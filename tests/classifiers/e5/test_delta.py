@@ -117,3 +117,23 @@ def test_a_bad_delta_is_a_clear_model_error(
     with pytest.raises(ModelError, match=expected) as info:
         ensure_e5_model(converted[0].parent / f"bad-{problem}", delta=path)
     assert "--tune-encoder" in (info.value.hint or "") or problem == "corrupt"
+
+
+def test_a_delta_beside_the_heads_changes_the_encoder_and_the_version(
+    converted: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from ecoute.classifiers.determinants import cached_lexicon
+    from ecoute.classifiers.loader import build_e5_classifier, shipped_heads_dir
+    from ecoute.config.settings import Settings
+
+    plain_dir, tuned_dir, delta_file = converted
+    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
+    (heads / "encoder-delta.safetensors").unlink(missing_ok=True)
+    settings = Settings(cache_dir=plain_dir.parent)
+    plain = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    shutil.copy(delta_file, heads / "encoder-delta.safetensors")
+    tuned = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert plain.encoder.folder == plain_dir and tuned.encoder.folder == tuned_dir
+    assert tuned.version != plain.version
