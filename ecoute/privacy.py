@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -54,15 +54,19 @@ def _configured(patterns: Mapping[str, str] | None) -> tuple[tuple[str, str], ..
 def _redact_text(text: str, configured: tuple[tuple[str, str], ...]) -> str:
     if len(text) > SHORT:
         return _redact(text, configured)
-    remembered = _remembered.get(configured)
-    if remembered is None:
-        remembered = _remembered.setdefault(configured, {})
-    redacted = remembered.get(text)
-    if redacted is None:
+    remembered = _remembered.setdefault(configured, {})
+    return _recall(remembered, text, lambda: _redact(text, configured))
+
+
+def _recall(remembered: dict[str, str], value: str, compute: Callable[[], str]) -> str:
+    """``compute()`` for ``value``, remembered in a table emptied when it is full (short
+    texts and authors repeat: a bounded table keeps the memory flat)."""
+    found = remembered.get(value)
+    if found is None:
         if len(remembered) >= REMEMBERED:
             remembered.clear()
-        redacted = remembered[text] = _redact(text, configured)
-    return redacted
+        found = remembered[value] = compute()
+    return found
 
 
 def _redact(text: str, configured: tuple[tuple[str, str], ...]) -> str:
@@ -111,15 +115,7 @@ def pseudonym(author: str | None, key: str) -> str | None:
         return _pseudonym(author, key)
     # The same people write again and again: their pseudonyms are remembered like short
     # redacted strings (per key, so that a rotated key gives new ones).
-    remembered = _pseudonyms.get(key)
-    if remembered is None:
-        remembered = _pseudonyms.setdefault(key, {})
-    found = remembered.get(author)
-    if found is None:
-        if len(remembered) >= REMEMBERED:
-            remembered.clear()
-        found = remembered[author] = _pseudonym(author, key)
-    return found
+    return _recall(_pseudonyms.setdefault(key, {}), author, lambda: _pseudonym(author, key))
 
 
 _pseudonyms: dict[str, dict[str, str]] = {}

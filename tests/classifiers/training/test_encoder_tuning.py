@@ -15,7 +15,7 @@ import torch
 from ecoute.classifiers.e5.delta import load_delta
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.training.encoder_tuning import TuningOptions, tune_encoder
-from ecoute.classifiers.training.frozen_bottom import bottom_states
+from ecoute.classifiers.training.frozen_bottom import TokenStates, bottom_states
 from ecoute.classifiers.training.lowrank import TopLayers, batch_tensors, pool_weights, pooled
 from tests.helpers.tiny_model import NEGATIVE, NEUTRAL, POSITIVE
 
@@ -34,26 +34,12 @@ def test_top_layers_on_cached_states_pool_as_the_encoder_does(
 ) -> None:
     model, tokenizer = _load(tiny_model_dir)
     texts = ["friendly staff but horrible waiting", "merci", "the bus stops here"]
-    states = bottom_states(
-        model,
-        tokenizer,
-        tiny_model_dir,
-        texts,
-        first_tuned=1,
-        prefix="query: ",
-        max_length=64,
-        cache_dir=tmp_path,
-    )
-    again = bottom_states(
-        model,
-        tokenizer,
-        tiny_model_dir,
-        texts,
-        first_tuned=1,
-        prefix="query: ",
-        max_length=64,
-        cache_dir=tmp_path,
-    )
+    def read() -> TokenStates:
+        return bottom_states(model, tokenizer, tiny_model_dir, texts, first_tuned=1,
+                             prefix="query: ", max_length=64, cache_dir=tmp_path)
+
+    states = read()
+    again = read()
     np.testing.assert_array_equal(states.states, again.states)  # read back from disk
     top = TopLayers(model, 1, rank=2, alpha=4.0)
     hidden, mask = batch_tensors(states, [0, 1, 2])
