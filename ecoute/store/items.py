@@ -4,7 +4,7 @@ known ones), dedupe look-ups, their tags, the classify queue (listing: ``item_li
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
@@ -51,34 +51,38 @@ def stored_hashes(session: Session, source_id: int, external_ids: Iterable[str])
     batch and without loading the items: most entries of a batch are new, or repeat what is
     stored (a batch sent again), and only a changed one needs its item
     (:func:`known_external_ids`)."""
-    ids = list(set(external_ids))
     found: dict[str, str] = {}
-    for start in range(0, len(ids), _PER_QUERY):
+    for chunk in _chunks(external_ids):
         found.update(session.execute(
             select(Item.external_id, Item.content_hash).where(
-                Item.source_id == source_id, Item.external_id.in_(ids[start:start + _PER_QUERY]))
+                Item.source_id == source_id, Item.external_id.in_(chunk))
         ).all())
     return found
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    """The distinct ``values`` in lists of at most ``_PER_QUERY``, one IN list each."""
+    distinct = list(set(values))
+    for start in range(0, len(distinct), _PER_QUERY):
+        yield distinct[start:start + _PER_QUERY]
 
 
 def known_external_ids(
     session: Session, source_id: int, external_ids: Iterable[str]
 ) -> dict[str, Item]:
-    ids = list(set(external_ids))
     found: dict[str, Item] = {}
-    for start in range(0, len(ids), _PER_QUERY):
+    for chunk in _chunks(external_ids):
         for item in session.scalars(select(Item).where(
-                Item.source_id == source_id, Item.external_id.in_(ids[start:start + _PER_QUERY]))):
+                Item.source_id == source_id, Item.external_id.in_(chunk))):
             found[item.external_id] = item
     return found
 
 
 def known_content_hashes(session: Session, source_id: int, hashes: Iterable[str]) -> set[str]:
-    values = list(set(hashes))
     found: set[str] = set()
-    for start in range(0, len(values), _PER_QUERY):
+    for chunk in _chunks(hashes):
         found.update(session.scalars(select(Item.content_hash).where(
-            Item.source_id == source_id, Item.content_hash.in_(values[start:start + _PER_QUERY]))))
+            Item.source_id == source_id, Item.content_hash.in_(chunk))))
     return found
 
 
