@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -251,15 +252,9 @@ class SourceRunner:
                 scrub(report.error, source_secrets(source.kind, source.options)))
             now = utcnow()
             source.last_run_at = now
-            if error is None and ctx is not None:
-                source.etag = ctx.new_etag or source.etag
-                source.last_modified = ctx.new_last_modified or source.last_modified
-                source.cursor = dict(ctx.cursor)
             if error is None:
-                source.last_success_at = now
-                source.last_error = None
-                source.consecutive_failures = 0
-                source.next_run_at = None
+                for field, value in _healthy(now, ctx).items():
+                    setattr(source, field, value)
             elif isinstance(error, RunInterrupted) and not error.source_fault:
                 pass  # stopped from outside: the source's health is what it was
             else:
@@ -278,16 +273,8 @@ class SourceRunner:
         """A complete run's outcome, in one statement per row: the source's health is reset
         whatever it was, so nothing of it needs reading first (every pushed batch ends so)."""
         now = utcnow()
-        health: dict[str, Any] = dict(last_run_at=now, last_success_at=now, last_error=None,
-                                      consecutive_failures=0, next_run_at=None)
-        if ctx is not None:
-            health["cursor"] = dict(ctx.cursor)
-            if ctx.new_etag:
-                health["etag"] = ctx.new_etag
-            if ctx.new_last_modified:
-                health["last_modified"] = ctx.new_last_modified
         with session_scope(self.factory) as session:
-            source_repo.update_source(session, source_id, **health)
+            source_repo.update_source(session, source_id, **_healthy(now, ctx))
             if report.run_id is not None:
                 source_repo.update_run(session, report.run_id, status=report.status,
                                        finished_at=now, error=None)
@@ -299,6 +286,21 @@ class SourceRunner:
 
 
 FINISH_ATTEMPTS = 4
+
+
+def _healthy(now: datetime, ctx: CollectContext | None) -> dict[str, Any]:
+    """The source fields a complete run sets, whichever way the row is written: health reset,
+    and the cursor and validators that say everything up to here is stored (a validator the
+    server did not send again keeps its stored value)."""
+    health: dict[str, Any] = dict(last_run_at=now, last_success_at=now, last_error=None,
+                                  consecutive_failures=0, next_run_at=None)
+    if ctx is not None:
+        health["cursor"] = dict(ctx.cursor)
+        if ctx.new_etag:
+            health["etag"] = ctx.new_etag
+        if ctx.new_last_modified:
+            health["last_modified"] = ctx.new_last_modified
+    return health
 
 
 def _as_stored(raw: RawItem, settings: Settings) -> RawItem:
