@@ -31,7 +31,7 @@ from ecoute.config.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "tests" / "fixtures" / "determinants_train" / "items.csv"
-DEV = ROOT.parent.parent / "shared" / "data" / "gold" / "determinants_dev.csv"
+DEV = ROOT.parent / "shared" / "data" / "gold" / "determinants_dev.csv"
 
 
 def _ci(bounds: list[float] | None) -> str:

@@ -112,6 +112,7 @@ class SpanExamples:
     texts: list[str]
     spans: list[list[tuple[int, int]]]
     labels: np.ndarray
+    langs: list[str | None] | None = None  # of each text, when the texts mix languages
 
 
 def _norm(text: str) -> str:  # letters and digits only, to find a sentence again
@@ -157,6 +158,9 @@ def read_apc(path: Path, *, exclude: Sequence[str] = ()) -> SpanExamples:
 
 #: Folds of the cross-validation that chooses the sentiment heads' settings.
 SENTIMENT_FOLDS = 5
+#: A language's segments among the items' segments count in the choice of its own head
+#: from this many (fewer would decide by noise).
+MIN_SEGMENTS_TO_JUDGE = 50
 
 
 def _folds(groups: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -184,11 +188,20 @@ class _Domain:
     groups: np.ndarray  # rows that must stay in one fold share a group
     val_x: np.ndarray
     val_y: np.ndarray
+    # Each row's own language, in a domain of mixed languages (the items' segments).
+    row_langs: np.ndarray | None = None
+    val_langs: np.ndarray | None = None
+
+    def langs(self, n: int | None = None) -> np.ndarray:
+        """The language each training row (or, given ``n``, validation row) is classified in."""
+        own = self.row_langs if n is None else self.val_langs
+        return own if own is not None else np.full(len(self.y) if n is None else n, self.lang)
 
 
 def train_sentiment(
     encoder: E5Encoder, root: Path, cache_dir: Path, *, max_train: int | None = None,
-    apc: SpanExamples | None = None, log: Log = print, folds: int = SENTIMENT_FOLDS,
+    apc: SpanExamples | None = None, segments: SpanExamples | None = None,
+    log: Log = print, folds: int = SENTIMENT_FOLDS,
 ) -> dict[str, LinearHead]:
     """A shared head and the per-language heads that help, chosen without the validation split.
 
@@ -199,6 +212,8 @@ def train_sentiment(
     honest. ``apc`` adds aspect-level French review segments, pooled in their sentence as at
     classification time (a fifth of the sentences are kept aside as their validation), which
     teach the head that "an hour of waiting" is a complaint — tweets rarely do.
+    ``segments`` adds the labelled feedback items' segments that hold a determinant's cue,
+    labelled by its polarity (``item_segments``), pooled in their item likewise.
     """
     data = read_xlmt(root, max_train=max_train)
     domains: dict[str, _Domain] = {}
@@ -210,11 +225,12 @@ def train_sentiment(
                                 splits["val"].labels)
     if apc is not None and apc.texts:
         log(f"embedding {len(apc.texts)} review sentences")
-        segs = np.concatenate(cached_encode(encoder, apc.texts, apc.spans, cache_dir).segments)
-        owner = np.repeat(np.arange(len(apc.texts)), [len(sp) for sp in apc.spans])
-        val = owner % 5 == 4
-        domains["reviews-fr"] = _Domain("fr", segs[~val], apc.labels[~val], owner[~val],
-                                        segs[val], apc.labels[val])
+        domains["reviews-fr"] = _span_domain(encoder, "fr", apc, cache_dir)
+    if segments is not None and segments.texts:
+        log(f"embedding {len(segments.texts)} labelled items' segments")
+        # They train the shared head only: as domains of their languages, they made per-
+        # language heads that never answer "neutral" for a whole item (docs/classification.md).
+        domains["segments"] = _span_domain(encoder, SHARED, segments, cache_dir)
     names = sorted(domains)
     x_train = np.concatenate([domains[d].x for d in names])
     y_train = np.concatenate([domains[d].y for d in names])
@@ -223,6 +239,10 @@ def train_sentiment(
     fold = _folds(groups, folds)
     domain_of = np.repeat(np.array(names), [len(domains[d].y) for d in names])
     rows = {d: domain_of == d for d in names}
+    # Rows of mixed-language domains, by the language whose head would classify them.
+    mixed_rows = np.concatenate([
+        domains[d].langs() if domains[d].lang == SHARED else np.full(len(domains[d].y), "")
+        for d in names])
 
     def domain_f1(probs: np.ndarray, d: str) -> float:
         return macro_f1(y_train[rows[d]], probs[rows[d]].argmax(1), 3)
@@ -241,7 +261,7 @@ def train_sentiment(
     w, b = fit_linear(x_train, y_train, n_labels=3, l2=l2)
     heads = {SHARED: LinearHead(labels, w, b, "softmax", temperature)}
     cv_scores: dict[str, float] = {}
-    for lang in sorted({domains[d].lang for d in names}):
+    for lang in sorted({domains[d].lang for d in names} - {SHARED}):
         own = [d for d in names if domains[d].lang == lang]
         idx = np.flatnonzero(np.isin(domain_of, own))
         local_logits = np.zeros_like(shared_logits)
@@ -250,17 +270,27 @@ def train_sentiment(
         mixed_probs = (shared_probs + softmax(local_logits / local_t)) / 2
         alone = {d: domain_f1(shared_probs, d) for d in own}
         mixed = {d: domain_f1(mixed_probs, d) for d in own}
+        lw, lb = fit_linear(x_train[idx], y_train[idx], n_labels=3, l2=l2)
+        # The language's head would also classify its segments in the items' segments,
+        # which it never trains on: it must not make them worse.
+        seg = np.flatnonzero(mixed_rows == lang)
+        if len(seg) >= MIN_SEGMENTS_TO_JUDGE:
+            local = softmax((x_train[seg] @ lw.T + lb) / local_t)
+            y_seg = y_train[seg]
+            alone[f"segments-{lang}"] = macro_f1(y_seg, shared_probs[seg].argmax(1), 3)
+            mixed[f"segments-{lang}"] = macro_f1(
+                y_seg, ((shared_probs[seg] + local) / 2).argmax(1), 3)
         keep = np.mean(list(mixed.values())) > np.mean(list(alone.values()))
         log(f"{lang}: cross-validated macro-F1 shared {np.mean(list(alone.values())):.4f}, "
             f"shared+{lang} {np.mean(list(mixed.values())):.4f}")
         if keep:
-            lw, lb = fit_linear(x_train[idx], y_train[idx], n_labels=3, l2=l2)
             heads[lang] = LinearHead(labels, lw, lb, "softmax", local_t)
-        cv_scores.update({d: round((mixed if keep else alone)[d], 4) for d in own})
+        cv_scores.update({d: round(v, 4) for d, v in (mixed if keep else alone).items()})
     ensemble = SentimentHeads(heads)
     val_scores = {
         d: round(macro_f1(domains[d].val_y, ensemble.probabilities(
-            domains[d].val_x, [domains[d].lang] * len(domains[d].val_y)).argmax(1), 3), 4)
+            domains[d].val_x, domains[d].langs(len(domains[d].val_y)).tolist()).argmax(1),
+            3), 4)
         for d in names
     }
     log("validation macro-F1 (never used to choose): " + ", ".join(
@@ -270,6 +300,9 @@ def train_sentiment(
         sources += f", first {max_train} lines per language"
     if "reviews-fr" in domains:
         sources += "; SemEval-2016 Task 5 French restaurant reviews (train), aspect segments"
+    if "segments" in domains:
+        sources += ("; segments of the labelled feedback items holding a determinant's cue, "
+                    "by its polarity (shared head)")
     meta = {
         "task": "sentiment", "training_data": sources,
         "selection": f"l2, per-language heads and temperatures by {folds}-fold "
@@ -280,6 +313,22 @@ def train_sentiment(
     for lang, head in heads.items():
         head.meta = {**meta, "language": lang}
     return heads
+
+
+def _span_domain(
+    encoder: E5Encoder, lang: str, examples: SpanExamples, cache_dir: Path
+) -> _Domain:
+    """Labelled segments pooled inside their text; a fifth of the texts kept aside as the
+    domain's validation (only scored), all segments of a text in one cross-validation fold."""
+    encoded = cached_encode(encoder, examples.texts, examples.spans, cache_dir)
+    segs = np.concatenate(encoded.segments)
+    owner = np.repeat(np.arange(len(examples.texts)), [len(sp) for sp in examples.spans])
+    val = owner % 5 == 4
+    langs = (np.array([examples.langs[i] or SHARED for i in owner.tolist()])
+             if examples.langs is not None else None)
+    return _Domain(lang, segs[~val], examples.labels[~val], owner[~val], segs[val],
+                   examples.labels[val], None if langs is None else langs[~val],
+                   None if langs is None else langs[val])
 
 
 def item_segments(texts: Sequence[str]) -> tuple[list[list[str]], list[list[tuple[int, int]]]]:

@@ -31,7 +31,7 @@ from ecoute.classifiers.e5.conversion import (
 from ecoute.classifiers.e5.delta import DELTA_FILE, load_delta
 from ecoute.classifiers.training.encoder_tuning import TuningOptions
 from ecoute.classifiers.e5.encoder import E5Encoder
-from ecoute.classifiers.training.evaluation import read_labelled_csv
+from ecoute.classifiers.training.evaluation import LabelledItem, read_labelled_csv
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.loader import (
@@ -50,6 +50,7 @@ from ecoute.classifiers.training.fit import (
     read_apc,
     train_sentiment,
 )
+from ecoute.classifiers.training.item_segments import determinant_segments
 from ecoute.config.settings import Settings
 from ecoute.errors import AuthorityNotFound, ConfigError
 from ecoute.store.db import session_scope
@@ -128,7 +129,11 @@ def train_shipped(
     if xlmt is not None:
         held_out = [it.text for f in (gold, exclude) if f for it in read_labelled_csv(f)]
         reviews = read_apc(apc, exclude=held_out) if apc else None
-        heads = train_sentiment(encoder, xlmt, cache, max_train=max_train, apc=reviews, log=log)
+        segments = (determinant_segments(_training_items(gold, exclude),
+                                         cached_lexicon(settings.determinants_file))
+                    if gold else None)
+        heads = train_sentiment(encoder, xlmt, cache, max_train=max_train, apc=reviews,
+                                segments=segments, log=log)
         for stale in out.glob("sentiment*.safetensors"):
             stale.unlink()
         for lang, head in heads.items():
@@ -142,14 +147,10 @@ def train_shipped(
             train_determinant_model,
         )
 
-        items = read_labelled_csv(gold)
-        labelled = [it for it in items if it.determinants is not None]
+        labelled = _training_items(gold, exclude)
         if not labelled:
-            raise ConfigError(f"{gold} has no `determinants` column to learn from")
-        if exclude is not None:
-            # An evaluation file is only ever scored: its texts never train the head.
-            banned = {it.text.strip() for it in read_labelled_csv(exclude)}
-            labelled = [it for it in labelled if it.text.strip() not in banned]
+            raise ConfigError(f"{gold} has no labelled `determinants` to learn from (outside "
+                              "the --exclude file)")
         lexicon = cached_lexicon(settings.determinants_file)
         prototypes = build_prototypes(encoder, lexicon, settings)
         head = train_determinant_model(
@@ -160,6 +161,14 @@ def train_shipped(
         head.save(path)
         written.append(path)
     return written
+
+
+def _training_items(gold: Path, exclude: Path | None) -> list[LabelledItem]:
+    """The items of ``gold`` labelled with their determinants; an evaluation file is only
+    ever scored, so its texts are left out."""
+    banned = {it.text.strip() for it in read_labelled_csv(exclude)} if exclude else set()
+    return [it for it in read_labelled_csv(gold)
+            if it.determinants is not None and it.text.strip() not in banned]
 
 
 def tune_encoder_layers(

@@ -10,7 +10,12 @@ import numpy as np
 
 from ecoute.classifiers.e5.classifier import SHARED
 from ecoute.classifiers.e5.encoder import Encoded
-from ecoute.classifiers.training.fit import OFF, _best_thresholds, train_sentiment
+from ecoute.classifiers.training.fit import (
+    OFF,
+    SpanExamples,
+    _best_thresholds,
+    train_sentiment,
+)
 
 WORDS = {0: ["awful", "rude", "slow"], 1: ["open", "monday", "form"], 2: ["great", "kind", "quick"]}
 
@@ -26,15 +31,21 @@ class WordEncoder:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def encode(self, texts: Sequence[str], spans: object = None) -> Encoded:
+    def encode(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> Encoded:
+        spans = spans if spans is not None else [[] for _ in texts]
+        return Encoded(
+            items=np.array([self._vector(text) for text in texts], dtype=np.float32),
+            segments=[np.array([self._vector(text[s:e]) for s, e in text_spans],
+                               dtype=np.float32).reshape(len(text_spans), self.dim)
+                      for text, text_spans in zip(texts, spans, strict=True)])
+
+    def _vector(self, text: str) -> np.ndarray:
         vocab = [w for label in sorted(WORDS) for w in WORDS[label]]
-        rows = []
-        for text in texts:
-            rng = np.random.default_rng(zlib.crc32(text.encode()))
-            counts = [text.split().count(w) for w in vocab]
-            rows.append(np.concatenate([counts, rng.normal(size=self.dim - len(vocab))]))
-        return Encoded(items=np.array(rows, dtype=np.float32),
-                       segments=[np.zeros((0, self.dim), np.float32) for _ in texts])
+        rng = np.random.default_rng(zlib.crc32(text.encode()))
+        counts = [text.split().count(w) for w in vocab]
+        return np.concatenate([counts, rng.normal(size=self.dim - len(vocab))])
 
 
 def _split(folder: Path, name: str, n: int, seed: int) -> None:
@@ -73,6 +84,35 @@ def test_validation_labels_do_not_change_what_is_trained(tmp_path: Path) -> None
         assert again[lang].temperature == head.temperature
     assert again[SHARED].meta["cv_macro_f1"] == shared.meta["cv_macro_f1"]
     assert again[SHARED].meta["val_macro_f1"] != shared.meta["val_macro_f1"]
+
+
+def test_labelled_segments_train_the_shared_head_only(tmp_path: Path) -> None:
+    root = tmp_path / "xlmt"
+    _split(root / "english", "train", 90, seed=0)
+    _split(root / "english", "val", 30, seed=10)
+    rng = np.random.default_rng(3)
+
+    def examples(n: int) -> SpanExamples:
+        texts, spans, labels = [], [], []
+        for i in range(n):
+            label = (0, 2)[i % 2]
+            first = f"{rng.choice(WORDS[label])} desk {i}"
+            texts.append(f"{first} and {rng.choice(WORDS[2 - label])} hall")
+            spans.append([(0, len(first))])
+            labels.append(label)
+        return SpanExamples(texts, spans, np.array(labels, dtype=np.int64),
+                            langs=["en" if i % 2 else "nl" for i in range(n)])
+
+    heads = train_sentiment(WordEncoder(tmp_path), root, tmp_path / "cache",  # type: ignore[arg-type]
+                            segments=examples(240), log=lambda _: None)
+    assert set(heads) <= {SHARED, "en"}  # no head is made for Dutch, which has no tweets
+    scores = heads[SHARED].meta["val_macro_f1"]
+    # The segment, not its whole text (which holds words of both signs), is what is learnt.
+    assert scores["segments"] > 0.8
+    # The English head is judged on the English segments too, which it would classify.
+    assert "segments-en" in heads[SHARED].meta["cv_macro_f1"]
+    assert "segments-nl" not in heads[SHARED].meta["cv_macro_f1"]
+    assert "labelled feedback items" in heads[SHARED].meta["training_data"]
 
 
 def test_determinant_thresholds_are_chosen_for_the_head_together_with_the_lexicon() -> None:
