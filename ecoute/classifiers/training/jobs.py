@@ -44,12 +44,8 @@ from ecoute.classifiers.loader import (
     shipped_heads_dir,
 )
 from ecoute.classifiers.training.refit import Refit, refit_determinant_head, refit_sentiment_head
-from ecoute.classifiers.training.fit import (
-    Log,
-    determinant_matrix,
-    read_apc,
-    train_sentiment,
-)
+from ecoute.classifiers.training.fit import Log, determinant_matrix, read_apc
+from ecoute.classifiers.training.sentiment_fit import train_sentiment
 from ecoute.classifiers.training.item_segments import determinant_segments
 from ecoute.config.settings import Settings
 from ecoute.errors import AuthorityNotFound, ConfigError
