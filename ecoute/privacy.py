@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import re2
 
@@ -37,6 +37,7 @@ def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re2._Re
 SHORT = 100
 REMEMBERED = 16384
 _remembered: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+K = TypeVar("K")
 
 
 def redact(text: str, patterns: Mapping[str, str] | None = None) -> str:
@@ -54,18 +55,23 @@ def _configured(patterns: Mapping[str, str] | None) -> tuple[tuple[str, str], ..
 def _redact_text(text: str, configured: tuple[tuple[str, str], ...]) -> str:
     if len(text) > SHORT:
         return _redact(text, configured)
-    remembered = _remembered.setdefault(configured, {})
-    return _recall(remembered, text, lambda: _redact(text, configured))
+    return _recall(_remembered, configured, text, _redact)
 
 
-def _recall(remembered: dict[str, str], value: str, compute: Callable[[], str]) -> str:
-    """``compute()`` for ``value``, remembered in a table emptied when it is full (short
-    texts and authors repeat: a bounded table keeps the memory flat)."""
+def _recall(
+    tables: dict[K, dict[str, str]], key: K, value: str, compute: Callable[[str, K], str]
+) -> str:
+    """``compute(value, key)``, remembered in ``key``'s table, which is emptied when it is
+    full (short texts and authors repeat: a bounded table keeps the memory flat). Nothing is
+    allocated when the value is known: this runs for every stored item."""
+    remembered = tables.get(key)
+    if remembered is None:
+        remembered = tables.setdefault(key, {})
     found = remembered.get(value)
     if found is None:
         if len(remembered) >= REMEMBERED:
             remembered.clear()
-        found = remembered[value] = compute()
+        found = remembered[value] = compute(value, key)
     return found
 
 
@@ -115,7 +121,7 @@ def pseudonym(author: str | None, key: str) -> str | None:
         return _pseudonym(author, key)
     # The same people write again and again: their pseudonyms are remembered like short
     # redacted strings (per key, so that a rotated key gives new ones).
-    return _recall(_pseudonyms.setdefault(key, {}), author, lambda: _pseudonym(author, key))
+    return _recall(_pseudonyms, key, author, _pseudonym)
 
 
 _pseudonyms: dict[str, dict[str, str]] = {}
