@@ -122,12 +122,12 @@ def train_shipped(
                                 max_train=max_train, log=log)
     cache = settings.cache_dir / "embeddings"
     written: list[Path] = []
+    labelled = _training_items(gold, exclude) if gold is not None else []
+    lexicon = cached_lexicon(settings.determinants_file)
     if xlmt is not None:
         held_out = [it.text for f in (gold, exclude) if f for it in read_labelled_csv(f)]
         reviews = read_apc(apc, exclude=held_out) if apc else None
-        segments = (determinant_segments(_training_items(gold, exclude),
-                                         cached_lexicon(settings.determinants_file))
-                    if gold else None)
+        segments = determinant_segments(labelled, lexicon) if gold is not None else None
         heads = train_sentiment(encoder, xlmt, cache, max_train=max_train, apc=reviews,
                                 segments=segments, log=log)
         for stale in out.glob("sentiment*.safetensors"):
@@ -143,11 +143,9 @@ def train_shipped(
             train_determinant_model,
         )
 
-        labelled = _training_items(gold, exclude)
         if not labelled:
             raise ConfigError(f"{gold} has no labelled `determinants` to learn from (outside "
                               "the --exclude file)")
-        lexicon = cached_lexicon(settings.determinants_file)
         prototypes = build_prototypes(encoder, lexicon, settings)
         head = train_determinant_model(
             encoder, [it.text for it in labelled], label_matrix(labelled), lexicon, prototypes,

@@ -58,14 +58,10 @@ class _Domain:
     groups: np.ndarray  # rows that must stay in one fold share a group
     val_x: np.ndarray
     val_y: np.ndarray
-    # Each row's own language, in a domain of mixed languages (the items' segments).
-    row_langs: np.ndarray | None = None
-    val_langs: np.ndarray | None = None
-
-    def langs(self, n: int | None = None) -> np.ndarray:
-        """The language each training row (or, given ``n``, validation row) is classified in."""
-        own = self.row_langs if n is None else self.val_langs
-        return own if own is not None else np.full(len(self.y) if n is None else n, self.lang)
+    # The language each training and validation row is classified in: ``lang``, except in a
+    # domain of mixed languages (the items' segments).
+    row_langs: np.ndarray
+    val_langs: np.ndarray
 
 
 def train_sentiment(
@@ -90,9 +86,10 @@ def train_sentiment(
     for lang, splits in data.items():
         log(f"embedding XLM-T {lang} ({sum(len(s.texts) for s in splits.values())} texts)")
         x = {split: embed_in_chunks(encoder, s.texts, cache_dir) for split, s in splits.items()}
-        domains[lang] = _Domain(lang, x["train"], splits["train"].labels,
-                                np.arange(len(splits["train"].labels)), x["val"],
-                                splits["val"].labels)
+        n_train, n_val = len(splits["train"].labels), len(splits["val"].labels)
+        domains[lang] = _Domain(lang, x["train"], splits["train"].labels, np.arange(n_train),
+                                x["val"], splits["val"].labels, np.full(n_train, lang),
+                                np.full(n_val, lang))
     if apc is not None and apc.texts:
         log(f"embedding {len(apc.texts)} review sentences")
         domains["reviews-fr"] = _span_domain(encoder, "fr", apc, cache_dir)
@@ -111,7 +108,7 @@ def train_sentiment(
     rows = {d: domain_of == d for d in names}
     # Rows of mixed-language domains, by the language whose head would classify them.
     mixed_rows = np.concatenate([
-        domains[d].langs() if domains[d].lang == SHARED else np.full(len(domains[d].y), "")
+        domains[d].row_langs if domains[d].lang == SHARED else np.full(len(domains[d].y), "")
         for d in names])
 
     def domain_f1(probs: np.ndarray, d: str) -> float:
@@ -159,7 +156,7 @@ def train_sentiment(
     ensemble = SentimentHeads(heads)
     val_scores = {
         d: round(macro_f1(domains[d].val_y, ensemble.probabilities(
-            domains[d].val_x, domains[d].langs(len(domains[d].val_y)).tolist()).argmax(1),
+            domains[d].val_x, domains[d].val_langs.tolist()).argmax(1),
             3), 4)
         for d in names
     }
@@ -195,7 +192,6 @@ def _span_domain(
     owner = np.repeat(np.arange(len(examples.texts)), [len(sp) for sp in examples.spans])
     val = owner % 5 == 4
     langs = (np.array([examples.langs[i] or SHARED for i in owner.tolist()])
-             if examples.langs is not None else None)
+             if examples.langs is not None else np.full(len(owner), lang))
     return _Domain(lang, segs[~val], examples.labels[~val], owner[~val], segs[val],
-                   examples.labels[val], None if langs is None else langs[~val],
-                   None if langs is None else langs[val])
+                   examples.labels[val], langs[~val], langs[val])
