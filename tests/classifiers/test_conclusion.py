@@ -39,6 +39,28 @@ def test_thanks_then_a_complaint_is_negative() -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "Le personnel est gentil mais complètement perdu.",
+    "Freundliches Personal, aber völlig überfordert.",
+    "Personal amable pero muy lento con todo.",
+    "Vriendelijk personeel maar erg traag geholpen.",
+    "Henkilökunta oli ystävällistä, mutta jonotin tunnin.",
+    "Friendly staff. But forty minutes of waiting.",
+])
+def test_a_closing_but_clause_is_the_verdict(text: str) -> None:
+    # The whole item reads positive (the praise comes first); the "but" clause leans
+    # negative without being sure of it, and still decides.
+    assert judged(text, POS, [POS, np.array([0.6, 0.1, 0.3])]) == "negative"
+
+
+@pytest.mark.parametrize("text", [
+    "The staff were patient with everyone, although the queue was long.",
+    "Le personnel a été patient avec tout le monde, même si la file était longue.",
+])
+def test_a_closing_concessive_clause_is_not_the_verdict(text: str) -> None:
+    assert judged(text, POS, [POS, NEG]) == "positive"
+
+
+@pytest.mark.parametrize("text", [
     "Merci de me rappeler svp, personne ne répond.",
     "Thanks for nothing, the light is still broken.",
     "Gracias por nada, sigo sin respuesta.",
