@@ -99,11 +99,13 @@ _TOO_LATE = re.compile(
 
 # "But" and its kin at the start of a clause: what follows outweighs what came before.
 # Concessive words ("although", "même si") are not here: their clause is the lesser one.
+# Italian "ma" and Scandinavian "men" are left out: a clause may as well start with French
+# "Ma demande" or English "Men".
 _ADVERSATIVE = re.compile(
     r"^\W*(but|however|except\s+that|mais|cependant|pourtant|toutefois|n[ée]anmoins|"
     r"par\s+contre|en\s+revanche|sauf\s+qu|pero|sin\s+embargo|salvo\s+que|aber|jedoch|doch|"
-    r"allerdings|au[ßs]er\s+dass|ma|per[òo]|tuttavia|maar|echter|mas|por[ée]m|contudo|mutta|"
-    r"kuitenkin|silti|men|dock)\b",
+    r"allerdings|au[ßs]er\s+dass|per[òo]|tuttavia|maar|echter|mas|por[ée]m|contudo|mutta|"
+    r"kuitenkin|silti|dock)\b",
     re.IGNORECASE,
 )
 

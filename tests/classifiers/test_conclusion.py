@@ -55,6 +55,9 @@ def test_a_closing_but_clause_is_the_verdict(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "The staff were patient with everyone, although the queue was long.",
     "Le personnel a été patient avec tout le monde, même si la file était longue.",
+    # French "Ma", English "Men": not the Italian and Scandinavian "but".
+    "Le personnel a été patient avec nous. Ma fille attendait depuis une heure.",
+    "The staff were patient with everyone. Men and women queued for an hour.",
 ])
 def test_a_closing_concessive_clause_is_not_the_verdict(text: str) -> None:
     assert judged(text, POS, [POS, NEG]) == "positive"
