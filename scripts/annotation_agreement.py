@@ -1,6 +1,7 @@
 """Print the annotators' agreement on the determinant training set as Markdown tables.
 
     python scripts/annotation_agreement.py tests/fixtures/determinants_train
+    python scripts/annotation_agreement.py tests/fixtures/determinants_eval
 
 The whole set first, then the found texts and the texts written for the set apart: the
 written ones were labelled by the people who wrote them to illustrate the guidelines, so they
@@ -33,6 +34,8 @@ def main() -> None:
     _print_agreement("", first, second)
     with (folder / "items.csv").open(encoding="utf-8", newline="") as fh:
         written = {row["id"] for row in csv.DictReader(fh) if row["source"] == WRITTEN}
+    if not written or written == set(first):
+        return  # one kind only: the split would repeat the table above
     for title, keep in (
         ("Found texts: ", lambda i: i not in written),
         ("Written for the set: ", lambda i: i in written),
