@@ -10,11 +10,16 @@
 2. The gold dev set, only scored, by a head and cue choices trained on the training set
    alone (the shipped head is trained the same way by ``ecoute train``).
 3. The XLM-T validation split, only scored: pooled, mean of the languages, per language.
+
+``--added FILE`` asks whether more labelled items would help: the training set out of fold
+again, with FILE's items added to each fold's training part (never scored), the found and
+the written items scored apart, beside the same folds without them.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -24,9 +29,10 @@ from ecoute.classifiers.loader import build_classifier
 from ecoute.classifiers.training import cross_validation
 from ecoute.classifiers.training.cross_validation import (
     cross_validated_evaluation,
+    cross_validated_predictions,
     train_then_score,
 )
-from ecoute.classifiers.training.evaluation import evaluate_file
+from ecoute.classifiers.training.evaluation import evaluate_file, read_labelled_csv, score
 from ecoute.config.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +81,27 @@ def _remember_heads() -> None:
     cross_validation.train_determinant_model = once  # type: ignore[assignment]
 
 
+def added_value(classifier: E5Classifier, train: Path, added: Path, cache: Path) -> dict[str, Any]:
+    """The training set out of fold with and without ``added``'s items in each fold's
+    training part, scored on the found and the written training items apart."""
+    items = read_labelled_csv(train)
+    with train.open(encoding="utf-8", newline="") as fh:
+        written = [row.get("source") == "written_for_ecoute" for row in csv.DictReader(fh)]
+    results: dict[str, Any] = {}
+    for name, extra in (("without", []), ("with", read_labelled_csv(added))):
+        predictions = cross_validated_predictions(classifier, items, cache, added=extra,
+                                                  log=lambda _: None)
+        for part, keep in (("all", None), ("found", False), ("written", True)):
+            idx = [i for i in range(len(items)) if keep is None or written[i] == keep]
+            result = score([items[i] for i in idx], [predictions[i] for i in idx])
+            results[f"{name}_{part}"] = result
+            d = result["determinants"]
+            print(f"training set out of fold, {name} {added.name}'s items, {part} items "
+                  f"({len(idx)}): determinants micro-F1 {d['micro_f1']:.3f}, "
+                  f"det:polarity {d['polarity_micro_f1']:.3f}")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--train", type=Path, default=TRAIN)
@@ -82,6 +109,8 @@ def main() -> None:
     parser.add_argument("--xlmt", type=Path, default=None)
     parser.add_argument("--contexts", default="0,0.25,0.5,0.75,1",
                         help="polarity context shares to compare out of fold")
+    parser.add_argument("--added", type=Path, default=None,
+                        help="labelled CSV whose items are added to each fold's training part")
     parser.add_argument("--json", type=Path, default=None, help="write every result here")
     args = parser.parse_args()
     settings = get_settings()
@@ -108,6 +137,8 @@ def main() -> None:
                                   log=lambda _: None)
         results["dev_gold"] = result
         print(summary(f"gold dev set ({args.dev.name}), only scored", result))
+    if args.added is not None:
+        results["added"] = added_value(classifier, args.train, args.added, cache)
     if args.xlmt is not None:
         result = evaluate_file(classifier, args.xlmt, intervals=True)
         results["xlmt_val"] = result

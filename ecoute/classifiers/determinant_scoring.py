@@ -20,6 +20,7 @@ import numpy as np
 
 from ecoute.domain import DETERMINANTS
 from ecoute.classifiers.determinants import Lexicon
+from ecoute.classifiers.heads import LinearHead
 from ecoute.errors import ConfigError
 
 #: Relative similarities are small numbers around 0; this brings them to the scale of a logit.
@@ -152,3 +153,34 @@ def lexicon_part(features: np.ndarray) -> np.ndarray:
     :func:`item_features` rows."""
     n = len(DETERMINANTS)
     return np.asarray(features)[..., -2 * n : -n] > 0.5
+
+
+def placed_segments(evidence: Evidence, placement: np.ndarray, k: int) -> list[int]:
+    """The segments determinant ``k`` is said in: where a cue that counts sees it, else where
+    a weak cue does, else the one segment ``placement`` (the determinant head on each
+    segment, or the similarity to the examples) scores highest."""
+    where = np.flatnonzero(evidence.hits[:, k])
+    if len(where) == 0:
+        where = np.flatnonzero(evidence.weak[:, k])
+    if len(where) == 0:
+        where = np.array([int(np.argmax(placement[:, k]))])
+    return [int(j) for j in where]
+
+
+def polarity_features(segment_embeddings: np.ndarray, k: int) -> np.ndarray:
+    """Input of the polarity head: the segment's embedding and which determinant it is
+    said to be about (one column per determinant)."""
+    which = np.zeros((len(segment_embeddings), len(DETERMINANTS)), dtype=np.float32)
+    which[:, k] = 1.0
+    return np.concatenate([np.asarray(segment_embeddings, dtype=np.float32), which], axis=1)
+
+
+def polarity_leans(head: LinearHead, segment_embeddings: np.ndarray) -> np.ndarray:
+    """(segments, 7): positive minus negative logit of the polarity head for every segment
+    and determinant, from one product (the determinant only shifts the logits)."""
+    positive, negative = head.labels.index("positive"), head.labels.index("negative")
+    diff = (head.weight[positive] - head.weight[negative]) / head.temperature
+    dim = diff.shape[0] - len(DETERMINANTS)
+    base = np.asarray(segment_embeddings, dtype=np.float32) @ diff[:dim]
+    base += (head.bias[positive] - head.bias[negative]) / head.temperature
+    return base[:, None] + diff[dim:][None, :]

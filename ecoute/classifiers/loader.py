@@ -39,6 +39,9 @@ from ecoute.store.heads import authority_head_bytes
 
 SENTIMENT_HEAD = "sentiment.safetensors"
 DETERMINANT_HEAD = "determinants.safetensors"
+#: Which way a determinant said in a segment points (``ecoute train --gold``); optional.
+POLARITY_HEAD = "polarity.safetensors"
+POLARITY_LABELS = ["negative", "positive"]
 #: ``AuthorityHead.task`` of the heads an authority refitted from its corrections.
 SENTIMENT_TASK = "sentiment"
 DETERMINANT_TASK = "determinants"
@@ -114,9 +117,15 @@ def build_e5_classifier(
     if determinant_head is not None and determinant_head.labels != list(DETERMINANTS):
         raise ModelError(f"{determinant_file} was trained for other determinants",
                          hint="retrain it with `ecoute train`")
+    polarity_file = shipped / POLARITY_HEAD
+    polarity_head = LinearHead.load(polarity_file) if polarity_file.is_file() else None
+    if polarity_head is not None and polarity_head.labels != POLARITY_LABELS:
+        raise ModelError(f"{polarity_file} is not a polarity head (labels "
+                         f"{polarity_head.labels})", hint="retrain it with `ecoute train --gold`")
     layers = tuple(heads[SHARED].meta.get("layers", [-1]))
     for path, head in [*((p, heads[lang]) for lang, p in sentiment_files.items()),
-                       *([(determinant_file, determinant_head)] if determinant_head else [])]:
+                       *([(determinant_file, determinant_head)] if determinant_head else []),
+                       *([(polarity_file, polarity_head)] if polarity_head else [])]:
         if tuple(head.meta.get("layers", [-1])) != layers:
             raise ModelError(f"{path} pools other encoder layers than the sentiment head",
                              hint="retrain the heads together with `ecoute train`")
@@ -124,7 +133,7 @@ def build_e5_classifier(
     encoder = _shared_encoder(folder, layers, settings)
     prototypes = build_prototypes(encoder, lexicon, settings)
     version = fingerprint(
-        [*sentiment_files.values(), determinant_file, settings.determinants_file,
+        [*sentiment_files.values(), determinant_file, polarity_file, settings.determinants_file,
          settings.determinant_examples_file],
         extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}:{encoder_delta_sha(folder) or ''}",
         blobs=[own[task] for task in sorted(own)],
@@ -134,7 +143,7 @@ def build_e5_classifier(
         lexicon = lexicon.with_stored_choices(determinant_head.meta)
     return E5Classifier(
         encoder, SentimentHeads(heads), lexicon, prototypes,
-        determinant_head=determinant_head, fingerprint=version,
+        determinant_head=determinant_head, polarity_head=polarity_head, fingerprint=version,
     )
 
 

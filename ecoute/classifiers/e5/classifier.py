@@ -10,9 +10,10 @@ clauses), one encoder pass pooled over the whole item and over each segment's to
 * determinants of the item from the determinant head on the item's features (embedding,
   similarity of its segments to the determinant examples, lexicon hits), each with its own
   threshold; each determinant found is placed on the segments where the lexicon sees it, or
-  else on the segment most similar to its examples, and takes that segment's polarity. So
-  "friendly staff but 40 minutes of waiting" gives courtesy:positive and
-  waiting_time:negative, and the item itself can be mixed.
+  else on the segment most similar to its examples, and takes that segment's polarity: the
+  polarity head's (trained on the labelled items' segments, for that determinant) when there
+  is one, else the segment's sentiment. So "friendly staff but 40 minutes of waiting" gives
+  courtesy:positive and waiting_time:negative, and the item itself can be mixed.
 
 Determinants the lexicon finds are always kept (provenance ``rule``); the head adds and
 scores the others (provenance ``model``).
@@ -31,6 +32,8 @@ from ecoute.classifiers.conclusion import final_judgement
 from ecoute.classifiers.determinant_scoring import (
     Prototypes,
     item_features,
+    placed_segments,
+    polarity_leans,
     segment_evidence,
     segment_features,
 )
@@ -79,6 +82,7 @@ class E5Classifier:
         prototypes: Prototypes,
         *,
         determinant_head: LinearHead | None = None,
+        polarity_head: LinearHead | None = None,
         name: str = "e5-small",
         fingerprint: str = "",
     ) -> None:
@@ -87,6 +91,7 @@ class E5Classifier:
         self.lexicon = lexicon
         self.prototypes = prototypes
         self.determinant_head = determinant_head
+        self.polarity_head = polarity_head
         self.name = name
         self.version = fingerprint or "dev"
         self.polarity_context = POLARITY_CONTEXT
@@ -159,17 +164,17 @@ class E5Classifier:
                 if probs[j] >= thresholds[j]:
                     present[DETERMINANTS.index(label)] = (float(probs[j]), "model")
             placement = self.determinant_head.logits(segment_features(seg_emb, evidence))
+        # A segment's sentiment misreads praise told by the facts ("the bank sent every
+        # statement to the notary itself"); the polarity head learned, per determinant,
+        # which way such segments point.
+        leans = (polarity_leans(self.polarity_head, seg_emb) if self.polarity_head is not None
+                 else np.repeat(seg_lean[:, None], len(DETERMINANTS), axis=1))
         mentions = []
         for k, (confidence, provenance) in present.items():
-            where = np.flatnonzero(evidence.hits[:, k])
-            if len(where) == 0:
-                where = np.flatnonzero(evidence.weak[:, k])
-            if len(where) == 0:
-                where = np.array([int(np.argmax(placement[:, k]))])
-            for j in (int(w) for w in where):
+            for j in placed_segments(evidence, placement, k):
                 mentions.append(
                     DeterminantMention(
-                        determinant=DETERMINANTS[k], polarity=_polarity(float(seg_lean[j])),
+                        determinant=DETERMINANTS[k], polarity=_polarity(float(leans[j, k])),
                         confidence=round(confidence, 4), start=segments[j].start,
                         end=segments[j].end, provenance=provenance,
                     )

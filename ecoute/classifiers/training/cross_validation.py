@@ -64,6 +64,16 @@ def _use(classifier: E5Classifier, head: LinearHead | None, lexicon: Lexicon) ->
     classifier.lexicon = lexicon.with_stored_choices(head.meta if head else {})
 
 
+def _train_polarity(classifier: E5Classifier, items: Sequence[LabelledItem],
+                    cache_dir: Path) -> None:
+    """The polarity head of these items, placed by the determinant head just put in use (as
+    ``ecoute train`` trains it): a figure never uses a polarity head that saw its items."""
+    from ecoute.classifiers.training.polarity_fit import train_polarity
+
+    classifier.polarity_head = train_polarity(classifier, items, cache_dir,
+                                              sources="fold", log=lambda _: None)
+
+
 def _remembering(classifier: E5Classifier, texts: Sequence[str], cache_dir: Path) -> E5Encoder:
     """Put an encoder that remembers ``texts``' embeddings (on disk after the first run) in
     ``classifier``; returns the real one, to put back."""
@@ -73,34 +83,51 @@ def _remembering(classifier: E5Classifier, texts: Sequence[str], cache_dir: Path
     return real
 
 
+def cross_validated_predictions(
+    classifier: E5Classifier, items: Sequence[LabelledItem], cache_dir: Path, *,
+    folds: int = 5, seed: int = 0, log: Log = print,
+    added: Sequence[LabelledItem] = (),
+) -> list[Prediction]:
+    """Out-of-fold predictions of ``classifier`` on ``items``: each fold by a determinant
+    head trained on the other folds, plus ``added`` items (never scored) when given."""
+    everything = [*items, *added]
+    texts = [it.text for it in everything]
+    langs = detect_languages(texts)
+    y = label_matrix(everything)
+    order = np.random.default_rng(seed).permutation(len(items))
+    extra = np.arange(len(items), len(everything))
+    predictions: list[Prediction | None] = [None] * len(items)
+    shipped, lexicon = classifier.determinant_head, classifier.lexicon
+    polarity = classifier.polarity_head
+    real = _remembering(classifier, texts, cache_dir)
+    try:
+        for f in range(folds):
+            test = order[f::folds]
+            train = np.concatenate([np.setdiff1d(order, test), extra])
+            head = train_determinant_model(
+                classifier.encoder, [texts[i] for i in train], y[train], lexicon,
+                classifier.prototypes, cache_dir, langs=[langs[i] for i in train],
+                sources=f"fold {f + 1}/{folds}", log=lambda _: None)
+            _use(classifier, head, lexicon)
+            _train_polarity(classifier, [everything[i] for i in train], cache_dir)
+            for i, p in zip(test, classifier.predict([texts[i] for i in test]), strict=True):
+                predictions[i] = p
+            log(f"fold {f + 1}/{folds} done")
+    finally:
+        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
+        classifier.polarity_head = polarity
+    return [p for p in predictions if p is not None]
+
+
 def cross_validated_evaluation(
     classifier: E5Classifier, gold: Path, cache_dir: Path, *, folds: int = 5, seed: int = 0,
     log: Log = print, intervals: bool = False,
 ) -> dict[str, Any]:
     """Metrics of ``classifier`` on ``gold`` with out-of-fold determinant heads."""
     items = read_labelled_csv(gold)
-    texts = [it.text for it in items]
-    langs = detect_languages(texts)
-    y = label_matrix(items)
-    order = np.random.default_rng(seed).permutation(len(items))
-    predictions: list[Prediction | None] = [None] * len(items)
-    shipped, lexicon = classifier.determinant_head, classifier.lexicon
-    real = _remembering(classifier, texts, cache_dir)
-    try:
-        for f in range(folds):
-            test = order[f::folds]
-            train = np.setdiff1d(order, test)
-            head = train_determinant_model(
-                classifier.encoder, [texts[i] for i in train], y[train], lexicon,
-                classifier.prototypes, cache_dir, langs=[langs[i] for i in train],
-                sources=f"fold {f + 1}/{folds}", log=lambda _: None)
-            _use(classifier, head, lexicon)
-            for i, p in zip(test, classifier.predict([texts[i] for i in test]), strict=True):
-                predictions[i] = p
-            log(f"fold {f + 1}/{folds} done")
-    finally:
-        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
-    result = score(items, [p for p in predictions if p is not None], intervals=intervals)
+    predictions = cross_validated_predictions(classifier, items, cache_dir, folds=folds,
+                                              seed=seed, log=log)
+    result = score(items, predictions, intervals=intervals)
     result["method"] = (f"{folds}-fold cross-validation of the determinant head and cue "
                         f"choices on {gold.name}")
     return result
@@ -116,17 +143,20 @@ def train_then_score(
     texts = [it.text for it in items]
     scored = read_labelled_csv(file)
     shipped, lexicon = classifier.determinant_head, classifier.lexicon
+    polarity = classifier.polarity_head
     real = _remembering(classifier, [it.text for it in scored], cache_dir)
     try:
         head = train_determinant_model(
             real, texts, label_matrix(items), lexicon, classifier.prototypes,
             cache_dir, sources=f"{train.name} ({len(items)} items)", log=log)
         _use(classifier, head, lexicon)
+        _train_polarity(classifier, items, cache_dir)
         predictions: list[Prediction] = []
         for start in range(0, len(scored), batch_size):
             predictions += classifier.predict([it.text for it in scored[start:start + batch_size]])
     finally:
         classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
+        classifier.polarity_head = polarity
     result = score(scored, predictions, intervals=intervals)
     result["method"] = f"determinant head and cue choices trained on {train.name} only"
     return result

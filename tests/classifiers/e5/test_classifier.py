@@ -127,6 +127,39 @@ def test_version_follows_the_heads(e5: E5Classifier, e5_cache: Path, tmp_path: P
     assert changed.version != e5.version
 
 
+def test_a_polarity_head_beside_the_heads_is_used_and_checked(
+    e5: E5Classifier, e5_cache: Path, tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.loader import POLARITY_HEAD
+    from ecoute.domain import DETERMINANTS
+    from ecoute.errors import ModelError
+
+    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
+    (heads / POLARITY_HEAD).unlink(missing_ok=True)
+    settings = Settings(cache_dir=e5_cache)
+    without = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert without.polarity_head is None
+    dim = e5.encoder.dim + len(DETERMINANTS)
+    layers = {"layers": list(e5.encoder.layers)}
+    # Says "positive" for every mention: the polarity no longer follows the segment.
+    always = LinearHead(["negative", "positive"], np.zeros((2, dim), np.float32),
+                        np.array([0.0, 1.0], np.float32), meta=layers)
+    always.save(heads / POLARITY_HEAD)
+    with_head = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert with_head.polarity_head is not None and with_head.version != without.version
+    text = "Staff were rude and we waited two hours."
+    assert ("courtesy", "negative") in mentions(without, text)
+    found = mentions(with_head, text)
+    assert found and found <= {(d, "positive") for d in DETERMINANTS}
+    LinearHead(["no", "yes"], np.zeros((2, dim), np.float32), np.zeros(2, np.float32),
+               meta=layers).save(heads / POLARITY_HEAD)
+    with pytest.raises(ModelError, match="not a polarity head"):
+        build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+
+
 def test_human_corrections_survive_reclassification(
     e5: E5Classifier, factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
 ) -> None:

@@ -63,3 +63,39 @@ def test_a_segment_keeps_its_own_polarity_inside_an_item_of_the_other_sign() -> 
     lean = np.array([-0.9, 0.3, -0.9])  # a negative story, one positive sentence
     [mention] = classifier._determinants(ITEM, SEG_EMB, SEGMENTS, lean, "fr")
     assert mention.polarity == "positive"
+
+
+def _polarity_head(positive_along: int, determinant: str) -> LinearHead:
+    """Says "positive" for segments along one dimension, and "negative" for ``determinant``
+    whatever the segment (its own column)."""
+    weight = np.zeros((2, DIM + len(DETERMINANTS)), np.float32)
+    weight[1, positive_along] = 10.0
+    weight[0, DIM + DETERMINANTS.index(determinant)] = 50.0
+    return LinearHead(["negative", "positive"], weight, np.array([0.0, -5.0], np.float32))
+
+
+def test_the_polarity_head_overrides_the_segments_sentiment() -> None:
+    classifier = _classifier(_head())
+    lean = np.array([-0.8, -0.6, -0.2])  # every segment reads negative
+    classifier.polarity_head = _polarity_head(0, "courtesy")
+    mentions = classifier._determinants(ITEM, SEG_EMB, SEGMENTS, lean, "fr")
+    assert [(m.determinant, m.start, m.polarity) for m in mentions] == [
+        ("personalization", 21, "positive")]
+    # The determinant is an input: the same segment said about courtesy points the other way.
+    classifier.polarity_head = _polarity_head(0, "personalization")
+    mentions = classifier._determinants(ITEM, SEG_EMB, SEGMENTS, lean, "fr")
+    assert [m.polarity for m in mentions] == ["negative"]
+
+
+def test_polarity_leans_equal_the_head_on_each_row() -> None:
+    from ecoute.classifiers.determinant_scoring import polarity_features, polarity_leans
+
+    rng = np.random.default_rng(3)
+    head = LinearHead(["negative", "positive"],
+                      rng.normal(size=(2, DIM + len(DETERMINANTS))).astype(np.float32),
+                      rng.normal(size=2).astype(np.float32), temperature=1.7)
+    leans = polarity_leans(head, SEG_EMB)
+    for k in range(len(DETERMINANTS)):
+        logits = head.logits(polarity_features(SEG_EMB, k))
+        np.testing.assert_allclose(leans[:, k], logits[:, 1] - logits[:, 0], rtol=1e-5,
+                                   atol=1e-5)

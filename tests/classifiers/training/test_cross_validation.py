@@ -149,3 +149,35 @@ def test_out_of_fold_items_are_scored_by_heads_that_never_saw_them(
     for trained_on, scored in zip(seen, predicted, strict=True):
         assert not trained_on & scored
     assert result["n"] == 30 and "interval" in result["determinants"]
+
+
+def test_added_items_train_every_fold_and_are_never_scored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ecoute.classifiers.training.evaluation import read_labelled_csv
+
+    train, extra = tmp_path / "train.csv", tmp_path / "added.csv"
+    _write(train, TEXTS * 5)
+    _write(extra, [(f"{text} extra", dets) for text, dets in TEXTS])
+    added = read_labelled_csv(extra)
+    seen: list[set[str]] = []
+    real = cross_validation.train_determinant_model
+
+    def recording(encoder: object, texts: Sequence[str], *args: object, **kwargs: object) -> LinearHead:
+        seen.append(set(texts))
+        return real(encoder, texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cross_validation, "train_determinant_model", recording)
+    classifier = _classifier(tmp_path)
+    items = read_labelled_csv(train)
+    without = cross_validation.cross_validated_predictions(
+        classifier, items, tmp_path / "cache", folds=2, log=lambda _: None)
+    with_added = cross_validation.cross_validated_predictions(
+        classifier, items, tmp_path / "cache", folds=2, log=lambda _: None, added=added)
+    assert len(without) == len(with_added) == len(items)
+    extra_texts = {it.text for it in added}
+    assert len(seen) == 4
+    assert all(not fold & extra_texts for fold in seen[:2])
+    assert all(extra_texts <= fold for fold in seen[2:])
+    # the same folds: the added items are the only difference in what each head saw
+    assert [fold - extra_texts for fold in seen[2:]] == seen[:2]
