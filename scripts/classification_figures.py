@@ -96,7 +96,7 @@ def added_value(classifier: E5Classifier, train: Path, added: Path, cache: Path)
             result = score([items[i] for i in idx], [predictions[i] for i in idx])
             results[f"{name}_{part}"] = result
             d = result["determinants"]
-            print(f"training set out of fold, {name} {added.name}'s items, {part} items "
+            print(f"training set out of fold, {name} the items of {added}, {part} items "
                   f"({len(idx)}): determinants micro-F1 {d['micro_f1']:.3f}, "
                   f"det:polarity {d['polarity_micro_f1']:.3f}")
     return results
