@@ -51,6 +51,8 @@ class PolarityRows:
 def polarity_rows(
     classifier: E5Classifier, items: Sequence[LabelledItem], cache_dir: Path,
 ) -> PolarityRows:
+    """Each labelled determinant of ``items`` on the segments ``classifier`` places it on
+    (its lexicon choices and determinant head), with the sign the annotators gave."""
     labelled = [(i, it) for i, it in enumerate(items) if it.determinants]
     texts = [it.text for _, it in labelled]
     segments = [split_segments(t) for t in texts]
