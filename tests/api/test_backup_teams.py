@@ -23,6 +23,7 @@ from ecoute.config.settings import Settings
 from ecoute.store.api_keys import create_key
 from ecoute.store.authorities import ensure_authority
 from ecoute.store.db import session_scope
+from tests.helpers.seed import AUTHORITY_ZONE
 from tests.collectors.file_helpers import collect
 from tests.conftest import FIXTURES
 from tests.helpers.smtp_server import SmtpServer
@@ -150,7 +151,9 @@ def test_overload_calls_the_team_in_by_email_and_counts_the_hours(
     ended = datetime.fromisoformat(calls["Anne Martin"]["ended_at"])
     anne_hours = round((ended - started).total_seconds() / 3600, 2)
     assert 2 < anne_hours <= 2.5  # accepted just after the "09:00" start, over at "11:30"
-    month = f"{started:%Y-%m}"
+    # A call counts in the month it started in the authority's time zone (around midnight on
+    # a month's last day, Paris is already in the next one).
+    month = f"{started.astimezone(AUTHORITY_ZONE):%Y-%m}"
     report = client.get(f"/api/v1/volunteer-hours?month={month}", headers=viewer).json()
     rows = {r["name"]: r for r in report["volunteers"]}
     assert (rows["Anne Martin"]["hours"], rows["Bruno Petit"]["hours"]) == (anne_hours, 1.5)

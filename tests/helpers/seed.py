@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,10 +15,28 @@ from ecoute.config.settings import Settings
 from ecoute.store.db import session_scope
 
 
+#: The timezone of the authorities tests create (``ensure_authority``'s default).
+AUTHORITY_ZONE = ZoneInfo("Europe/Paris")
+
+
+def recent() -> datetime:
+    """An hour ago, or half-way since local midnight when that is nearer.
+
+    Windows count whole days of the authority's timezone: an item dated an hour ago at
+    00:30 in Paris falls on the day before, and "one day apart" would then straddle three
+    local days instead of two.
+    """
+    now = datetime.now(timezone.utc)
+    local = now.astimezone(AUTHORITY_ZONE)
+    since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now - min(timedelta(hours=1), since_midnight / 2)
+
+
 def write_feed(path: Path, texts: list[str], *, start: datetime | None = None,
                prefix: str = "fb") -> Path:
-    """An RSS file with one entry per text, one day apart going back from ``start``."""
-    start = start or datetime.now(timezone.utc) - timedelta(hours=1)
+    """An RSS file with one entry per text, one day apart going back from ``start``
+    (default :func:`recent`)."""
+    start = start or recent()
     entries = []
     for n, text in enumerate(texts):
         when = format_datetime(start - timedelta(days=n))

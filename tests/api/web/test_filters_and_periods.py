@@ -29,6 +29,7 @@ from ecoute.store.alerts import Finding, sync_alerts
 from ecoute.store.authorities import get_authority, list_departments, list_sites
 from ecoute.store.db import make_session_factory, session_scope
 from ecoute.store.models import AlertKind, Department, Source
+from tests.helpers.seed import AUTHORITY_ZONE
 from tests.helpers.dashboard import Dashboard
 
 
@@ -160,7 +161,8 @@ def _statements(session: Session, run: object) -> int:
 
 def test_calendar_periods_are_offered_and_read(client: TestClient, dashboard: Dashboard
                                                ) -> None:
-    today = date.today()
+    # The authority's today: around midnight Paris is a day (and a month) ahead of UTC.
+    today = datetime.now(AUTHORITY_ZONE).date()
     names = calendar_windows(today)
     assert names[2] == f"{today:%Y-%m}" and names[6] == str(today.year)
     last_month = (today.replace(day=1) - timedelta(days=1))
