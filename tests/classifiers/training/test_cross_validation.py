@@ -14,10 +14,10 @@ import pytest
 from ecoute.classifiers.determinant_scoring import Prototypes
 from ecoute.classifiers.determinants import load_lexicon
 from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads
-from ecoute.classifiers.e5.encoder import Encoded
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.training import cross_validation
 from ecoute.domain import DETERMINANTS
+from tests.helpers.stand_in_encoder import StandInEncoder
 
 DIM = 8
 
@@ -42,24 +42,13 @@ def _vector(text: str) -> np.ndarray:
     return vector
 
 
-class HashEncoder:
-    """Stands in for the e5 encoder: a vector per text, a vector per segment."""
+class HashEncoder(StandInEncoder):
+    """A vector per text, one direction of which says "waiting"."""
 
-    prefix = "query: "
-    layers = (-1,)
-    max_length = 64
     dim = DIM
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def encode(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None) -> Encoded:
-        spans = spans if spans is not None else [[] for _ in texts]
-        return Encoded(
-            items=np.stack([_vector(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32),
-            segments=[np.stack([_vector(t[a:b]) for a, b in sp]) if sp else np.zeros((0, DIM), np.float32)
-                      for t, sp in zip(texts, spans, strict=True)],
-        )
+    def vector(self, text: str) -> np.ndarray:
+        return _vector(text)
 
 
 TEXTS = [
@@ -90,6 +79,19 @@ def _classifier(tmp_path: Path) -> E5Classifier:
                            rng.normal(size=(3, DIM)).astype(np.float32), np.zeros(3, np.float32))
     return E5Classifier(encoder, SentimentHeads({SHARED: sentiment}), lexicon,  # type: ignore[arg-type]
                         prototypes)
+
+
+def _trained_on(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The texts each determinant head is trained on, in the order they are trained."""
+    seen: list[set[str]] = []
+    real = cross_validation.train_determinant_model
+
+    def recording(encoder: object, texts: Sequence[str], *args: object, **kwargs: object) -> LinearHead:
+        seen.append(set(texts))
+        return real(encoder, texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cross_validation, "train_determinant_model", recording)
+    return seen
 
 
 def test_the_scored_files_labels_never_change_the_head(
@@ -126,14 +128,7 @@ def test_out_of_fold_items_are_scored_by_heads_that_never_saw_them(
 ) -> None:
     train = tmp_path / "train.csv"
     _write(train, TEXTS * 5)
-    seen: list[set[str]] = []
-    real = cross_validation.train_determinant_model
-
-    def recording(encoder: object, texts: Sequence[str], *args: object, **kwargs: object) -> LinearHead:
-        seen.append(set(texts))
-        return real(encoder, texts, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(cross_validation, "train_determinant_model", recording)
+    seen = _trained_on(monkeypatch)
     classifier = _classifier(tmp_path)
     predicted: list[set[str]] = []
     original = classifier.predict
@@ -160,14 +155,7 @@ def test_added_items_train_every_fold_and_are_never_scored(
     _write(train, TEXTS * 5)
     _write(extra, [(f"{text} extra", dets) for text, dets in TEXTS])
     added = read_labelled_csv(extra)
-    seen: list[set[str]] = []
-    real = cross_validation.train_determinant_model
-
-    def recording(encoder: object, texts: Sequence[str], *args: object, **kwargs: object) -> LinearHead:
-        seen.append(set(texts))
-        return real(encoder, texts, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(cross_validation, "train_determinant_model", recording)
+    seen = _trained_on(monkeypatch)
     classifier = _classifier(tmp_path)
     items = read_labelled_csv(train)
     without = cross_validation.cross_validated_predictions(

@@ -4,7 +4,7 @@ it beats the segments' sentiment out of fold."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +13,11 @@ import pytest
 from ecoute.classifiers.determinant_scoring import Prototypes, polarity_leans
 from ecoute.classifiers.determinants import load_lexicon
 from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads
-from ecoute.classifiers.e5.encoder import Encoded
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.training.evaluation import LabelledItem
 from ecoute.classifiers.training.polarity_fit import polarity_rows, train_polarity
 from ecoute.domain import DETERMINANTS
+from tests.helpers.stand_in_encoder import StandInEncoder
 
 DIM = 6
 
@@ -39,23 +39,11 @@ def _vector(text: str) -> np.ndarray:
     return vector
 
 
-class FactsEncoder:
-    prefix = "query: "
-    layers = (-1,)
-    max_length = 64
+class FactsEncoder(StandInEncoder):
     dim = DIM
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def encode(self, texts: Sequence[str],
-               spans: Sequence[Sequence[tuple[int, int]]] | None = None) -> Encoded:
-        spans = spans if spans is not None else [[] for _ in texts]
-        return Encoded(
-            items=np.stack([_vector(t) for t in texts]),
-            segments=[np.stack([_vector(t[a:b]) for a, b in sp]) if sp
-                      else np.zeros((0, DIM), np.float32) for t, sp in zip(texts, spans, strict=True)],
-        )
+    def vector(self, text: str) -> np.ndarray:
+        return _vector(text)
 
 
 def _classifier(tmp_path: Path, sentiment_sees_facts: bool) -> E5Classifier:

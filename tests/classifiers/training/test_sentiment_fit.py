@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ecoute.classifiers.e5.classifier import SHARED
-from ecoute.classifiers.e5.encoder import Encoded
 from ecoute.classifiers.training.fit import SpanExamples
 from ecoute.classifiers.training.sentiment_fit import train_sentiment
+from tests.helpers.stand_in_encoder import StandInEncoder
 
 WORDS = {0: ["awful", "rude", "slow"], 1: ["open", "monday", "form"], 2: ["great", "kind", "quick"]}
 
 
-class WordEncoder:
-    """Stands in for the e5 encoder: one dimension per sentiment word, plus text noise."""
+class WordEncoder(StandInEncoder):
+    """One dimension per sentiment word, plus text noise."""
 
-    prefix = "query: "
-    layers = (-1,)
-    max_length = 64
     dim = 12
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def encode(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None
-    ) -> Encoded:
-        spans = spans if spans is not None else [[] for _ in texts]
-        return Encoded(
-            items=np.array([self._vector(text) for text in texts], dtype=np.float32),
-            segments=[np.array([self._vector(text[s:e]) for s, e in text_spans],
-                               dtype=np.float32).reshape(len(text_spans), self.dim)
-                      for text, text_spans in zip(texts, spans, strict=True)])
-
-    def _vector(self, text: str) -> np.ndarray:
+    def vector(self, text: str) -> np.ndarray:
         vocab = [w for label in sorted(WORDS) for w in WORDS[label]]
         rng = np.random.default_rng(zlib.crc32(text.encode()))
         counts = [text.split().count(w) for w in vocab]
