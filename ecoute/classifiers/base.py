@@ -15,7 +15,13 @@ class Classifier(Protocol):
     name: str
     version: str
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
+        """One prediction per text. ``channels`` (one per text, ``None`` when not known)
+        may change how a text is read: feedback to a service is judged otherwise than a
+        social post."""
+        ...
 
 
 @runtime_checkable

@@ -28,7 +28,10 @@ class LexiconSentenceClassifier:
         self.name = f"{sentiment.name}+lexicon"
         self.version = sentiment.version
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
+        """A folder's model reads every channel alike: ``channels`` is not used."""
         segments = [split_segments(text) for text in texts]
         langs = detect_languages(texts)
         flat = [seg.text for segs in segments for seg in segs]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
 from ecoute.classifiers.determinant_scoring import Prototypes, load_examples
-from ecoute.domain import DETERMINANTS
+from ecoute.domain import DETERMINANTS, SENTIMENTS
 from ecoute.classifiers.determinants import Lexicon, cached_lexicon
 from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads, fingerprint
 from ecoute.classifiers.e5.conversion import (
@@ -42,6 +42,8 @@ DETERMINANT_HEAD = "determinants.safetensors"
 #: Which way a determinant said in a segment points (``ecoute train --gold``); optional.
 POLARITY_HEAD = "polarity.safetensors"
 POLARITY_LABELS = ["negative", "positive"]
+#: The sentiment of a feedback item (``ecoute train --gold``); optional.
+JUDGEMENT_HEAD = "judgement.safetensors"
 #: ``AuthorityHead.task`` of the heads an authority refitted from its corrections.
 SENTIMENT_TASK = "sentiment"
 DETERMINANT_TASK = "determinants"
@@ -122,10 +124,16 @@ def build_e5_classifier(
     if polarity_head is not None and polarity_head.labels != POLARITY_LABELS:
         raise ModelError(f"{polarity_file} is not a polarity head (labels "
                          f"{polarity_head.labels})", hint="retrain it with `ecoute train --gold`")
+    judgement_file = shipped / JUDGEMENT_HEAD
+    judgement_head = LinearHead.load(judgement_file) if judgement_file.is_file() else None
+    if judgement_head is not None and judgement_head.labels != list(SENTIMENTS):
+        raise ModelError(f"{judgement_file} is not a judgement head (labels "
+                         f"{judgement_head.labels})", hint="retrain it with `ecoute train --gold`")
     layers = tuple(heads[SHARED].meta.get("layers", [-1]))
     for path, head in [*((p, heads[lang]) for lang, p in sentiment_files.items()),
                        *([(determinant_file, determinant_head)] if determinant_head else []),
-                       *([(polarity_file, polarity_head)] if polarity_head else [])]:
+                       *([(polarity_file, polarity_head)] if polarity_head else []),
+                       *([(judgement_file, judgement_head)] if judgement_head else [])]:
         if tuple(head.meta.get("layers", [-1])) != layers:
             raise ModelError(f"{path} pools other encoder layers than the sentiment head",
                              hint="retrain the heads together with `ecoute train`")
@@ -133,8 +141,8 @@ def build_e5_classifier(
     encoder = _shared_encoder(folder, layers, settings)
     prototypes = build_prototypes(encoder, lexicon, settings)
     version = fingerprint(
-        [*sentiment_files.values(), determinant_file, polarity_file, settings.determinants_file,
-         settings.determinant_examples_file],
+        [*sentiment_files.values(), determinant_file, polarity_file, judgement_file,
+         settings.determinants_file, settings.determinant_examples_file],
         extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}:{encoder_delta_sha(folder) or ''}",
         blobs=[own[task] for task in sorted(own)],
     )
@@ -143,7 +151,8 @@ def build_e5_classifier(
         lexicon = lexicon.with_stored_choices(determinant_head.meta)
     return E5Classifier(
         encoder, SentimentHeads(heads), lexicon, prototypes,
-        determinant_head=determinant_head, polarity_head=polarity_head, fingerprint=version,
+        determinant_head=determinant_head, polarity_head=polarity_head,
+        judgement_head=judgement_head, fingerprint=version,
     )
 
 

@@ -107,7 +107,8 @@ def _predict(classifier: Classifier, items: list[Item]) -> list[Prediction]:
         return []
     texts = [item_text(item) for item in items]
     return [in_item_text(p, title_offset(item), len(item.text))
-            for item, p in zip(items, classifier.predict(texts), strict=True)]
+            for item, p in zip(items, classifier.predict(texts, [item.channel for item in items]),
+                               strict=True)]
 
 
 def classify_pending(

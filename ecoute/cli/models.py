@@ -16,7 +16,10 @@ from ecoute.config.settings import get_settings
 def evaluate_cmd(
     file: Annotated[Path, typer.Argument(help="CSV with `text` and optionally `lang`, "
                                          "`sentiment`, `determinants` (name:polarity;...), "
-                                         "or an XLM-T folder (one language or all).")],
+                                         "`channel` (review, complaint, social...: feedback "
+                                         "is judged otherwise than social posts), or an "
+                                         "XLM-T folder (one language or all; tweets are "
+                                         "social posts).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     authority: Annotated[str | None, typer.Option(
         "--authority", "-a", help="Use the heads this authority trained from its corrections.",

@@ -231,3 +231,23 @@ def test_spans_index_the_stored_text_of_titled_items(
     start, end = tags[("courtesy", "positive")]
     assert text[start:end] == "Accueil chaleureux merci"
     assert tags[("courtesy", "negative")] == (None, None)
+
+
+def test_the_classifier_is_told_each_items_channel(
+    factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
+    classifier: LexiconSentenceClassifier, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Feedback is judged otherwise than social posts: the classifier must know which is which."""
+    seed(factory, settings, tmp_path, TEXTS[:2], name="reviews", channel="review")
+    seed(factory, settings, tmp_path, TEXTS[2:3], name="posts", channel="social")
+    seen: list[tuple[str, str | None]] = []
+    original = classifier.predict
+
+    def predict(texts, channels=None):  # type: ignore[no-untyped-def]
+        seen.extend(zip(texts, channels, strict=True))
+        return original(texts, channels)
+
+    monkeypatch.setattr(classifier, "predict", predict)
+    assert classify_pending(factory, classifier).classified == 3
+    assert sorted(channel for _, channel in seen) == ["review", "review", "social"]
+    assert {channel for text, channel in seen if "interminable" in text} == {"social"}

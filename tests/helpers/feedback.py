@@ -40,7 +40,9 @@ class WordListClassifier:
         self.words = WORDS if words is None else words
         self.version = version
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
         out = []
         for text in texts:
             mentions = []

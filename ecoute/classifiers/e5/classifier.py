@@ -3,8 +3,10 @@
 For each item: its language (offline detection), its segments (sentences, then contrasted
 clauses), one encoder pass pooled over the whole item and over each segment's tokens, then
 
-* sentiment of the item from the sentiment head(s) on the item embedding — a shared head,
-  averaged with the head of the item's language when one was trained — weighted towards its
+* sentiment of the item: for feedback (any channel but social posts), the judgement head,
+  trained on labelled feedback items, on the item embedding; for social posts and texts of
+  no known channel, the sentiment head(s) on the item embedding — a shared head, averaged
+  with the head of the item's language when one was trained — weighted towards its
   concluding segment and its resolution or thanks cues (``conclusion``);
 * sentiment of each segment from the same heads on the segment embedding;
 * determinants of the item from the determinant head on the item's features (embedding,
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoute.domain import DeterminantMention, Prediction, SentimentScores, DETERMINANTS
+from ecoute.domain import Channel, DeterminantMention, Prediction, SentimentScores, DETERMINANTS
 from ecoute.classifiers.conclusion import final_judgement
 from ecoute.classifiers.determinant_scoring import (
     Prototypes,
@@ -49,6 +51,17 @@ SHARED = "*"
 #: sentence inside a negative story reads partly negative; chosen by cross-validation on the
 #: determinant training set (docs/classification.md).
 POLARITY_CONTEXT = 0.0
+
+
+def judged(channel: str | None) -> bool:
+    """Whether an item of ``channel`` takes its sentiment from the judgement head.
+
+    The sentiment heads are calibrated on tweets, a third of them neutral; people who write
+    to a service (complaints, reviews, requests, surveys, emails) mostly judge it, and
+    often by the facts. Social posts keep the tweets' reading, and so does a text whose
+    channel is not known.
+    """
+    return channel is not None and channel != Channel.SOCIAL
 
 
 class SentimentHeads:
@@ -83,6 +96,7 @@ class E5Classifier:
         *,
         determinant_head: LinearHead | None = None,
         polarity_head: LinearHead | None = None,
+        judgement_head: LinearHead | None = None,
         name: str = "e5-small",
         fingerprint: str = "",
     ) -> None:
@@ -92,17 +106,26 @@ class E5Classifier:
         self.prototypes = prototypes
         self.determinant_head = determinant_head
         self.polarity_head = polarity_head
+        self.judgement_head = judgement_head
         self.name = name
         self.version = fingerprint or "dev"
         self.polarity_context = POLARITY_CONTEXT
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
         if not texts:
             return []
+        channels = list(channels) if channels is not None else [None] * len(texts)
+        if len(channels) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(channels)} channels")
         segments = [split_segments(text) for text in texts]
         encoded = self.encoder.encode(texts, [[(s.start, s.end) for s in segs] for segs in segments])
         langs = detect_languages(texts)
         item_probs = self.sentiment.probabilities(encoded.items, langs)
+        feedback = np.array([judged(c) for c in channels], dtype=bool)
+        judgements = (self.judgement_head.probabilities(encoded.items)
+                      if self.judgement_head is not None and feedback.any() else None)
         # Every segment of the batch through the heads at once, then split back per item.
         counts = [len(s) for s in segments]
         all_probs = self.sentiment.probabilities(
@@ -123,7 +146,10 @@ class E5Classifier:
             seg_lean = _lean(seg_probs) - self.polarity_context * _lean(item_probs[i][None, :])
             mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_lean,
                                           langs[i], all_similarity[bounds[i] : bounds[i + 1]])
-            final = final_judgement(item_probs[i], [s.text for s in text_segments], seg_probs)
+            # Feedback: the judgement head learned from labelled feedback how its authors
+            # judge, praise told by the facts included; the rules below are for the rest.
+            final = (judgements[i] if judgements is not None and feedback[i] else
+                     final_judgement(item_probs[i], [s.text for s in text_segments], seg_probs))
             predictions.append(
                 Prediction(
                     sentiment=SentimentScores.from_list(final.tolist()),

@@ -64,14 +64,18 @@ def _use(classifier: E5Classifier, head: LinearHead | None, lexicon: Lexicon) ->
     classifier.lexicon = lexicon.with_stored_choices(head.meta if head else {})
 
 
-def _train_polarity(classifier: E5Classifier, items: Sequence[LabelledItem],
-                    cache_dir: Path) -> None:
-    """The polarity head of these items, placed by the determinant head just put in use (as
-    ``ecoute train`` trains it): a figure never uses a polarity head that saw its items."""
+def _train_item_heads(classifier: E5Classifier, items: Sequence[LabelledItem],
+                      cache_dir: Path) -> None:
+    """The polarity and judgement heads of these items, the first placed by the determinant
+    head just put in use (as ``ecoute train`` trains them): a figure never uses a head that
+    saw its items."""
+    from ecoute.classifiers.training.judgement_fit import train_judgement
     from ecoute.classifiers.training.polarity_fit import train_polarity
 
     classifier.polarity_head = train_polarity(classifier, items, cache_dir,
                                               sources="fold", log=lambda _: None)
+    classifier.judgement_head = train_judgement(classifier, items, cache_dir,
+                                                sources="fold", log=lambda _: None)
 
 
 def _remembering(classifier: E5Classifier, texts: Sequence[str], cache_dir: Path) -> E5Encoder:
@@ -98,7 +102,7 @@ def cross_validated_predictions(
     extra = np.arange(len(items), len(everything))
     predictions: list[Prediction | None] = [None] * len(items)
     shipped, lexicon = classifier.determinant_head, classifier.lexicon
-    polarity = classifier.polarity_head
+    polarity, judgement = classifier.polarity_head, classifier.judgement_head
     real = _remembering(classifier, texts, cache_dir)
     try:
         for f in range(folds):
@@ -109,13 +113,15 @@ def cross_validated_predictions(
                 classifier.prototypes, cache_dir, langs=[langs[i] for i in train],
                 sources=f"fold {f + 1}/{folds}", log=lambda _: None)
             _use(classifier, head, lexicon)
-            _train_polarity(classifier, [everything[i] for i in train], cache_dir)
-            for i, p in zip(test, classifier.predict([texts[i] for i in test]), strict=True):
+            _train_item_heads(classifier, [everything[i] for i in train], cache_dir)
+            found = classifier.predict([texts[i] for i in test],
+                                       [everything[i].channel for i in test])
+            for i, p in zip(test, found, strict=True):
                 predictions[i] = p
             log(f"fold {f + 1}/{folds} done")
     finally:
         classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
-        classifier.polarity_head = polarity
+        classifier.polarity_head, classifier.judgement_head = polarity, judgement
     return [p for p in predictions if p is not None]
 
 
@@ -143,20 +149,22 @@ def train_then_score(
     texts = [it.text for it in items]
     scored = read_labelled_csv(file)
     shipped, lexicon = classifier.determinant_head, classifier.lexicon
-    polarity = classifier.polarity_head
+    polarity, judgement = classifier.polarity_head, classifier.judgement_head
     real = _remembering(classifier, [it.text for it in scored], cache_dir)
     try:
         head = train_determinant_model(
             real, texts, label_matrix(items), lexicon, classifier.prototypes,
             cache_dir, sources=f"{train.name} ({len(items)} items)", log=log)
         _use(classifier, head, lexicon)
-        _train_polarity(classifier, items, cache_dir)
+        _train_item_heads(classifier, items, cache_dir)
         predictions: list[Prediction] = []
         for start in range(0, len(scored), batch_size):
-            predictions += classifier.predict([it.text for it in scored[start:start + batch_size]])
+            batch = scored[start:start + batch_size]
+            predictions += classifier.predict([it.text for it in batch],
+                                              [it.channel for it in batch])
     finally:
         classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
-        classifier.polarity_head = polarity
+        classifier.polarity_head, classifier.judgement_head = polarity, judgement
     result = score(scored, predictions, intervals=intervals)
     result["method"] = f"determinant head and cue choices trained on {train.name} only"
     return result

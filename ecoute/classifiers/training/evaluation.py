@@ -1,7 +1,10 @@
 """Scores of a classifier on a labelled CSV file (``ecoute evaluate``).
 
 The file has a ``text`` column and optionally ``lang``, ``sentiment``
-(negative|neutral|positive) and ``determinants`` (``name:polarity;…``, empty when none).
+(negative|neutral|positive), ``determinants`` (``name:polarity;…``, empty when none) and
+``channel`` (``review``, ``complaint``, ``social``…: feedback is judged otherwise than social
+posts, see ``E5Classifier``; a text without one is read as a social post is). XLM-T folders
+are tweets: their channel is ``social``.
 Sentiment is scored by accuracy and macro-F1 (overall and per language); determinants by
 micro-F1 over (item, determinant) pairs — is the determinant there? — and over
 (item, determinant, polarity) triples, plus precision/recall/F1 per determinant.
@@ -16,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecoute.domain import SENTIMENTS, Prediction, DETERMINANTS
+from ecoute.domain import SENTIMENTS, Channel, Prediction, DETERMINANTS
 from ecoute.classifiers.base import Classifier
 from ecoute.errors import ConfigError
 
 POLARITIES = ("positive", "negative", "neutral")
+CHANNELS = tuple(c.value for c in Channel)
 
 
 @dataclass
@@ -29,6 +33,9 @@ class LabelledItem:
     lang: str | None = None
     sentiment: str | None = None
     determinants: frozenset[tuple[str, str]] | None = None  # None: not annotated
+    #: Where the text came from (``review``, ``complaint``, ``social``…); None: not known.
+    #: Feedback is judged by the judgement head, social posts by the sentiment heads.
+    channel: str | None = None
 
 
 def parse_determinants(value: str, where: str) -> frozenset[tuple[str, str]]:
@@ -58,7 +65,7 @@ def read_labelled_csv(path: Path) -> list[LabelledItem]:
                 raise ConfigError(
                     f"{path} has no `text` column",
                     hint="the header must name `text` and optionally `lang`, `sentiment`, "
-                    "`determinants`",
+                    "`determinants`, `channel`",
                 )
             has_dets = "determinants" in reader.fieldnames
             items = []
@@ -68,12 +75,17 @@ def read_labelled_csv(path: Path) -> list[LabelledItem]:
                 if sentiment is not None and sentiment not in SENTIMENTS:
                     raise ConfigError(f"{where}: unknown sentiment {sentiment!r}",
                                       hint="use negative, neutral or positive")
+                channel = (row.get("channel") or "").strip().lower() or None
+                if channel is not None and channel not in CHANNELS:
+                    raise ConfigError(f"{where}: unknown channel {channel!r}",
+                                      hint=f"use one of {', '.join(CHANNELS)}, or leave it empty")
                 items.append(LabelledItem(
                     text=row["text"] or "",
                     lang=(row.get("lang") or "").strip() or None,
                     sentiment=sentiment,
                     determinants=parse_determinants(row.get("determinants") or "", where)
                     if has_dets else None,
+                    channel=channel,
                 ))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", hint="give a UTF-8 CSV file") from exc
@@ -108,7 +120,9 @@ def read_xlmt_folders(path: Path, split: str = "val") -> list[LabelledItem]:
     for folder in folders:
         found = read_xlmt_split(folder, split)
         lang = XLMT_LANGUAGES.get(folder.name, folder.name)
-        items += [LabelledItem(text=text, lang=lang, sentiment=XLMT_LABELS[int(label)])
+        # Tweets: read as social posts are.
+        items += [LabelledItem(text=text, lang=lang, sentiment=XLMT_LABELS[int(label)],
+                               channel=Channel.SOCIAL.value)
                   for text, label in zip(found.texts, found.labels, strict=True)]
     return items
 
@@ -213,5 +227,6 @@ def evaluate_file(
     items = read_labelled(path, split=split)
     predictions: list[Prediction] = []
     for start in range(0, len(items), batch_size):
-        predictions += classifier.predict([it.text for it in items[start : start + batch_size]])
+        batch = items[start : start + batch_size]
+        predictions += classifier.predict([it.text for it in batch], [it.channel for it in batch])
     return score(items, predictions, intervals=intervals)

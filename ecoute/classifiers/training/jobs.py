@@ -37,6 +37,7 @@ from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.loader import (
     DETERMINANT_HEAD,
     DETERMINANT_TASK,
+    JUDGEMENT_HEAD,
     POLARITY_HEAD,
     SENTIMENT_HEAD,
     SENTIMENT_TASK,
@@ -156,31 +157,38 @@ def train_shipped(
         path = out / DETERMINANT_HEAD
         head.save(path)
         written.append(path)
-        written += _train_polarity_head(settings, out, labelled, gold.name, cache, log)
+        written += _train_feedback_heads(settings, out, labelled, gold.name, cache, log)
     return written
 
 
-def _train_polarity_head(settings: Settings, out: Path, labelled: list[LabelledItem],
-                         name: str, cache: Path, log: Log) -> list[Path]:
-    """The polarity head, on the heads just written to ``out`` (the determinant head places
-    the mentions, the sentiment heads give the segments' sentiment it must beat)."""
+def _train_feedback_heads(settings: Settings, out: Path, labelled: list[LabelledItem],
+                          name: str, cache: Path, log: Log) -> list[Path]:
+    """The polarity and judgement heads, on the heads just written to ``out`` (the
+    determinant head places the mentions; the sentiment heads are what each must beat)."""
+    from ecoute.classifiers.training.judgement_fit import train_judgement
     from ecoute.classifiers.training.polarity_fit import train_polarity
 
     if not (out / SENTIMENT_HEAD).is_file():
-        log(f"no sentiment head in {out} to compare with: polarity head not trained "
-            "(train with --xlmt as well)")
+        log(f"no sentiment head in {out} to compare with: polarity and judgement heads not "
+            "trained (train with --xlmt as well)")
         return []
     classifier = build_e5_classifier(settings, cached_lexicon(settings.determinants_file),
                                      heads_dir=out)
-    path = out / POLARITY_HEAD
-    head = train_polarity(classifier, labelled, cache, sources=f"{name} ({len(labelled)} items)",
-                          log=log)
-    if head is None:
-        path.unlink(missing_ok=True)  # a head from an earlier run would not match these
-        return []
-    head.meta.update(_encoder_meta(classifier.encoder))
-    head.save(path)
-    return [path]
+    sources = f"{name} ({len(labelled)} items)"
+    written = []
+    for path, head in [
+        (out / POLARITY_HEAD, train_polarity(classifier, labelled, cache, sources=sources,
+                                             log=log)),
+        (out / JUDGEMENT_HEAD, train_judgement(classifier, labelled, cache, sources=sources,
+                                               log=log)),
+    ]:
+        if head is None:
+            path.unlink(missing_ok=True)  # a head from an earlier run would not match these
+            continue
+        head.meta.update(_encoder_meta(classifier.encoder))
+        head.save(path)
+        written.append(path)
+    return written
 
 
 def _training_items(gold: Path, exclude: Path | None) -> list[LabelledItem]:

@@ -160,6 +160,55 @@ def test_a_polarity_head_beside_the_heads_is_used_and_checked(
         build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
 
 
+def test_a_judgement_head_judges_feedback_and_leaves_social_posts(
+    e5: E5Classifier, e5_cache: Path, tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.loader import JUDGEMENT_HEAD
+    from ecoute.errors import ModelError
+
+    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
+    (heads / JUDGEMENT_HEAD).unlink(missing_ok=True)
+    settings = Settings(cache_dir=e5_cache)
+    without = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert without.judgement_head is None
+    layers = {"layers": list(e5.encoder.layers)}
+    # Says "neutral" of everything: where it is used shows at once.
+    LinearHead(["negative", "neutral", "positive"],
+               np.zeros((3, e5.encoder.dim), np.float32), np.array([0.0, 5.0, 0.0], np.float32),
+               meta=layers).save(heads / JUDGEMENT_HEAD)
+    with_head = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert with_head.judgement_head is not None and with_head.version != without.version
+    text = "Staff were rude and we waited two hours. Never again."
+    channels = ["complaint", "review", "social", None]
+    before = without.predict([text] * 4, channels)
+    after = with_head.predict([text] * 4, channels)
+    assert {p.sentiment.label for p in before} == {"negative"}
+    assert [p.sentiment.label for p in after] == ["neutral", "neutral", "negative", "negative"]
+    # The determinants and their polarity do not depend on the judgement.
+    assert [set(p.determinants) for p in after] == [set(p.determinants) for p in before]
+    with pytest.raises(ValueError, match="channels"):
+        with_head.predict([text, text], ["review"])
+    LinearHead(["no", "yes"], np.zeros((2, e5.encoder.dim), np.float32),
+               np.zeros(2, np.float32), meta=layers).save(heads / JUDGEMENT_HEAD)
+    with pytest.raises(ModelError, match="not a judgement head"):
+        build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+
+
+def test_the_shipped_judgement_head_reads_praise_told_by_the_facts(
+    e5: E5Classifier, offline: None,
+) -> None:
+    """Positive reviews with no praise word, which the sentiment heads read negative."""
+    texts = ["Au décès de mon père, la banque a envoyé d'elle-même tous les relevés au "
+             "notaire, sans que j'aie à le demander.",
+             "Mi reclamación se tramitó en ocho días y me devolvieron el importe completo."]
+    assert e5.judgement_head is not None
+    judged = e5.predict(texts, ["review", "complaint"])
+    assert [p.sentiment.label for p in judged] == ["positive", "positive"]
+
+
 def test_human_corrections_survive_reclassification(
     e5: E5Classifier, factory: sessionmaker[Session], settings: Settings, tmp_path: Path,
 ) -> None:

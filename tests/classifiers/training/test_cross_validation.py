@@ -133,9 +133,9 @@ def test_out_of_fold_items_are_scored_by_heads_that_never_saw_them(
     predicted: list[set[str]] = []
     original = classifier.predict
 
-    def predict(texts: Sequence[str]):  # type: ignore[no-untyped-def]
+    def predict(texts: Sequence[str], channels=None):  # type: ignore[no-untyped-def]
         predicted.append(set(texts))
-        return original(texts)
+        return original(texts, channels)
 
     monkeypatch.setattr(classifier, "predict", predict)
     result = cross_validation.cross_validated_evaluation(

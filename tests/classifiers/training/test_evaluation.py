@@ -29,7 +29,9 @@ class Scripted:
     name = "scripted"
     version = "1"
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
         out = []
         for text in texts:
             label, dets = ANSWERS[text]
@@ -73,6 +75,9 @@ def test_bad_rows_name_the_file_and_line(tmp_path: Path) -> None:
                    encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad.csv, line 3.*queue"):
         read_labelled_csv(bad)
+    (tmp_path / "channel.csv").write_text("text,channel\nok,review\nhm,fax\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"channel.csv, line 3.*'fax'"):
+        read_labelled_csv(tmp_path / "channel.csv")
     (tmp_path / "none.csv").write_text("body\nx\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no `text` column"):
         read_labelled_csv(tmp_path / "none.csv")
@@ -119,3 +124,29 @@ def test_xlmt_folders_are_read_with_their_language_and_labels(tmp_path: Path) ->
         read_labelled(french)
     with pytest.raises(ConfigError, match="no train_text.txt"):
         read_labelled(tmp_path, split="train")
+
+
+class Channels(Scripted):
+    """Remembers the channels it was given with each text."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
+        self.seen += zip(texts, channels or [None] * len(texts), strict=True)
+        return super().predict(texts, channels)
+
+
+def test_the_classifier_is_told_each_rows_channel_and_tweets_are_social(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("text,sentiment,channel\nVery friendly staff.,positive,Complaint\n"
+                        "Accueil agréable.,positive,\n", encoding="utf-8")
+    scripted = Channels()
+    evaluate_file(scripted, labelled)
+    assert scripted.seen == [("Very friendly staff.", "complaint"), ("Accueil agréable.", None)]
+    _xlmt(tmp_path / "xlmt", "english", ["Very friendly staff."], ["2"])
+    scripted = Channels()
+    evaluate_file(scripted, tmp_path / "xlmt")
+    assert scripted.seen == [("Very friendly staff.", "social")]

@@ -168,7 +168,9 @@ class _Negative:
     name = "fixed"
     version = "1"
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+    def predict(
+        self, texts: Sequence[str], channels: Sequence[str | None] | None = None,
+    ) -> list[Prediction]:
         return [Prediction(sentiment=SentimentScores(negative=0.8, neutral=0.1, positive=0.1),
                            determinants=[DeterminantMention("courtesy", "negative", 0.9, 0,
                                                             len(t))]) for t in texts]
