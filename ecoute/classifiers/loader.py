@@ -46,6 +46,7 @@ POLARITY_LABELS = ["negative", "positive"]
 JUDGEMENT_HEAD = "judgement.safetensors"
 #: ``AuthorityHead.task`` of the heads an authority refitted from its corrections.
 SENTIMENT_TASK = "sentiment"
+JUDGEMENT_TASK = "judgement"
 DETERMINANT_TASK = "determinants"
 
 
@@ -126,6 +127,9 @@ def build_e5_classifier(
                          f"{polarity_head.labels})", hint="retrain it with `ecoute train --gold`")
     judgement_file = shipped / JUDGEMENT_HEAD
     judgement_head = LinearHead.load(judgement_file) if judgement_file.is_file() else None
+    if JUDGEMENT_TASK in own:
+        judgement_head = LinearHead.from_bytes(own[JUDGEMENT_TASK],
+                                               name="the authority's judgement head")
     if judgement_head is not None and judgement_head.labels != list(SENTIMENTS):
         raise ModelError(f"{judgement_file} is not a judgement head (labels "
                          f"{judgement_head.labels})", hint="retrain it with `ecoute train --gold`")

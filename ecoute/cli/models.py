@@ -146,6 +146,7 @@ def train_cmd(
         help="With --tune-encoder: stop tuning after this many minutes.")] = None,
 ) -> None:
     """Train the classifier's heads (sentiment, determinants) on embeddings cached on disk."""
+    from ecoute.classifiers.training import corrections
     from ecoute.classifiers.training import jobs as training_jobs
 
     settings = get_settings()
@@ -164,7 +165,7 @@ def train_cmd(
             return
     if from_corrections:
         slug = authority or settings.default_authority
-        training_jobs.train_from_corrections(
+        corrections.train_from_corrections(
             settings, session_factory(settings), slug, gold=gold, output=output, log=out.print,
         )
         return

@@ -6,7 +6,7 @@ clauses), one encoder pass pooled over the whole item and over each segment's to
 * sentiment of the item: for feedback (any channel but social posts), the judgement head,
   trained on labelled feedback items, on the item embedding; for social posts and texts of
   no known channel, the sentiment head(s) on the item embedding — a shared head, averaged
-  with the head of the item's language when one was trained — weighted towards its
+  with the head of the item's language when one was trained; either weighted towards its
   concluding segment and its resolution or thanks cues (``conclusion``);
 * sentiment of each segment from the same heads on the segment embedding;
 * determinants of the item from the determinant head on the item's features (embedding,
@@ -147,9 +147,10 @@ class E5Classifier:
             mentions = self._determinants(encoded.items[i], seg_emb, text_segments, seg_lean,
                                           langs[i], all_similarity[bounds[i] : bounds[i + 1]])
             # Feedback: the judgement head learned from labelled feedback how its authors
-            # judge, praise told by the facts included; the rules below are for the rest.
-            final = (judgements[i] if judgements is not None and feedback[i] else
-                     final_judgement(item_probs[i], [s.text for s in text_segments], seg_probs))
+            # judge, praise told by the facts included; the concluding rules apply to either.
+            judgement = (judgements[i] if judgements is not None and feedback[i]
+                         else item_probs[i])
+            final = final_judgement(judgement, [s.text for s in text_segments], seg_probs)
             predictions.append(
                 Prediction(
                     sentiment=SentimentScores.from_list(final.tolist()),

@@ -150,13 +150,14 @@ def _check(
 
 def refit_sentiment_head(
     base: LinearHead, x: np.ndarray, y: np.ndarray, anchors: np.ndarray, *,
-    min_corrections: int,
+    min_corrections: int, name: str = "sentiment head",
 ) -> Refit:
-    """Refit the shared sentiment head (softmax) on items whose sentiment an officer gave
-    (``y``: label indexes), anchored on the shipped head's probabilities on ``anchors``."""
+    """Refit a sentiment head (softmax: the shared one, or the judgement head of feedback
+    items) on items whose sentiment an officer gave (``y``: label indexes), anchored on the
+    shipped head's probabilities on ``anchors``; ``name`` says which in the reasons."""
     if len(x) < min_corrections:
         return Refit(None, f"{len(x)} sentiment correction(s), {min_corrections} needed; the "
-                     "shipped sentiment head stays")
+                     f"shipped {name} stays")
     held = np.arange(len(x)) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
     train = ~held
     # Anchors enter as hard labels weighted by the shipped head's confidence: fit_linear's
@@ -174,7 +175,7 @@ def refit_sentiment_head(
     metrics = {"corrections": len(x), "held_out": int(held.sum()),
                "accuracy_shipped": round(before, 4), "accuracy_refit": round(after, 4)}
     if after < before:
-        return Refit(None, f"sentiment refit refused: accuracy {after:.3f} on held-out "
+        return Refit(None, f"{name} refit refused: accuracy {after:.3f} on held-out "
                      f"corrections, below the shipped head's {before:.3f}", metrics)
-    return Refit(head, f"sentiment head refitted: accuracy {after:.3f} (shipped head "
+    return Refit(head, f"{name} refitted: accuracy {after:.3f} (shipped head "
                  f"{before:.3f}) on {int(held.sum())} held-out correction(s)", metrics)

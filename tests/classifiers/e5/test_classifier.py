@@ -257,7 +257,7 @@ def test_four_corrections_leave_the_shipped_heads_in_place(
     """Four corrections once made every item of the authority carry complaints_management,
     responsiveness and waiting_time at confidence 1.00."""
     from ecoute.classifiers.loader import ClassifierPool
-    from ecoute.classifiers.training.jobs import train_from_corrections
+    from ecoute.classifiers.training.corrections import train_from_corrections
     from ecoute.store.models import AuthorityHead
 
     seed(factory, settings, tmp_path, ISSUE_TEXTS)
@@ -288,7 +288,7 @@ def test_a_refit_that_passes_is_stored_in_the_database_and_changes_the_version(
     e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ecoute.classifiers.training import jobs as training_jobs
+    from ecoute.classifiers.training import corrections as training_jobs
     from ecoute.classifiers.heads import LinearHead
     from ecoute.classifiers.loader import DETERMINANT_HEAD, ClassifierPool
     from ecoute.classifiers.training.refit import Refit
@@ -320,3 +320,45 @@ def test_a_refit_that_passes_is_stored_in_the_database_and_changes_the_version(
     assert own.version != e5.version
     assert ClassifierPool(local, factory).for_authority("lyon").version == e5.version
     assert not (e5_cache / "heads").exists()
+
+
+def test_sentiment_corrections_of_feedback_refit_the_judgement_head(
+    e5: E5Classifier, e5_cache: Path, factory: sessionmaker[Session], settings: Settings,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Feedback is judged by the judgement head: an officer's sentiment on a complaint must
+    refit it (a refit of the shared sentiment head alone would leave the complaint as it was
+    judged); a social post's corrections refit the shared head only."""
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.loader import ClassifierPool
+    from ecoute.classifiers.training import corrections
+    from ecoute.classifiers.training.refit import Refit
+    from ecoute.store.models import AuthorityHead
+
+    seed(factory, settings, tmp_path, ISSUE_TEXTS[:3], name="complaints", channel="complaint")
+    seed(factory, settings, tmp_path, ISSUE_TEXTS[3:5], name="posts", channel="social")
+    with session_scope(factory) as session:
+        items = session.scalars(select(Item).order_by(Item.id)).all()
+        items[0].human_sentiment = "negative"
+        items[3].human_sentiment = "positive"
+    seen: list[tuple[str, int, int]] = []
+
+    def accept(base: LinearHead, x: object, y: object, anchors: object, *,
+               min_corrections: int, name: str = "sentiment head") -> Refit:
+        seen.append((name, len(x), len(anchors)))  # type: ignore[arg-type]
+        base.bias = base.bias - 0.01
+        return Refit(base, f"{name} refitted", {"corrections": len(x)})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(corrections, "refit_sentiment_head", accept)
+    local = settings.model_copy(update={"cache_dir": e5_cache})
+    lines = corrections.train_from_corrections(local, factory, "demo", log=lambda _: None)
+    # Shared head: both corrections, the three other items as anchors; judgement head: the
+    # complaint, anchored on the two other complaints.
+    assert seen == [("sentiment head", 2, 3), ("judgement head", 1, 2)]
+    assert lines[:2] == ["sentiment head refitted", "judgement head refitted"]
+    with session_scope(factory) as session:
+        assert {row.task for row in session.scalars(select(AuthorityHead))} == {
+            "sentiment", "judgement"}
+    own = ClassifierPool(local, factory).for_authority("demo")
+    assert isinstance(own, E5Classifier) and own.judgement_head is not None
+    assert own.judgement_head.meta["authority"] == "demo" and own.version != e5.version
