@@ -13,7 +13,8 @@ chunk by chunk so that the load of a shared machine falls on both alike:
 
 * ours: ``classifier.predict`` on consecutive chunks of ``classify_chunk_size`` texts, as the
   worker and ``ecoute classify`` call it (language, segments, one pass per item, heads,
-  lexicon, determinants; batches of ``classify_batch_size`` sorted by length inside a chunk);
+  lexicon, determinants; batches of ``classify_batch_size`` sorted by length inside a chunk),
+  every text given as a review, so that feedback's judgement head is on the path;
 * the limit: the same encoder's forward pass on the same chunks (same tokenizer, prefix,
   max_length, batch size, length sorting, ``torch.inference_mode``) with no pooling, heads,
   segments, lexicon or language detection;
@@ -136,6 +137,8 @@ def naive(classifier, texts: Sequence[str]) -> None:  # type: ignore[no-untyped-
         item = encoder.encode([text]).items[0]
         lang = detect_languages([text])[0]
         probs = classifier.sentiment.probabilities(item[None, :], [lang])[0]
+        if classifier.judgement_head is not None:  # every text is a review, as in ours
+            probs = classifier.judgement_head.probabilities(item[None, :])[0]
         seg_probs = classifier.sentiment.probabilities(seg_emb, [lang] * len(segments))
         seg_lean = seg_probs[:, 2] - seg_probs[:, 0] - classifier.polarity_context * (
             probs[2] - probs[0])
@@ -191,18 +194,21 @@ def main() -> None:
           f"{load_s:.1f} s",
           file=sys.stderr)
 
+    def ours(chunk: Sequence[str]) -> object:
+        return classifier.predict(chunk, ["review"] * len(chunk))
+
     # Warm-up: first calls load the language detector and allocate torch buffers.
-    classifier.predict(texts[:size])
+    ours(texts[:size])
     limit(encoder, texts[:size])
 
     n = len(texts)
     chunked = alternate(texts, chunk, {"limit": lambda c: limit(encoder, c),
-                                       "ours": classifier.predict})
+                                       "ours": ours})
     _note(f"chunks of {chunk}: {chunked}")
     subset = texts[: args.naive_items]
     m = len(subset)
     # Chunks of one batch: what the worker would do without its chunk size.
-    single = alternate(subset, size, {"ours": classifier.predict,
+    single = alternate(subset, size, {"ours": ours,
                                       "limit": lambda c: limit(encoder, c)})
     _note(f"first {m}, chunks of {size}: {single}")
     from transformers import pipeline
@@ -210,7 +216,7 @@ def main() -> None:
     # The same model object and tokenizer as ours: only the way of calling them differs.
     extract = pipeline("feature-extraction", model=encoder.model, tokenizer=encoder.tokenizer,
                        device="cpu")
-    small = alternate(subset, chunk, {"ours": classifier.predict,
+    small = alternate(subset, chunk, {"ours": ours,
                                      "naive": lambda c: naive(classifier, c),
                                      "pipeline": lambda c: naive_pipeline(extract, encoder, c)})
     _note(f"first {m}: {small}")
