@@ -92,8 +92,9 @@ def cross_validated_predictions(
     folds: int = 5, seed: int = 0, log: Log = print,
     added: Sequence[LabelledItem] = (),
 ) -> list[Prediction]:
-    """Out-of-fold predictions of ``classifier`` on ``items``: each fold by a determinant
-    head trained on the other folds, plus ``added`` items (never scored) when given."""
+    """Out-of-fold predictions of ``classifier`` on ``items``: each fold by determinant,
+    polarity and judgement heads trained on the other folds, plus ``added`` items (never
+    scored) when given."""
     everything = [*items, *added]
     texts = [it.text for it in everything]
     langs = detect_languages(texts)

@@ -47,9 +47,13 @@ class JudgementRows:
 
     def concluded(self, probs: np.ndarray) -> np.ndarray:
         """The label of each item once the concluding rules apply to ``probs``."""
-        return np.array([int(final_judgement(p, segs, seg_probs).argmax()) for p, segs, seg_probs
-                         in zip(probs, self.segments, self.segment_probs, strict=True)],
-                        dtype=np.int64)
+        return _concluded(probs, self.segments, self.segment_probs)
+
+
+def _concluded(probs: np.ndarray, segments: Sequence[list[str]],
+               segment_probs: Sequence[np.ndarray]) -> np.ndarray:
+    return np.array([int(final_judgement(p, segs, seg_probs).argmax()) for p, segs, seg_probs
+                     in zip(probs, segments, segment_probs, strict=True)], dtype=np.int64)
 
 
 def judgement_rows(
@@ -70,14 +74,12 @@ def judgement_rows(
     segment_probs = [classifier.sentiment.probabilities(encoded.segments[i],
                                                         [langs[i]] * len(segs))
                      for i, segs in enumerate(segments)]
-    rows = JudgementRows(
+    texts_of = [[s.text for s in segs] for segs in segments]
+    return JudgementRows(
         encoded.items.reshape(len(kept), -1),
         np.array([LABELS.index(it.sentiment or "") for it in kept], dtype=np.int64),
-        np.zeros(len(kept), np.int64), [[s.text for s in segs] for segs in segments],
-        segment_probs,
+        _concluded(item_probs, texts_of, segment_probs), texts_of, segment_probs,
     )
-    rows.rules_say = rows.concluded(item_probs)
-    return rows
 
 
 def out_of_fold_logits(rows: JudgementRows, l2: float, folds: int = FOLDS) -> np.ndarray:
