@@ -75,6 +75,11 @@ def evaluate_cmd(
 
 def print_evaluation(result: dict[str, Any]) -> None:
     out.print(f"{result['n']} item(s), model {result.get('model', '?')}")
+    unknown = result.get("channels", {}).get("none", 0)
+    if unknown:
+        out.print(f"{unknown} item(s) have no channel and were read as social posts are; give "
+                  "a `channel` column (review, complaint, service_request, survey, email...) "
+                  "to read them as the feedback ecoute collects")
     if "sentiment" in result:
         s = result["sentiment"]
         ci = s.get("interval", {})

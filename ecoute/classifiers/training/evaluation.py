@@ -164,6 +164,12 @@ def score(
     from ecoute.classifiers.training.intervals import determinant_intervals, sentiment_intervals
 
     result: dict[str, Any] = {"n": len(items)}
+    # How each item was read: feedback is judged otherwise than social posts, and a file
+    # without a `channel` column is read as social posts are.
+    channels: dict[str, int] = defaultdict(int)
+    for it in items:
+        channels[it.channel or "none"] += 1
+    result["channels"] = dict(sorted(channels.items()))
     with_sentiment = [(it, p) for it, p in zip(items, predictions, strict=True) if it.sentiment]
     if with_sentiment:
         gold = [it.sentiment or "" for it, _ in with_sentiment]

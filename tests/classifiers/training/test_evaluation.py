@@ -94,8 +94,11 @@ def test_evaluate_command_prints_json_and_a_table(tmp_path: Path, tiny_model_dir
     assert set(result["determinants"]) == {"micro_f1", "polarity_micro_f1", "per_determinant"}
     assert set(result["determinants"]["per_determinant"]["courtesy"]) == {
         "precision", "recall", "f1", "support"}
+    assert result["channels"] == {"none": 5}
     table = ecoute(tmp_path, "evaluate", str(FIXTURE), env=env).stdout
     assert "macro-F1" in table and "courtesy" in table
+    # The fixture has no channel column: the table says how its rows were read, and how not to.
+    assert "5 item(s) have no channel" in table and "`channel` column" in table
 
 
 def _xlmt(root: Path, lang: str, texts: list[str], labels: list[str]) -> Path:
@@ -144,8 +147,9 @@ def test_the_classifier_is_told_each_rows_channel_and_tweets_are_social(tmp_path
     labelled.write_text("text,sentiment,channel\nVery friendly staff.,positive,Complaint\n"
                         "Accueil agréable.,positive,\n", encoding="utf-8")
     scripted = Channels()
-    evaluate_file(scripted, labelled)
+    result = evaluate_file(scripted, labelled)
     assert scripted.seen == [("Very friendly staff.", "complaint"), ("Accueil agréable.", None)]
+    assert result["channels"] == {"complaint": 1, "none": 1}
     _xlmt(tmp_path / "xlmt", "english", ["Very friendly staff."], ["2"])
     scripted = Channels()
     evaluate_file(scripted, tmp_path / "xlmt")
