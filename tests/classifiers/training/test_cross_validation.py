@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +18,10 @@ from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.training import cross_validation
 from ecoute.domain import DETERMINANTS
 from tests.helpers.stand_in_encoder import StandInEncoder
+from tests.helpers.stand_in_encoder import one_thread  # noqa: F401 (a fixture, used by name)
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 DIM = 8
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny heads fit in a second on one thread and can take minutes on a busy machine with
-    several."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _vector(text: str) -> np.ndarray:

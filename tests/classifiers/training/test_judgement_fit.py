@@ -4,32 +4,19 @@ when it beats the sentiment heads with their concluding rules out of fold."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ecoute.classifiers.determinant_scoring import Prototypes
-from ecoute.classifiers.determinants import load_lexicon
-from ecoute.classifiers.e5.classifier import SHARED, E5Classifier, SentimentHeads, judged
-from ecoute.classifiers.heads import LinearHead
+from ecoute.classifiers.e5.classifier import E5Classifier, judged
 from ecoute.classifiers.training.evaluation import LabelledItem
 from ecoute.classifiers.training.judgement_fit import judgement_rows, train_judgement
-from ecoute.domain import DETERMINANTS
-from tests.helpers.stand_in_encoder import StandInEncoder
+from tests.helpers.stand_in_encoder import StandInEncoder, stand_in_classifier
+from tests.helpers.stand_in_encoder import one_thread  # noqa: F401 (a fixture, used by name)
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 DIM = 6
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _vector(text: str) -> np.ndarray:
@@ -53,11 +40,7 @@ def _classifier(tmp_path: Path, sentiment_sees_facts: bool) -> E5Classifier:
     weight[2, 2], weight[0, 2] = 2.0, -2.0  # the sad story: negative
     if sentiment_sees_facts:
         weight[2, 1], weight[0, 1] = 5.0, -5.0
-    sentiment = LinearHead(["negative", "neutral", "positive"], weight, np.zeros(3, np.float32))
-    prototypes = Prototypes(matrix=np.eye(len(DETERMINANTS), DIM, dtype=np.float32),
-                            owner=np.arange(len(DETERMINANTS)), blocks=1)
-    return E5Classifier(FactsEncoder(tmp_path), SentimentHeads({SHARED: sentiment}),  # type: ignore[arg-type]
-                        load_lexicon(), prototypes)
+    return stand_in_classifier(FactsEncoder(tmp_path), weight)
 
 
 def _items(n: int, channel: str | None = "review") -> list[LabelledItem]:
