@@ -10,7 +10,8 @@ score them. No item is ever scored by a head, or a cue choice, that saw it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,12 @@ from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import split_segments
 from ecoute.classifiers.training.cue_precision import MIN_ITEMS, MUTE_BELOW, WEAK_BELOW
 from ecoute.classifiers.training.embedding_cache import RememberedEncoder
-from ecoute.classifiers.training.evaluation import LabelledItem, read_labelled_csv, score
+from ecoute.classifiers.training.evaluation import (
+    LabelledItem,
+    predict_items,
+    read_labelled_csv,
+    score,
+)
 from ecoute.classifiers.training.fit import (
     Log,
     chosen_lexicon,
@@ -78,13 +84,22 @@ def _train_item_heads(classifier: E5Classifier, items: Sequence[LabelledItem],
                                                 sources="fold", log=lambda _: None)
 
 
-def _remembering(classifier: E5Classifier, texts: Sequence[str], cache_dir: Path) -> E5Encoder:
-    """Put an encoder that remembers ``texts``' embeddings (on disk after the first run) in
-    ``classifier``; returns the real one, to put back."""
+@contextmanager
+def _heads_restored(classifier: E5Classifier, texts: Sequence[str],
+                    cache_dir: Path) -> Iterator[E5Encoder]:
+    """Within the block, ``classifier`` reads ``texts``' embeddings from disk (after the
+    first run) and its determinant, polarity and judgement heads and lexicon may be swapped
+    for a fold's; all are put back on leaving. Yields the real encoder."""
+    saved = (classifier.determinant_head, classifier.lexicon, classifier.polarity_head,
+             classifier.judgement_head, classifier.encoder)
     real = classifier.encoder
     spans = [[(s.start, s.end) for s in split_segments(t)] for t in texts]
     classifier.encoder = RememberedEncoder(real, texts, spans, cache_dir)  # type: ignore[assignment]
-    return real
+    try:
+        yield real
+    finally:
+        (classifier.determinant_head, classifier.lexicon, classifier.polarity_head,
+         classifier.judgement_head, classifier.encoder) = saved
 
 
 def cross_validated_predictions(
@@ -102,10 +117,8 @@ def cross_validated_predictions(
     order = np.random.default_rng(seed).permutation(len(items))
     extra = np.arange(len(items), len(everything))
     predictions: list[Prediction | None] = [None] * len(items)
-    shipped, lexicon = classifier.determinant_head, classifier.lexicon
-    polarity, judgement = classifier.polarity_head, classifier.judgement_head
-    real = _remembering(classifier, texts, cache_dir)
-    try:
+    lexicon = classifier.lexicon
+    with _heads_restored(classifier, texts, cache_dir):
         for f in range(folds):
             test = order[f::folds]
             train = np.concatenate([np.setdiff1d(order, test), extra])
@@ -120,9 +133,6 @@ def cross_validated_predictions(
             for i, p in zip(test, found, strict=True):
                 predictions[i] = p
             log(f"fold {f + 1}/{folds} done")
-    finally:
-        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
-        classifier.polarity_head, classifier.judgement_head = polarity, judgement
     return [p for p in predictions if p is not None]
 
 
@@ -149,23 +159,14 @@ def train_then_score(
     items = [it for it in read_labelled_csv(train) if it.determinants is not None]
     texts = [it.text for it in items]
     scored = read_labelled_csv(file)
-    shipped, lexicon = classifier.determinant_head, classifier.lexicon
-    polarity, judgement = classifier.polarity_head, classifier.judgement_head
-    real = _remembering(classifier, [it.text for it in scored], cache_dir)
-    try:
+    lexicon = classifier.lexicon
+    with _heads_restored(classifier, [it.text for it in scored], cache_dir) as real:
         head = train_determinant_model(
             real, texts, label_matrix(items), lexicon, classifier.prototypes,
             cache_dir, sources=f"{train.name} ({len(items)} items)", log=log)
         _use(classifier, head, lexicon)
         _train_item_heads(classifier, items, cache_dir)
-        predictions: list[Prediction] = []
-        for start in range(0, len(scored), batch_size):
-            batch = scored[start:start + batch_size]
-            predictions += classifier.predict([it.text for it in batch],
-                                              [it.channel for it in batch])
-    finally:
-        classifier.determinant_head, classifier.lexicon, classifier.encoder = shipped, lexicon, real
-        classifier.polarity_head, classifier.judgement_head = polarity, judgement
+        predictions = predict_items(classifier, scored, batch_size=batch_size)
     result = score(scored, predictions, intervals=intervals)
     result["method"] = f"determinant head and cue choices trained on {train.name} only"
     return result

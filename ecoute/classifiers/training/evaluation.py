@@ -231,8 +231,17 @@ def evaluate_file(
     intervals: bool = False,
 ) -> dict[str, Any]:
     items = read_labelled(path, split=split)
+    return score(items, predict_items(classifier, items, batch_size=batch_size),
+                 intervals=intervals)
+
+
+def predict_items(
+    classifier: Classifier, items: Sequence[LabelledItem], *, batch_size: int = 32
+) -> list[Prediction]:
+    """``classifier``'s predictions for ``items``, each told its channel as the worker tells
+    a collected item's, in batches of ``batch_size``."""
     predictions: list[Prediction] = []
     for start in range(0, len(items), batch_size):
         batch = items[start : start + batch_size]
         predictions += classifier.predict([it.text for it in batch], [it.channel for it in batch])
-    return score(items, predictions, intervals=intervals)
+    return predictions
