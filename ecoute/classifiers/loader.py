@@ -106,19 +106,25 @@ def build_e5_classifier(
             hint="reinstall ecoute, or train one with `ecoute train`",
         )
     heads = {lang: LinearHead.load(path) for lang, path in sentiment_files.items()}
+    # The shared sentiment head file's encoder layers: every other head must pool the same.
+    layers = tuple(heads[SHARED].meta.get("layers", [-1]))
+    # Where each head came from, for the errors: an authority's own head is in the database.
+    origin: dict[str, str] = {lang: str(path) for lang, path in sentiment_files.items()}
     if SENTIMENT_TASK in own:
         # The refit replaces the shared head; the language heads it is averaged with stay.
-        heads[SHARED] = LinearHead.from_bytes(own[SENTIMENT_TASK], name="the authority's "
-                                              "sentiment head")
+        origin[SHARED] = "the authority's sentiment head"
+        heads[SHARED] = LinearHead.from_bytes(own[SENTIMENT_TASK], name=origin[SHARED])
     determinant_file = shipped / DETERMINANT_HEAD
     determinant_head = None
+    origin[DETERMINANT_TASK] = str(determinant_file)
     if DETERMINANT_TASK in own:
+        origin[DETERMINANT_TASK] = "the authority's determinant head"
         determinant_head = LinearHead.from_bytes(own[DETERMINANT_TASK],
-                                                 name="the authority's determinant head")
+                                                 name=origin[DETERMINANT_TASK])
     elif determinant_file.is_file():
         determinant_head = LinearHead.load(determinant_file)
     if determinant_head is not None and determinant_head.labels != list(DETERMINANTS):
-        raise ModelError(f"{determinant_file} was trained for other determinants",
+        raise ModelError(f"{origin[DETERMINANT_TASK]} was trained for other determinants",
                          hint="retrain it with `ecoute train`")
     polarity_file = shipped / POLARITY_HEAD
     polarity_head = LinearHead.load(polarity_file) if polarity_file.is_file() else None
@@ -127,20 +133,23 @@ def build_e5_classifier(
                          f"{polarity_head.labels})", hint="retrain it with `ecoute train --gold`")
     judgement_file = shipped / JUDGEMENT_HEAD
     judgement_head = LinearHead.load(judgement_file) if judgement_file.is_file() else None
+    origin[JUDGEMENT_TASK] = str(judgement_file)
     if JUDGEMENT_TASK in own:
-        judgement_head = LinearHead.from_bytes(own[JUDGEMENT_TASK],
-                                               name="the authority's judgement head")
+        origin[JUDGEMENT_TASK] = "the authority's judgement head"
+        judgement_head = LinearHead.from_bytes(own[JUDGEMENT_TASK], name=origin[JUDGEMENT_TASK])
     if judgement_head is not None and judgement_head.labels != list(SENTIMENTS):
-        raise ModelError(f"{judgement_file} is not a judgement head (labels "
+        raise ModelError(f"{origin[JUDGEMENT_TASK]} is not a judgement head (labels "
                          f"{judgement_head.labels})", hint="retrain it with `ecoute train --gold`")
-    layers = tuple(heads[SHARED].meta.get("layers", [-1]))
-    for path, head in [*((p, heads[lang]) for lang, p in sentiment_files.items()),
-                       *([(determinant_file, determinant_head)] if determinant_head else []),
-                       *([(polarity_file, polarity_head)] if polarity_head else []),
-                       *([(judgement_file, judgement_head)] if judgement_head else [])]:
+    for name, head in [*((origin[lang], heads[lang]) for lang in sentiment_files),
+                       *([(origin[DETERMINANT_TASK], determinant_head)] if determinant_head else []),
+                       *([(str(polarity_file), polarity_head)] if polarity_head else []),
+                       *([(origin[JUDGEMENT_TASK], judgement_head)] if judgement_head else [])]:
         if tuple(head.meta.get("layers", [-1])) != layers:
-            raise ModelError(f"{path} pools other encoder layers than the sentiment head",
-                             hint="retrain the heads together with `ecoute train`")
+            own_head = not name.startswith(str(shipped))
+            raise ModelError(
+                f"{name} pools other encoder layers than {sentiment_files[SHARED]}",
+                hint="refit it with `ecoute train --from-corrections --authority SLUG`"
+                if own_head else "retrain the heads together with `ecoute train`")
     folder = ensure_e5_model(settings.cache_dir, delta=encoder_delta(shipped))
     encoder = _shared_encoder(folder, layers, settings)
     prototypes = build_prototypes(encoder, lexicon, settings)

@@ -197,6 +197,33 @@ def test_a_judgement_head_judges_feedback_and_leaves_social_posts(
         build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
 
 
+def test_a_wrong_head_of_an_authority_is_named_as_its_own_not_as_the_shipped_file(
+    e5: E5Classifier, e5_cache: Path,
+) -> None:
+    import numpy as np
+
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.classifiers.loader import DETERMINANT_TASK, JUDGEMENT_TASK, SENTIMENT_TASK
+    from ecoute.errors import ModelError
+
+    settings = Settings(cache_dir=e5_cache)
+    dim, layers = e5.encoder.dim, {"layers": list(e5.encoder.layers)}
+    wrong_labels = LinearHead(["no", "yes"], np.zeros((2, dim), np.float32),
+                              np.zeros(2, np.float32), meta=layers).to_bytes()
+    other_layers = LinearHead(["negative", "neutral", "positive"],
+                              np.zeros((3, dim), np.float32), np.zeros(3, np.float32),
+                              meta={"layers": [-1]}).to_bytes()
+    for own, message in [
+        ({JUDGEMENT_TASK: wrong_labels}, "the authority's judgement head is not a judgement"),
+        ({DETERMINANT_TASK: wrong_labels}, "the authority's determinant head was trained for"),
+        ({SENTIMENT_TASK: other_layers}, "the authority's sentiment head pools other"),
+    ]:
+        with pytest.raises(ModelError, match=message) as raised:
+            build_e5_classifier(settings, cached_lexicon(None), own=own)
+        assert "shipped_heads" not in str(raised.value).split(" pools ")[0]
+    assert "--from-corrections" in str(raised.value)
+
+
 def test_the_shipped_judgement_head_reads_praise_told_by_the_facts(
     e5: E5Classifier, offline: None,
 ) -> None:
