@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoute.classifiers.base import Classifier
+from ecoute.classifiers.char_ngrams import BITS, WORDING_PREFIX
 from ecoute.classifiers.determinant_scoring import Prototypes, load_examples
 from ecoute.domain import DETERMINANTS, SENTIMENTS
 from ecoute.classifiers.determinants import Lexicon, cached_lexicon
@@ -84,6 +85,12 @@ def build_classifier(
     return build_e5_classifier(settings, lexicon, own=own)
 
 
+def wording_files(folder: Path) -> dict[str, Path]:
+    """``{language: path}`` of the wording heads (character n-grams) in ``folder``."""
+    return {path.stem.removeprefix(WORDING_PREFIX): path
+            for path in sorted(folder.glob(f"{WORDING_PREFIX}*.safetensors"))}
+
+
 def head_files(folder: Path) -> dict[str, Path]:
     """``{language or "*": path}`` of the sentiment heads in ``folder``."""
     found = {}
@@ -114,6 +121,17 @@ def build_e5_classifier(
         # The refit replaces the shared head; the language heads it is averaged with stay.
         origin[SHARED] = "the authority's sentiment head"
         heads[SHARED] = LinearHead.from_bytes(own[SENTIMENT_TASK], name=origin[SHARED])
+    wording_paths = wording_files(shipped)
+    wording = {lang: LinearHead.load(path) for lang, path in wording_paths.items()}
+    for lang, head in wording.items():
+        if head.labels != list(SENTIMENTS) or not 0 < float(head.meta.get("blend", 0)) < 1:
+            raise ModelError(f"{wording_paths[lang]} is not a wording head (labels "
+                             f"{head.labels}, blend {head.meta.get('blend')!r})",
+                             hint="retrain the sentiment heads with `ecoute train --xlmt`")
+        if head.weight.shape[1] != 1 << BITS:
+            raise ModelError(f"{wording_paths[lang]} reads {head.weight.shape[1]} n-gram "
+                             f"columns, this ecoute hashes into {1 << BITS}",
+                             hint="retrain the sentiment heads with `ecoute train --xlmt`")
     determinant_file = shipped / DETERMINANT_HEAD
     determinant_head = None
     origin[DETERMINANT_TASK] = str(determinant_file)
@@ -154,7 +172,8 @@ def build_e5_classifier(
     encoder = _shared_encoder(folder, layers, settings)
     prototypes = build_prototypes(encoder, lexicon, settings)
     version = fingerprint(
-        [*sentiment_files.values(), determinant_file, polarity_file, judgement_file,
+        [*sentiment_files.values(), *wording_paths.values(), determinant_file, polarity_file,
+         judgement_file,
          settings.determinants_file, settings.determinant_examples_file],
         extra=f"{E5_BIN_SHA256}:{CONVERTER_VERSION}:{layers}:{encoder_delta_sha(folder) or ''}",
         blobs=[own[task] for task in sorted(own)],
@@ -163,7 +182,7 @@ def build_e5_classifier(
         # The cues training found wrong or weak on its labelled items, stored in the head.
         lexicon = lexicon.with_stored_choices(determinant_head.meta)
     return E5Classifier(
-        encoder, SentimentHeads(heads), lexicon, prototypes,
+        encoder, SentimentHeads(heads, wording), lexicon, prototypes,
         determinant_head=determinant_head, polarity_head=polarity_head,
         judgement_head=judgement_head, fingerprint=version,
     )

@@ -41,6 +41,7 @@ from ecoute.classifiers.determinant_scoring import (
 )
 from ecoute.classifiers.determinants import Lexicon
 from ecoute.classifiers.e5.encoder import E5Encoder
+from ecoute.classifiers.char_ngrams import char_ngrams
 from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.language import detect_languages
 from ecoute.classifiers.sentences import Segment, split_segments
@@ -64,13 +65,36 @@ def judged(channel: str | None) -> bool:
     return channel is not None and channel != Channel.SOCIAL
 
 
-class SentimentHeads:
-    """A shared sentiment head and optional per-language ones, averaged when both apply."""
+def blend(sentiment: np.ndarray, wording: np.ndarray, weight: float) -> np.ndarray:
+    """The sentiment heads' probabilities with a wording head's, at the wording's ``weight``."""
+    return (1.0 - weight) * sentiment + weight * wording
 
-    def __init__(self, heads: Mapping[str, LinearHead]) -> None:
+
+class SentimentHeads:
+    """A shared sentiment head and optional per-language ones, averaged when both apply;
+    optional per-language wording heads (character n-grams) blended into the item's reading."""
+
+    def __init__(self, heads: Mapping[str, LinearHead],
+                 wording: Mapping[str, LinearHead] | None = None) -> None:
         if SHARED not in heads:
             raise ValueError("a shared sentiment head is required")
         self.heads = dict(heads)
+        self.wording = dict(wording or {})
+
+    def item_probabilities(self, x: np.ndarray, texts: Sequence[str],
+                           langs: Sequence[str | None],
+                           worded: np.ndarray | None = None) -> np.ndarray:
+        """Whole texts: the heads' probabilities, blended with the wording head of the
+        text's language where there is one, for the rows ``worded`` marks (all by default).
+        Segments are read by the heads alone: the wording heads learned whole tweets."""
+        out = self.probabilities(x, langs)
+        worded = np.ones(len(texts), dtype=bool) if worded is None else worded
+        for lang, head in self.wording.items():
+            rows = np.flatnonzero([code == lang for code in langs] & worded)
+            if len(rows):
+                wording = head.probabilities(char_ngrams([texts[int(i)] for i in rows]))
+                out[rows] = blend(out[rows], wording, float(head.meta["blend"]))
+        return out
 
     def probabilities(self, x: np.ndarray, langs: Sequence[str | None]) -> np.ndarray:
         shared = self.heads[SHARED].probabilities(x)
@@ -122,8 +146,12 @@ class E5Classifier:
         segments = [split_segments(text) for text in texts]
         encoded = self.encoder.encode(texts, [[(s.start, s.end) for s in segs] for segs in segments])
         langs = detect_languages(texts)
-        item_probs = self.sentiment.probabilities(encoded.items, langs)
         feedback = np.array([judged(c) for c in channels], dtype=bool)
+        # Feedback judged by the judgement head never reads the sentiment heads' item figure:
+        # its wording is not worth computing.
+        item_probs = self.sentiment.item_probabilities(
+            encoded.items, texts, langs,
+            worded=~feedback if self.judgement_head is not None else None)
         judgements = (self.judgement_head.probabilities(encoded.items)
                       if self.judgement_head is not None and feedback.any() else None)
         # Every segment of the batch through the heads at once, then split back per item.

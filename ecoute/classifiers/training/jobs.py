@@ -34,6 +34,8 @@ from ecoute.classifiers.loader import (
     encoder_delta,
     shipped_heads_dir,
 )
+from ecoute.classifiers.char_ngrams import WORDING_PREFIX
+from ecoute.classifiers.heads import LinearHead
 from ecoute.classifiers.training.fit import Log, read_apc
 from ecoute.classifiers.training.sentiment_fit import train_sentiment
 from ecoute.classifiers.training.item_segments import determinant_segments
@@ -97,6 +99,26 @@ def _encoder_meta(encoder: E5Encoder) -> dict[str, object]:
     }
 
 
+def write_sentiment_heads(
+    heads: dict[str, LinearHead], out: Path, encoder_meta: dict[str, object],
+) -> list[Path]:
+    """``train_sentiment``'s heads as files in ``out``, in place of every older sentiment
+    and wording head there (a language that lost its head must not keep a stale one)."""
+    for stale in [*out.glob("sentiment*.safetensors"), *out.glob(f"{WORDING_PREFIX}*")]:
+        stale.unlink()
+    written = []
+    for lang, head in heads.items():
+        if lang.startswith(WORDING_PREFIX):  # reads the text's characters, not the encoder
+            name = lang
+        else:
+            head.meta.update(encoder_meta)
+            name = "sentiment" if lang == SHARED else f"sentiment-{lang}"
+        path = out / f"{name}.safetensors"
+        head.save(path)
+        written.append(path)
+    return written
+
+
 def train_shipped(
     settings: Settings, *, xlmt: Path | None, gold: Path | None, max_train: int | None,
     output: Path | None, apc: Path | None = None, exclude: Path | None = None,
@@ -115,13 +137,7 @@ def train_shipped(
         segments = determinant_segments(labelled, lexicon) if gold is not None else None
         heads = train_sentiment(encoder, xlmt, cache, max_train=max_train, apc=reviews,
                                 segments=segments, log=log)
-        for stale in out.glob("sentiment*.safetensors"):
-            stale.unlink()
-        for lang, head in heads.items():
-            head.meta.update(_encoder_meta(encoder))
-            path = out / ("sentiment.safetensors" if lang == SHARED else f"sentiment-{lang}.safetensors")
-            head.save(path)
-            written.append(path)
+        written += write_sentiment_heads(heads, out, _encoder_meta(encoder))
     if gold is not None:
         from ecoute.classifiers.training.cross_validation import (
             label_matrix,

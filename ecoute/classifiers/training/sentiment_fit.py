@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads
+from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads, blend
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1, softmax
+from ecoute.classifiers.char_ngrams import WORDING_PREFIX, char_ngrams
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.training.fit import (
     Log,
@@ -23,6 +24,7 @@ from ecoute.classifiers.training.fit import (
     embed_in_chunks,
     read_xlmt,
 )
+from ecoute.classifiers.training.wording_fit import train_wording
 
 SENTIMENT_L2_GRID = (3e-5, 1e-4, 3e-4, 1e-3)
 
@@ -80,6 +82,8 @@ def train_sentiment(
     teach the head that "an hour of waiting" is a complaint — tweets rarely do.
     ``segments`` adds the labelled feedback items' segments that hold a determinant's cue,
     labelled by its polarity (``item_segments``), pooled in their item likewise.
+    The languages' wording heads (``wording_fit``) are returned under
+    ``wording-<lang>`` keys.
     """
     data = read_xlmt(root, max_train=max_train)
     domains: dict[str, _Domain] = {}
@@ -128,6 +132,7 @@ def train_sentiment(
     w, b = fit_linear(x_train, y_train, n_labels=3, l2=l2)
     heads = {SHARED: LinearHead(labels, w, b, "softmax", temperature)}
     cv_scores: dict[str, float] = {}
+    oof_probs = shared_probs.copy()  # the chosen heads' out-of-fold probabilities
     for lang in sorted({domains[d].lang for d in names} - {SHARED}):
         own = [d for d in names if domains[d].lang == lang]
         idx = np.flatnonzero(np.isin(domain_of, own))
@@ -152,14 +157,20 @@ def train_sentiment(
             f"shared+{lang} {np.mean(list(mixed.values())):.4f}")
         if keep:
             heads[lang] = LinearHead(labels, lw, lb, "softmax", local_t)
+            oof_probs[idx] = mixed_probs[idx]
         cv_scores.update({d: round(v, 4) for d, v in (mixed if keep else alone).items()})
+    wording = train_wording(
+        {lang: data[lang]["train"].texts for lang in data},
+        {lang: domains[lang].y for lang in data}, {lang: fold[rows[lang]] for lang in data},
+        {lang: oof_probs[rows[lang]] for lang in data}, log=log)
     ensemble = SentimentHeads(heads)
-    val_scores = {
-        d: round(macro_f1(domains[d].val_y, ensemble.probabilities(
-            domains[d].val_x, domains[d].val_langs.tolist()).argmax(1),
-            3), 4)
-        for d in names
-    }
+    val_scores = {}
+    for d in names:
+        probs = ensemble.probabilities(domains[d].val_x, domains[d].val_langs.tolist())
+        if d in wording:  # tweets of a language with a wording head: the item's reading
+            probs = blend(probs, wording[d].probabilities(char_ngrams(data[d]["val"].texts)),
+                          wording[d].meta["blend"])
+        val_scores[d] = round(macro_f1(domains[d].val_y, probs.argmax(1), 3), 4)
     log("validation macro-F1 (never used to choose): " + ", ".join(
         f"{d} {v:.4f}" for d, v in val_scores.items()))
     sources = "XLM-T (cardiffnlp/xlm-t) sentiment train split, " + ", ".join(sorted(data))
@@ -179,6 +190,12 @@ def train_sentiment(
     }
     for lang, head in heads.items():
         head.meta = {**meta, "language": lang}
+    for lang, head in wording.items():
+        head.meta.update(training_data=f"XLM-T (cardiffnlp/xlm-t) sentiment train split, {lang}",
+                         selection=f"l2, blend weight and use by {folds}-fold cross-validation "
+                         "with the sentiment heads' folds; the validation split is only scored",
+                         val_macro_f1_blended=val_scores[lang])
+        heads[f"{WORDING_PREFIX}{lang}"] = head
     return heads
 
 

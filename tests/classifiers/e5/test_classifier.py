@@ -197,6 +197,46 @@ def test_a_judgement_head_judges_feedback_and_leaves_social_posts(
         build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
 
 
+def test_a_wording_head_blends_into_its_languages_whole_texts_only(
+    e5: E5Classifier, e5_cache: Path, tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from ecoute.classifiers.char_ngrams import BITS, WORDING_PREFIX
+    from ecoute.classifiers.heads import LinearHead
+    from ecoute.errors import ModelError
+
+    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
+    for old in heads.glob(f"{WORDING_PREFIX}*"):
+        old.unlink()
+    settings = Settings(cache_dir=e5_cache)
+    without = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    # Says "positive" of every English text, at 0.6 of the blend: where it is used shows.
+    LinearHead(["negative", "neutral", "positive"],
+               np.zeros((3, 1 << BITS), np.float16), np.array([0.0, 0.0, 9.0], np.float32),
+               meta={"task": "wording", "blend": 0.6}).save(heads / f"{WORDING_PREFIX}en.safetensors")
+    with_head = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    assert with_head.version != without.version
+    texts = ["Staff were rude and we waited two hours. Never again.",
+             "Le personnel était odieux et nous avons attendu deux heures. Plus jamais."]
+    before = without.predict(texts, ["social", "social"])
+    after = with_head.predict(texts, ["social", "social"])
+    assert [p.sentiment.label for p in before] == ["negative", "negative"]
+    assert [p.sentiment.label for p in after] == ["positive", "negative"]
+    # Segments, and so the determinants' polarity, are read by the sentiment heads alone.
+    assert [set(p.determinants) for p in after] == [set(p.determinants) for p in before]
+    # Feedback takes the judgement head's reading, which the wording head does not touch.
+    assert (with_head.predict(texts[:1], ["complaint"])[0].sentiment
+            == without.predict(texts[:1], ["complaint"])[0].sentiment)
+    for labels, columns, blend in [(["no", "yes", "maybe"], 1 << BITS, 0.6),
+                                   (["negative", "neutral", "positive"], 1 << BITS, 1.5),
+                                   (["negative", "neutral", "positive"], 1 << 10, 0.6)]:
+        LinearHead(labels, np.zeros((3, columns), np.float16), np.zeros(3, np.float32),
+                   meta={"blend": blend}).save(heads / f"{WORDING_PREFIX}en.safetensors")
+        with pytest.raises(ModelError, match=f"{WORDING_PREFIX}en.safetensors"):
+            build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+
+
 def test_a_wrong_head_of_an_authority_is_named_as_its_own_not_as_the_shipped_file(
     e5: E5Classifier, e5_cache: Path,
 ) -> None:

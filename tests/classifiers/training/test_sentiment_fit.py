@@ -92,3 +92,26 @@ def test_labelled_segments_train_the_shared_head_only(tmp_path: Path) -> None:
     assert "segments-en" in heads[SHARED].meta["cv_macro_f1"]
     assert "segments-nl" not in heads[SHARED].meta["cv_macro_f1"]
     assert "labelled feedback items" in heads[SHARED].meta["training_data"]
+
+
+def test_wording_heads_come_with_the_heads_and_their_blend_is_what_validation_scores(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "xlmt"
+    marks = {0: "😡", 1: "📋", 2: "😀"}
+    for name, n, seed in (("train", 120, 0), ("val", 45, 1)):
+        rng = np.random.default_rng(seed)
+        labels = [i % 3 for i in range(n)]
+        # The label is in a symbol the stand-in encoder does not see, its words are noise.
+        texts = [f"{marks[y]} {rng.choice(WORDS[int(rng.integers(3))])} service {i}"
+                 for i, y in enumerate(labels)]
+        (root / "french").mkdir(parents=True, exist_ok=True)
+        (root / "french" / f"{name}_text.txt").write_text("\n".join(texts) + "\n")
+        (root / "french" / f"{name}_labels.txt").write_text("\n".join(map(str, labels)) + "\n")
+    heads = train_sentiment(WordEncoder(tmp_path), root, tmp_path / "cache",  # type: ignore[arg-type]
+                            log=lambda _: None)
+    wording = heads["wording-fr"]
+    assert wording.meta["language"] == "fr" and "XLM-T" in wording.meta["training_data"]
+    # The validation figure of French is the blend's, as the classifier reads a tweet.
+    assert heads[SHARED].meta["val_macro_f1"]["fr"] == wording.meta["val_macro_f1_blended"]
+    assert wording.meta["val_macro_f1_blended"] > 0.8
