@@ -14,7 +14,8 @@ chunk by chunk so that the load of a shared machine falls on both alike:
 * ours: ``classifier.predict`` on consecutive chunks of ``classify_chunk_size`` texts, as the
   worker and ``ecoute classify`` call it (language, segments, one pass per item, heads,
   lexicon, determinants; batches of ``classify_batch_size`` sorted by length inside a chunk),
-  every text given as a review, so that feedback's judgement head is on the path;
+  every text given as a review, so that feedback's judgement head is on the path, and again
+  every text given as a social post (sentiment heads blended with the wording heads);
 * the limit: the same encoder's forward pass on the same chunks (same tokenizer, prefix,
   max_length, batch size, length sorting, ``torch.inference_mode``) with no pooling, heads,
   segments, lexicon or language detection;
@@ -201,9 +202,13 @@ def main() -> None:
     ours(texts[:size])
     limit(encoder, texts[:size])
 
+    def ours_social(chunk: Sequence[str]) -> object:
+        # Social posts: the sentiment heads and the wording heads instead of the judgement.
+        return classifier.predict(chunk, ["social"] * len(chunk))
+
     n = len(texts)
     chunked = alternate(texts, chunk, {"limit": lambda c: limit(encoder, c),
-                                       "ours": ours})
+                                       "ours": ours, "social": ours_social})
     _note(f"chunks of {chunk}: {chunked}")
     subset = texts[: args.naive_items]
     m = len(subset)
@@ -224,6 +229,8 @@ def main() -> None:
     rows = [
         (f"ours: `predict` on chunks of {chunk} (as the worker)", n, chunked["ours"]),
         ("limit: forward pass only, same chunks", n, chunked["limit"]),
+        ("ours, every text given as a social post (wording heads on the path)", n,
+         chunked["social"]),
         (f"ours on the first {m:,} texts, chunks of {size} (one batch)", m, single["ours"]),
         ("limit: forward pass only, same chunks", m, single["limit"]),
         (f"ours on the first {m:,} texts, chunks of {chunk}", m, small["ours"]),
@@ -240,7 +247,8 @@ def main() -> None:
           f"(goal ≥ 2); ours / pipeline: {small['pipeline'] / small['ours']:.2f}×")
     print(f"- ours / limit ({n:,} texts, chunks of {chunk}): "
           f"{chunked['limit'] / chunked['ours']:.2f}× (goal ≥ 0.9); chunks of {size}: "
-          f"{single['limit'] / single['ours']:.2f}×")
+          f"{single['limit'] / single['ours']:.2f}×; as social posts: "
+          f"{chunked['limit'] / chunked['social']:.2f}×")
     print(f"- chunks of {chunk} / chunks of {size} (first {m:,} texts): "
           f"{single['ours'] / small['ours']:.2f}×")
     print(f"- peak RSS of the process: {peak_rss_mb():.0f} MB")

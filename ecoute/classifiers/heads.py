@@ -53,8 +53,8 @@ class LinearHead:
 
         tensors = {
             # safetensors refuses views and non-contiguous arrays.
-            # A wide head (the wording heads) is stored in half precision: a quarter of a
-            # megabyte less per language, and its probabilities move in the fourth decimal.
+            # A wide head (the wording heads) is stored in half precision: 0.4 MB less per
+            # language, and its probabilities move in the fourth decimal.
             "weight": np.ascontiguousarray(
                 self.weight,
                 dtype=np.float16 if self.weight.dtype == np.float16 else np.float32),

@@ -90,7 +90,8 @@ class SentimentHeads:
         out = self.probabilities(x, langs)
         worded = np.ones(len(texts), dtype=bool) if worded is None else worded
         for lang, head in self.wording.items():
-            rows = np.flatnonzero([code == lang for code in langs] & worded)
+            rows = np.flatnonzero(np.array([code == lang for code in langs], dtype=bool)
+                                  & worded)
             if len(rows):
                 wording = head.probabilities(char_ngrams([texts[int(i)] for i in rows]))
                 out[rows] = blend(out[rows], wording, float(head.meta["blend"]))
