@@ -89,17 +89,17 @@ def read_corrections(session: Session, authority: str) -> CorrectionData:
         raise AuthorityNotFound(f"no authority {authority!r}",
                                 hint="see `ecoute sources list` for the authorities")
     determinants = [(item_text(item), labels) for item, labels in corrections(session, found.id)]
-    judged_items = list(session.scalars(
+    sentiment_corrected = list(session.scalars(
         select(Item).where(Item.authority_id == found.id, Item.human_sentiment.is_not(None))
         .order_by(Item.id)))
-    sentiments = [(item_text(item), item.human_sentiment or "") for item in judged_items]
+    sentiments = [(item_text(item), item.human_sentiment or "") for item in sentiment_corrected]
     corrected = {text for text, _ in determinants} | {text for text, _ in sentiments}
     anchors = [(text, judged(item.channel)) for item, text in (
         (item, item_text(item)) for item in session.scalars(
             select(Item).where(Item.authority_id == found.id).order_by(Item.id.desc())
             .limit(ANCHOR_ITEMS + len(corrected)))) if text not in corrected][:ANCHOR_ITEMS]
     return CorrectionData(found.id, determinants, sentiments, [t for t, _ in anchors],
-                          [judged(item.channel) for item in judged_items],
+                          [judged(item.channel) for item in sentiment_corrected],
                           [feedback for _, feedback in anchors])
 
 

@@ -127,6 +127,18 @@ def test_version_follows_the_heads(e5: E5Classifier, e5_cache: Path, tmp_path: P
     assert changed.version != e5.version
 
 
+def _heads_without(
+    tmp_path: Path, e5_cache: Path, pattern: str,
+) -> tuple[Path, Settings, E5Classifier]:
+    """A copy of the shipped heads without the files ``pattern`` matches, its settings and
+    the classifier built from it: what a test then adds is what changes."""
+    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
+    for old in heads.glob(pattern):
+        old.unlink()
+    settings = Settings(cache_dir=e5_cache)
+    return heads, settings, build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+
+
 def test_a_polarity_head_beside_the_heads_is_used_and_checked(
     e5: E5Classifier, e5_cache: Path, tmp_path: Path,
 ) -> None:
@@ -137,10 +149,7 @@ def test_a_polarity_head_beside_the_heads_is_used_and_checked(
     from ecoute.domain import DETERMINANTS
     from ecoute.errors import ModelError
 
-    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
-    (heads / POLARITY_HEAD).unlink(missing_ok=True)
-    settings = Settings(cache_dir=e5_cache)
-    without = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    heads, settings, without = _heads_without(tmp_path, e5_cache, POLARITY_HEAD)
     assert without.polarity_head is None
     dim = e5.encoder.dim + len(DETERMINANTS)
     layers = {"layers": list(e5.encoder.layers)}
@@ -169,10 +178,7 @@ def test_a_judgement_head_judges_feedback_and_leaves_social_posts(
     from ecoute.classifiers.loader import JUDGEMENT_HEAD
     from ecoute.errors import ModelError
 
-    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
-    (heads / JUDGEMENT_HEAD).unlink(missing_ok=True)
-    settings = Settings(cache_dir=e5_cache)
-    without = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    heads, settings, without = _heads_without(tmp_path, e5_cache, JUDGEMENT_HEAD)
     assert without.judgement_head is None
     layers = {"layers": list(e5.encoder.layers)}
     # Says "neutral" of everything: where it is used shows at once.
@@ -206,11 +212,7 @@ def test_a_wording_head_blends_into_its_languages_whole_texts_only(
     from ecoute.classifiers.heads import LinearHead
     from ecoute.errors import ModelError
 
-    heads = shutil.copytree(shipped_heads_dir(), tmp_path / "heads")
-    for old in heads.glob(f"{WORDING_PREFIX}*"):
-        old.unlink()
-    settings = Settings(cache_dir=e5_cache)
-    without = build_e5_classifier(settings, cached_lexicon(None), heads_dir=heads)
+    heads, settings, without = _heads_without(tmp_path, e5_cache, f"{WORDING_PREFIX}*")
     # Says "positive" of every English text, at 0.6 of the blend: where it is used shows.
     LinearHead(["negative", "neutral", "positive"],
                np.zeros((3, 1 << BITS), np.float16), np.array([0.0, 0.0, 9.0], np.float32),
