@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads, blend
+from ecoute.classifiers.e5.classifier import SHARED, SentimentHeads
 from ecoute.classifiers.e5.encoder import E5Encoder
 from ecoute.classifiers.heads import LinearHead, fit_linear, fit_temperature, macro_f1, softmax
-from ecoute.classifiers.char_ngrams import WORDING_PREFIX, char_ngrams
+from ecoute.classifiers.char_ngrams import WORDING_PREFIX
 from ecoute.classifiers.training.embedding_cache import cached_encode
 from ecoute.classifiers.training.fit import (
     Log,
@@ -163,13 +163,14 @@ def train_sentiment(
         {lang: data[lang]["train"].texts for lang in data},
         {lang: domains[lang].y for lang in data}, {lang: fold[rows[lang]] for lang in data},
         {lang: oof_probs[rows[lang]] for lang in data}, log=log)
-    ensemble = SentimentHeads(heads)
+    ensemble = SentimentHeads(heads, wording)
     val_scores = {}
     for d in names:
-        probs = ensemble.probabilities(domains[d].val_x, domains[d].val_langs.tolist())
-        if d in wording:  # tweets of a language with a wording head: the item's reading
-            probs = blend(probs, wording[d].probabilities(char_ngrams(data[d]["val"].texts)),
-                          wording[d].meta["blend"])
+        langs = domains[d].val_langs.tolist()
+        # Tweets are whole texts, read as the classifier reads a social post (wording heads
+        # blended in); the other domains are segments, which the heads alone read.
+        probs = (ensemble.item_probabilities(domains[d].val_x, data[d]["val"].texts, langs)
+                 if d in data else ensemble.probabilities(domains[d].val_x, langs))
         val_scores[d] = round(macro_f1(domains[d].val_y, probs.argmax(1), 3), 4)
     log("validation macro-F1 (never used to choose): " + ", ".join(
         f"{d} {v:.4f}" for d, v in val_scores.items()))
